@@ -1,0 +1,49 @@
+"""Who is calling: the signed-in user, resolved from the access token and a live session."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.accounts.models import User
+from app.accounts.repository import load_signed_in_user
+from app.core.deps import SessionDep, SettingsDep, unauthorized
+from app.core.security import InvalidToken, decode_access_token
+
+_bearer = HTTPBearer(auto_error=False, description="The access token from login or refresh")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    session_id: uuid.UUID
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.user.id
+
+
+async def current_caller(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None:
+        raise unauthorized()
+    try:
+        claims = decode_access_token(settings, credentials.credentials)
+    except InvalidToken:
+        raise unauthorized("invalid or expired access token") from None
+    # One query: the user, and that the device session behind the token is still live, so a
+    # logout or a password change takes effect at once rather than when the token expires.
+    user = await load_signed_in_user(session, claims.user_id, claims.session_id)
+    if user is None:
+        raise unauthorized("session ended; sign in again")
+    return Caller(user=user, session_id=claims.session_id)
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime, created_at_field, utcnow, uuid_pk
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = uuid_pk()
+    email: str = Field(max_length=320, unique=True)  # stored normalised (lower case)
+    password_hash: str = Field(max_length=255)
+    display_name: str = Field(max_length=64)
+    pronouns: str | None = Field(default=None, max_length=32)
+    timezone: str = Field(default="UTC", max_length=64)
+    quiet_hours_start: str | None = Field(default=None, max_length=5)
+    quiet_hours_end: str | None = Field(default=None, max_length=5)
+    checkin_reminder_time: str | None = Field(default=None, max_length=5)
+    discreet_notifications: bool = Field(default=True)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    password_changed_at: datetime = created_at_field()
+
+
+class AuthSession(SQLModel, table=True):
+    """One signed-in device: the family of refresh tokens that rotate from one login."""
+
+    __tablename__ = "auth_sessions"
+
+    id: uuid.UUID = uuid_pk()
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    created_at: datetime = created_at_field()
+    last_used_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_reason: str | None = Field(default=None, max_length=32)
+    user_agent: str | None = Field(default=None, max_length=200)
+
+    def is_live(self, now: datetime | None = None) -> bool:
+        return self.revoked_at is None and self.expires_at > (now or utcnow())
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+
+    id: uuid.UUID = uuid_pk()
+    session_id: uuid.UUID = Field(foreign_key="auth_sessions.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_at_field()
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed login, counted per account and per client address for throttling.
+
+    Keys are hashed: the table never holds an email address or an IP in clear.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_scope_key_at", "scope", "key_hash", "at"),)
+
+    id: uuid.UUID = uuid_pk()
+    scope: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64)
+    at: datetime = created_at_field()

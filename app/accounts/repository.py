@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.accounts.models import AuthSession, LoginFailure, User
+from app.core.db import utcnow
+
+
+async def load_signed_in_user(
+    session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
+) -> User | None:
+    result = await session.execute(
+        select(User)
+        .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+        .where(
+            col(User.id) == user_id,
+            col(AuthSession.id) == session_id,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.expires_at) > utcnow(),
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    result = await session.execute(select(User).where(col(User.email) == email))
+    return result.scalar_one_or_none()
+
+
+async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """Load a user with a row lock (PostgreSQL), serialising that user's competing writes."""
+    result = await session.execute(select(User).where(col(User.id) == user_id).with_for_update())
+    return result.scalar_one_or_none()
+
+
+async def recent_failures(
+    session: AsyncSession, scope: str, key_hash: str, since: datetime
+) -> tuple[int, datetime | None]:
+    result = await session.execute(
+        select(func.count(), func.min(LoginFailure.at)).where(
+            col(LoginFailure.scope) == scope,
+            col(LoginFailure.key_hash) == key_hash,
+            col(LoginFailure.at) > since,
+        )
+    )
+    count, oldest = result.one()
+    return int(count), oldest
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    reason: str,
+    except_session: uuid.UUID | None = None,
+    only_session: uuid.UUID | None = None,
+) -> None:
+    stmt = (
+        update(AuthSession)
+        .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    if except_session is not None:
+        stmt = stmt.where(col(AuthSession.id) != except_session)
+    if only_session is not None:
+        stmt = stmt.where(col(AuthSession.id) == only_session)
+    await session.execute(stmt)

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.accounts import service
+from app.accounts.deps import CallerDep
+from app.accounts.export import export_user
+from app.accounts.schemas import (
+    DeleteMeIn,
+    LoginIn,
+    LogoutIn,
+    MeUpdate,
+    RefreshIn,
+    RegisterIn,
+    SessionPublic,
+    TokenOut,
+    UserPublic,
+)
+from app.accounts.service import IssuedTokens
+from app.core.deps import ClientAddress, PasswordsDep, SessionDep, SettingsDep
+from app.core.errors import responses
+from app.core.security import InvalidToken, decode_access_token
+
+auth_router = APIRouter(prefix="/api/auth", tags=["auth"])
+me_router = APIRouter(prefix="/api/me", tags=["me"])
+
+UserAgent = Annotated[str | None, Header(include_in_schema=False)]
+
+
+def _tokens(issued: IssuedTokens) -> TokenOut:
+    return TokenOut(
+        user=UserPublic.model_validate(issued.user),
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        expires_in=issued.expires_in,
+    )
+
+
+@auth_router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenOut,
+    responses=responses(409, 413, 422),
+)
+async def register(
+    body: RegisterIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    user_agent: UserAgent = None,
+) -> TokenOut:
+    issued = await service.register(session, settings, passwords, body, user_agent=user_agent)
+    return _tokens(issued)
+
+
+@auth_router.post("/login", response_model=TokenOut, responses=responses(401, 422, 429))
+async def login(
+    body: LoginIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    address: ClientAddress,
+    user_agent: UserAgent = None,
+) -> TokenOut:
+    issued = await service.login(
+        session,
+        settings,
+        passwords,
+        email=body.email,
+        password=body.password,
+        address=address,
+        user_agent=user_agent,
+    )
+    return _tokens(issued)
+
+
+@auth_router.post("/refresh", response_model=TokenOut, responses=responses(401, 422))
+async def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenOut:
+    return _tokens(await service.refresh(session, settings, body.refresh_token))
+
+
+_optional_bearer = HTTPBearer(auto_error=False)
+
+
+@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=responses(422))
+async def logout(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],
+    body: LogoutIn | None = None,
+) -> Response:
+    """End this device's session: by its access token, its refresh token, or both.
+
+    Always 204, so a client can call it while offline-retrying without learning anything."""
+    caller = None
+    if credentials is not None:
+        try:
+            claims = decode_access_token(settings, credentials.credentials)
+            caller = (claims.user_id, claims.session_id)
+        except InvalidToken:
+            caller = None
+    await service.logout(session, caller=caller, refresh_token=body.refresh_token if body else None)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@me_router.get("", response_model=UserPublic, responses=responses(401))
+async def read_me(caller: CallerDep) -> UserPublic:
+    return UserPublic.model_validate(caller.user)
+
+
+@me_router.patch("", response_model=UserPublic, responses=responses(401, 403, 409, 422, 429))
+async def update_me(
+    body: MeUpdate,
+    caller: CallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    address: ClientAddress,
+) -> UserPublic:
+    user = await service.update_me(
+        session,
+        settings,
+        passwords,
+        caller.user,
+        body,
+        current_session=caller.session_id,
+        address=address,
+    )
+    return UserPublic.model_validate(user)
+
+
+@me_router.delete(
+    "", status_code=status.HTTP_204_NO_CONTENT, responses=responses(401, 403, 422, 429)
+)
+async def delete_me(
+    body: DeleteMeIn,
+    caller: CallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    address: ClientAddress,
+) -> Response:
+    """Delete the account. Needs the password. Every dynamic you are in ends, your partner is
+    told, and your personal data is removed; what your partner wrote stays theirs."""
+    await service.confirm_password(
+        session, settings, passwords, caller.user, body.password, address=address
+    )
+    await service.delete_account(session, settings, caller.user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@me_router.get("/export", responses=responses(401))
+async def export_me(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    """Everything Accord holds about you and your dynamics, as JSON (ended dynamics too)."""
+    return await export_user(session, caller.user)
+
+
+@me_router.get("/sessions", response_model=list[SessionPublic], responses=responses(401))
+async def list_sessions(caller: CallerDep, session: SessionDep) -> list[SessionPublic]:
+    """The devices signed in to this account (tokens are never shown)."""
+    return [
+        SessionPublic.model_validate(s) for s in await service.list_sessions(session, caller.id)
+    ]

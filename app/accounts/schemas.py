@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from app.core.validation import CleanLine, ClockTime, Timezone
+
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+DisplayName = Annotated[str, CleanLine, Field(min_length=1, max_length=64)]
+Pronouns = Annotated[str, CleanLine, Field(max_length=32)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(_In):
+    email: EmailStr = Field(max_length=320)
+    password: Password
+    display_name: DisplayName
+    timezone: Timezone = "UTC"
+    pronouns: Pronouns | None = None
+
+
+class LoginIn(_In):
+    email: Annotated[str, Field(max_length=320)]
+    password: Annotated[str, Field(max_length=1024)]
+
+
+class RefreshIn(_In):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class LogoutIn(_In):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    display_name: str
+    pronouns: str | None
+    timezone: str
+    quiet_hours_start: str | None
+    quiet_hours_end: str | None
+    checkin_reminder_time: str | None
+    discreet_notifications: bool
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    user: UserPublic
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int = Field(description="seconds until the access token expires")
+
+
+class MeUpdate(_In):
+    """Fields left out are unchanged; ``null`` clears an optional one.
+
+    Changing the email or the password needs ``current_password``; a new password signs out
+    every other device.
+    """
+
+    display_name: DisplayName | None = None
+    pronouns: Pronouns | None = None
+    timezone: Timezone | None = None
+    quiet_hours_start: ClockTime | None = None
+    quiet_hours_end: ClockTime | None = None
+    checkin_reminder_time: ClockTime | None = None
+    discreet_notifications: bool | None = None
+    email: EmailStr | None = Field(default=None, max_length=320)
+    new_password: Password | None = None
+    current_password: Annotated[str, Field(max_length=1024)] | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> MeUpdate:
+        for name in ("display_name", "timezone", "discreet_notifications", "email", "new_password"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        fields = self.model_fields_set
+        if ("quiet_hours_start" in fields) != ("quiet_hours_end" in fields):
+            raise ValueError("set quiet_hours_start and quiet_hours_end together")
+        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            raise ValueError("quiet hours need both a start and an end, or neither")
+        if self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
+            raise ValueError("quiet hours cannot start and end at the same time")
+        if (self.email or self.new_password) and not self.current_password:
+            raise ValueError("current_password is required to change the email or password")
+        return self
+
+
+class DeleteMeIn(_In):
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class SessionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    user_agent: str | None

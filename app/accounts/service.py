@@ -1,0 +1,324 @@
+"""Accounts and device sessions: the rules, with no HTTP in them.
+
+Services never commit: the request's unit of work commits once (see ``app.core.requests``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.accounts import repository
+from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
+from app.accounts.schemas import MeUpdate, RegisterIn
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import AppError
+from app.core.requests import keep_writes_on_error
+from app.core.security import Passwords, create_access_token, hash_token, new_refresh_token
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    user: User
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def invalid_credentials() -> AppError:
+    return AppError(401, "invalid_credentials", "email or password is incorrect")
+
+
+async def _issue(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    *,
+    auth_session: AuthSession | None = None,
+    user_agent: str | None = None,
+) -> IssuedTokens:
+    now = utcnow()
+    if auth_session is None:
+        auth_session = AuthSession(
+            user_id=user.id,
+            expires_at=now + timedelta(days=settings.session_days),
+            user_agent=(user_agent or None) and user_agent[:200],
+        )
+        session.add(auth_session)
+    auth_session.last_used_at = now
+    token = new_refresh_token()
+    session.add(RefreshToken(session_id=auth_session.id, token_hash=hash_token(token)))
+    await session.flush()
+    return IssuedTokens(
+        user=user,
+        access_token=create_access_token(
+            settings, user_id=user.id, session_id=auth_session.id, now=now
+        ),
+        refresh_token=token,
+        expires_in=settings.access_token_minutes * 60,
+    )
+
+
+async def register(
+    session: AsyncSession,
+    settings: Settings,
+    passwords: Passwords,
+    data: RegisterIn,
+    *,
+    user_agent: str | None,
+) -> IssuedTokens:
+    # Hash before touching the database, so the write transaction stays short.
+    password_hash = await passwords.hash(data.password)
+    email = normalize_email(str(data.email))
+    if await repository.user_by_email(session, email) is not None:
+        raise AppError(409, "email_taken", "an account with this email already exists")
+    user = User(
+        email=email,
+        password_hash=password_hash,
+        display_name=data.display_name,
+        pronouns=data.pronouns or None,
+        timezone=data.timezone,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise AppError(409, "email_taken", "an account with this email already exists") from None
+    return await _issue(session, settings, user, user_agent=user_agent)
+
+
+# --- login throttling -----------------------------------------------------------------------
+
+
+def _throttle_key(settings: Settings, value: str) -> str:
+    # Keyed hash: the table never holds an email or an address that could be read back.
+    return hmac.new(settings.secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+async def _check_throttle(
+    session: AsyncSession, settings: Settings, *, email: str, address: str
+) -> None:
+    now = utcnow()
+    window = timedelta(seconds=settings.login_window_seconds)
+    since = now - window
+    limits = (
+        ("account", email, settings.login_max_failures_per_account),
+        ("address", address, settings.login_max_failures_per_address),
+    )
+    for scope, value, limit in limits:
+        count, oldest = await repository.recent_failures(
+            session, scope, _throttle_key(settings, value), since
+        )
+        if count >= limit and oldest is not None:
+            wait = max(1, math.ceil((oldest + window - now).total_seconds()))
+            raise AppError(
+                429,
+                "too_many_attempts",
+                f"too many failed sign-ins; try again in {wait} seconds",
+                headers={"Retry-After": str(wait)},
+            )
+
+
+async def _record_failure(
+    session: AsyncSession, settings: Settings, *, email: str, address: str
+) -> None:
+    session.add(LoginFailure(scope="account", key_hash=_throttle_key(settings, email)))
+    session.add(LoginFailure(scope="address", key_hash=_throttle_key(settings, address)))
+    keep_writes_on_error(session)
+
+
+async def login(
+    session: AsyncSession,
+    settings: Settings,
+    passwords: Passwords,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    user_agent: str | None,
+) -> IssuedTokens:
+    email = normalize_email(email)
+    await _check_throttle(session, settings, email=email, address=address)
+    user = await repository.user_by_email(session, email)
+    # Always verify against a hash, a dummy one for an unknown email: the same work either way.
+    ok = await passwords.verify(user.password_hash if user else None, password)
+    if user is None or not ok:
+        await _record_failure(session, settings, email=email, address=address)
+        raise invalid_credentials()
+    await session.execute(
+        delete(LoginFailure).where(
+            col(LoginFailure.scope) == "account",
+            col(LoginFailure.key_hash) == _throttle_key(settings, email),
+        )
+    )
+    return await _issue(session, settings, user, user_agent=user_agent)
+
+
+async def confirm_password(
+    session: AsyncSession,
+    settings: Settings,
+    passwords: Passwords,
+    user: User,
+    password: str,
+    *,
+    address: str,
+) -> None:
+    """Check the password of a signed-in user before a sensitive change (throttled too)."""
+    await _check_throttle(session, settings, email=user.email, address=address)
+    if not await passwords.verify(user.password_hash, password):
+        await _record_failure(session, settings, email=user.email, address=address)
+        raise AppError(403, "wrong_password", "the password is incorrect")
+
+
+# --- refresh and logout ---------------------------------------------------------------------
+
+
+def _refresh_refused(detail: str) -> AppError:
+    return AppError(401, "invalid_refresh_token", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def refresh(session: AsyncSession, settings: Settings, token: str) -> IssuedTokens:
+    now = utcnow()
+    found = (
+        await session.execute(
+            select(RefreshToken, AuthSession)
+            .join(AuthSession, col(AuthSession.id) == col(RefreshToken.session_id))
+            .where(col(RefreshToken.token_hash) == hash_token(token))
+        )
+    ).one_or_none()
+    if found is None:
+        raise _refresh_refused("unknown refresh token")
+    stored, auth_session = found
+    if not auth_session.is_live(now):
+        raise _refresh_refused("this session has ended; sign in again")
+    # Spend the token atomically: of two concurrent uses, exactly one succeeds.
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(col(RefreshToken.id) == stored.id, col(RefreshToken.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        # A spent token came back: it was copied. End the whole family, whoever holds it.
+        await repository.revoke_sessions(
+            session, auth_session.user_id, reason="refresh_reuse", only_session=auth_session.id
+        )
+        keep_writes_on_error(session)
+        raise _refresh_refused("refresh token already used; the session was ended for safety")
+    user = await session.get(User, auth_session.user_id)
+    if user is None:
+        raise _refresh_refused("account no longer exists")
+    return await _issue(session, settings, user, auth_session=auth_session)
+
+
+async def logout(
+    session: AsyncSession,
+    *,
+    caller: tuple[uuid.UUID, uuid.UUID] | None,
+    refresh_token: str | None,
+) -> None:
+    if caller is not None:
+        user_id, session_id = caller
+        await repository.revoke_sessions(session, user_id, reason="logout", only_session=session_id)
+    if refresh_token is not None:
+        found = (
+            await session.execute(
+                select(AuthSession)
+                .join(RefreshToken, col(AuthSession.id) == col(RefreshToken.session_id))
+                .where(col(RefreshToken.token_hash) == hash_token(refresh_token))
+            )
+        ).scalar_one_or_none()
+        if found is not None:
+            await repository.revoke_sessions(
+                session, found.user_id, reason="logout", only_session=found.id
+            )
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+_PROFILE_FIELDS = (
+    "display_name",
+    "pronouns",
+    "timezone",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "checkin_reminder_time",
+    "discreet_notifications",
+)
+
+
+async def update_me(
+    session: AsyncSession,
+    settings: Settings,
+    passwords: Passwords,
+    user: User,
+    data: MeUpdate,
+    *,
+    current_session: uuid.UUID,
+    address: str,
+) -> User:
+    if data.current_password is not None and (data.email or data.new_password):
+        await confirm_password(
+            session, settings, passwords, user, data.current_password, address=address
+        )
+    for name in _PROFILE_FIELDS:
+        if name in data.model_fields_set:
+            setattr(user, name, getattr(data, name))
+    if data.email is not None:
+        email = normalize_email(str(data.email))
+        if email != user.email:
+            if await repository.user_by_email(session, email) is not None:
+                raise AppError(409, "email_taken", "an account with this email already exists")
+            user.email = email
+    if data.new_password is not None:
+        user.password_hash = await passwords.hash(data.new_password)
+        user.password_changed_at = utcnow()
+        # Whoever else holds a session may be why the password changed.
+        await repository.revoke_sessions(
+            session, user.id, reason="password_changed", except_session=current_session
+        )
+    user.updated_at = utcnow()
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise AppError(409, "email_taken", "an account with this email already exists") from None
+    return user
+
+
+async def delete_account(session: AsyncSession, settings: Settings, user: User) -> None:
+    """Remove the user and their personal data; the partner keeps the shared history."""
+    from app.dynamics.service import on_account_deleted
+
+    await on_account_deleted(session, user)
+    await session.execute(
+        delete(LoginFailure).where(
+            col(LoginFailure.scope) == "account",
+            col(LoginFailure.key_hash) == _throttle_key(settings, user.email),
+        )
+    )
+    # Sessions, tokens, invites, notifications and idempotency records go by ON DELETE CASCADE;
+    # memberships keep their place in the partner's history with the user set to NULL.
+    await session.execute(delete(User).where(col(User.id) == user.id))
+
+
+async def list_sessions(session: AsyncSession, user_id: uuid.UUID) -> list[AuthSession]:
+    result = await session.execute(
+        select(AuthSession)
+        .where(col(AuthSession.user_id) == user_id)
+        .order_by(col(AuthSession.created_at).desc())
+    )
+    return list(result.scalars())

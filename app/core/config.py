@@ -1,0 +1,105 @@
+"""Configuration from the environment, with embedded defaults for a one-command start.
+
+Secrets are never committed: ``SECRET_KEY`` comes from the environment or is generated on
+first run into the data directory, readable only by the owner.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the usual spellings and pick the async driver for each database."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    return url
+
+
+def load_or_create_secret(data_dir: Path, name: str) -> str:
+    """Read a secret from the data directory, creating it (mode 0600) on first run."""
+    path = data_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: if two processes start at once, exactly one writes and both read the same value.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    access_token_minutes: int = 15
+    session_days: int = 60
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout: int = 30
+    sqlite_busy_timeout_ms: int = 30_000
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65_536
+    argon2_parallelism: int = 1
+    login_window_seconds: int = 15 * 60
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    max_open_invites: int = 5
+    invite_hours: int = 48
+    public_url: str | None = None
+    max_body_bytes: int = 64 * 1024
+    serve_frontend: bool = True
+    housekeeping: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        data_dir = Path(os.environ.get("DATA_DIR") or "./data").resolve()
+        database_url = normalize_database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
+        )
+        secret_key = os.environ.get("SECRET_KEY") or load_or_create_secret(data_dir, "secret_key")
+        values: dict[str, object] = {
+            "data_dir": data_dir,
+            "database_url": database_url,
+            "secret_key": secret_key,
+            "access_token_minutes": _int("ACCESS_TOKEN_MINUTES", 15),
+            "session_days": _int("SESSION_DAYS", 60),
+            "db_pool_size": _int("DB_POOL_SIZE", 10),
+            "db_max_overflow": _int("DB_MAX_OVERFLOW", 10),
+            "db_pool_timeout": _int("DB_POOL_TIMEOUT", 30),
+            "sqlite_busy_timeout_ms": _int("SQLITE_BUSY_TIMEOUT_MS", 30_000),
+            "argon2_time_cost": _int("ARGON2_TIME_COST", 3),
+            "argon2_memory_kib": _int("ARGON2_MEMORY_KIB", 65_536),
+            "public_url": os.environ.get("PUBLIC_URL") or None,
+            "serve_frontend": _bool("SERVE_FRONTEND", True),
+            "housekeeping": _bool("HOUSEKEEPING", True),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,41 @@
+"""Dependencies shared by every router: the request's session, settings and the caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.errors import AppError
+from app.core.requests import request_session
+from app.core.security import Passwords
+
+
+def get_session(request: Request) -> AsyncSession:
+    return request_session(request.scope)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_passwords(request: Request) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
+def unauthorized(detail: str = "not signed in") -> AppError:
+    return AppError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})

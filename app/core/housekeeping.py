@@ -1,0 +1,57 @@
+"""Periodic clean-up: what is kept only for a while is removed once its time has passed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, or_
+from sqlmodel import col
+
+from app.accounts.models import AuthSession, LoginFailure
+from app.core.db import Database, utcnow, write_session
+from app.core.models import IdempotencyRecord
+
+log = logging.getLogger("accord.housekeeping")
+
+IDEMPOTENCY_KEEP = timedelta(days=30)
+LOGIN_FAILURES_KEEP = timedelta(days=1)
+ENDED_SESSIONS_KEEP = timedelta(days=30)
+INTERVAL_SECONDS = 3600
+
+
+async def sweep(db: Database) -> dict[str, int]:
+    now = utcnow()
+    counts: dict[str, int] = {}
+    async with write_session(db) as session:
+        result = await session.execute(
+            delete(IdempotencyRecord).where(
+                col(IdempotencyRecord.created_at) < now - IDEMPOTENCY_KEEP
+            )
+        )
+        counts["idempotency_records"] = result.rowcount  # type: ignore[attr-defined]
+        result = await session.execute(
+            delete(LoginFailure).where(col(LoginFailure.at) < now - LOGIN_FAILURES_KEEP)
+        )
+        counts["login_failures"] = result.rowcount  # type: ignore[attr-defined]
+        result = await session.execute(
+            delete(AuthSession).where(
+                or_(
+                    col(AuthSession.expires_at) < now - ENDED_SESSIONS_KEEP,
+                    col(AuthSession.revoked_at) < now - ENDED_SESSIONS_KEEP,
+                )
+            )
+        )
+        counts["auth_sessions"] = result.rowcount  # type: ignore[attr-defined]
+    return counts
+
+
+async def run_forever(db: Database) -> None:
+    while True:
+        try:
+            counts = await sweep(db)
+            log.info("housekeeping removed %s", counts)
+        except Exception:  # keep the loop alive; the next sweep retries
+            log.exception("housekeeping failed")
+        await asyncio.sleep(INTERVAL_SECONDS)

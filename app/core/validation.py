@@ -1,0 +1,56 @@
+"""Reusable field types: each rejects bad input with a message naming what is wrong."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zoneinfo
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError(f"unknown time zone {value[:64]!r}; use an IANA name like 'Europe/Paris'")
+    return value
+
+
+def check_clock(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError("expected a time of day as HH:MM (00:00-23:59)")
+    return value
+
+
+def clean_text(value: object) -> object:
+    """Trim, normalise to NFC and refuse control characters (they break display and logs)."""
+    if not isinstance(value, str):
+        return value
+    value = unicodedata.normalize("NFC", value.strip())
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def clean_line(value: object) -> object:
+    value = clean_text(value)
+    if isinstance(value, str) and ("\n" in value or "\t" in value):
+        raise ValueError("must be a single line")
+    return value
+
+
+Timezone = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
+ClockTime = Annotated[str, AfterValidator(check_clock)]
+
+
+# Use as ``Annotated[str, CleanLine, Field(max_length=...)]``: trimmed, one line, no controls.
+CleanLine = BeforeValidator(clean_line)
+CleanText = BeforeValidator(clean_text)

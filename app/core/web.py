@@ -1,0 +1,68 @@
+"""HTTP details every response shares: security headers, no caching of private data, and
+access logs that never show an invite code."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+_DOCS = ("/docs", "/redoc", "/openapi.json")
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                if path.startswith("/api/"):
+                    extra.append((b"cache-control", b"private, no-store"))
+                elif not path.startswith(_DOCS):
+                    extra.append((b"content-security-policy", _PAGE_CSP.encode()))
+                headers.extend((k, v) for k, v in extra if k not in names)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+_INVITE_PATH = re.compile(r"(/api/invites/)[^/\s?\"]+")
+_JOIN_PATH = re.compile(r"(/join/)[^/\s?\"]+")
+
+
+class RedactInviteCodes(logging.Filter):
+    """Invite codes are capabilities for 48 hours: keep them out of access logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _JOIN_PATH.sub(r"\1…", _INVITE_PATH.sub(r"\1…", a)) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
+
+
+def install_log_redaction() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactInviteCodes) for f in access.filters):
+        access.addFilter(RedactInviteCodes())

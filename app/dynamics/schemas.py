@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.validation import CleanLine, CleanText
+from app.dynamics.models import DynamicState, Role
+
+Note = Annotated[str, CleanText, Field(max_length=500)]
+Nickname = Annotated[str, CleanLine, Field(min_length=1, max_length=40)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InviteCreate(_In):
+    """Empty for now: an invite carries nothing but who made it."""
+
+
+class InvitePublic(BaseModel):
+    code: str = Field(description="8 characters, no look-alikes (no 0/O, 1/I/L)")
+    url: str = Field(description="a link that opens the join screen with the code filled in")
+    created_at: datetime
+    expires_at: datetime
+    state: str = Field(description="open | accepted | expired | revoked")
+    inviter_id: uuid.UUID
+    inviter_name: str
+
+
+class MemberPublic(BaseModel):
+    user_id: uuid.UUID | None = Field(description="null once the member deleted their account")
+    display_name: str
+    pronouns: str | None
+    role: Role
+    nickname: str | None
+    joined_at: datetime
+    red_at: datetime | None
+    red_note: str | None
+    yellow_at: datetime | None
+    yellow_note: str | None
+
+
+class DynamicPublic(BaseModel):
+    id: uuid.UUID
+    state: DynamicState
+    created_at: datetime
+    ended_at: datetime | None
+    ended_by: uuid.UUID | None
+    members: list[MemberPublic]
+
+
+class DynamicPage(BaseModel):
+    items: list[DynamicPublic]
+    next_cursor: str | None
+
+
+class MembershipUpdate(_In):
+    """Your own label and nickname in this dynamic; ``null`` clears the nickname."""
+
+    role: Role | None = None
+    nickname: Nickname | None = None
+
+
+class FlagIn(_In):
+    note: Note | None = None

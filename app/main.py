@@ -1,0 +1,93 @@
+"""The application: routers by domain, the unit of work, errors, and the PWA at ``/``.
+
+Serve it with ``uvicorn --factory app.main:create_app`` (what ``make run`` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import models  # noqa: F401 - registers every table
+from app.accounts.router import auth_router, me_router
+from app.core import housekeeping
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.errors import install_error_handlers
+from app.core.health import router as health_router
+from app.core.requests import RequestUnitOfWork
+from app.core.security import Passwords
+from app.core.web import SecurityHeaders, install_log_redaction
+from app.dynamics.router import invites_router
+from app.dynamics.router import router as dynamics_router
+from app.notifications.router import router as notifications_router
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+
+DESCRIPTION = """
+The API behind Accord, for couples in a consensual power-exchange relationship.
+
+Every error is `{"detail": "...", "code": "..."}`. Send `Authorization: Bearer <access_token>`;
+every POST accepts an `Idempotency-Key`. A resource of a dynamic you are not in is a 404.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    db = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction()
+        tasks = []
+        if settings.housekeeping:
+            tasks.append(asyncio.create_task(housekeeping.run_forever(db)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await db.dispose()
+
+    app = FastAPI(
+        title="Accord",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.passwords = Passwords(settings)
+
+    install_error_handlers(app)
+    for router in (
+        health_router,
+        auth_router,
+        me_router,
+        invites_router,
+        dynamics_router,
+        notifications_router,
+    ):
+        app.include_router(router)
+
+    app.add_middleware(RequestUnitOfWork, db=db, settings=settings)
+    app.add_middleware(SecurityHeaders)
+
+    if settings.serve_frontend and FRONTEND.is_dir():
+        index = FRONTEND / "index.html"
+
+        @app.get("/join/{code}", include_in_schema=False)
+        async def join_page(code: str) -> FileResponse:
+            return FileResponse(index)
+
+        app.mount("/", StaticFiles(directory=FRONTEND, html=True), name="frontend")
+    return app

@@ -1,0 +1,101 @@
+"""The inbox. Other parts call ``notify`` (or ``notify_partner``); nothing else writes here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.core.db import utcnow
+from app.core.pagination import newest_first_after, page_of
+from app.notifications.models import Notification
+
+
+class Kind(StrEnum):
+    partner_linked = "partner_linked"
+    red = "red"
+    yellow = "yellow"
+    resumed = "resumed"
+    partner_left = "partner_left"
+
+
+async def notify(
+    session: AsyncSession,
+    *,
+    recipients: Iterable[uuid.UUID],
+    kind: str,
+    dynamic_id: uuid.UUID | None,
+    actor_id: uuid.UUID | None,
+    data: dict[str, Any] | None = None,
+) -> list[Notification]:
+    """Tell each recipient something happened. Keep ``data`` to references and labels: the
+    inbox may be pushed to a lock screen, so it never carries notes or check-in contents."""
+    created = [
+        Notification(
+            user_id=recipient,
+            kind=kind,
+            dynamic_id=dynamic_id,
+            actor_id=actor_id,
+            data=dict(data or {}),
+        )
+        for recipient in recipients
+        if recipient != actor_id
+    ]
+    session.add_all(created)
+    return created
+
+
+async def list_for(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    unread_only: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Notification], str | None]:
+    stmt = select(Notification).where(col(Notification.user_id) == user_id)
+    if unread_only:
+        stmt = stmt.where(col(Notification.read_at).is_(None))
+    after = newest_first_after(col(Notification.created_at), col(Notification.id), cursor)
+    if after is not None:
+        stmt = stmt.where(after)
+    stmt = stmt.order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
+    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
+    return page_of(rows, limit, lambda n: (n.created_at, n.id))
+
+
+async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
+    result = await session.execute(
+        select(func.count()).where(
+            col(Notification.user_id) == user_id, col(Notification.read_at).is_(None)
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def mark_read(
+    session: AsyncSession, user_id: uuid.UUID, *, ids: list[uuid.UUID] | None
+) -> int:
+    stmt = (
+        update(Notification)
+        .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+        .values(read_at=utcnow())
+    )
+    if ids is not None:
+        stmt = stmt.where(col(Notification.id).in_(ids))
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def export_for(session: AsyncSession, user_id: uuid.UUID) -> list[Notification]:
+    result = await session.execute(
+        select(Notification)
+        .where(col(Notification.user_id) == user_id)
+        .order_by(col(Notification.created_at))
+    )
+    return list(result.scalars())

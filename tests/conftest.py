@@ -1,0 +1,140 @@
+"""The suite runs against real databases: SQLite and the local PostgreSQL.
+
+Every test that uses the app runs once per database (``[sqlite]`` / ``[postgresql]`` in its id).
+Each run builds its schema with ``alembic upgrade head`` in a fresh database, and every test
+starts from empty tables. ``ACCORD_TEST_DATABASES=sqlite`` narrows a quick local run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from app.core.config import Settings
+from app.core.db import metadata
+from app.main import create_app
+from tests.helpers import Member, pair, register
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = [b for b in os.environ.get("ACCORD_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes["configure_logging"] = False
+    return cfg
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    backend = request.param
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "accord.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        command.upgrade(alembic_config(url), "head")
+        yield url
+        return
+    name = f"accord_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    url = f"{base}/{name}"
+    try:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database_url": url,
+        "secret_key": "test-secret-" + "x" * 40,
+        # Real argon2id, cheap parameters: the suite hashes hundreds of passwords.
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "housekeeping": False,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+async def app(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[FastAPI]:
+    application = create_app(make_settings(database_url, tmp_path_factory.mktemp("data")))
+    yield application
+    await application.state.db.dispose()
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application: FastAPI = request.getfixturevalue("app")
+    engine = application.state.db.engine
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def alice(client: httpx.AsyncClient) -> Member:
+    return await register(client, "Alice")
+
+
+@pytest.fixture
+async def bob(client: httpx.AsyncClient) -> Member:
+    return await register(client, "Bob")
+
+
+@pytest.fixture
+async def eve(client: httpx.AsyncClient) -> Member:
+    """The outsider: signed in, but in none of Alice and Bob's dynamics."""
+    return await register(client, "Eve")
+
+
+@pytest.fixture
+async def dynamic_id(client: httpx.AsyncClient, alice: Member, bob: Member) -> str:
+    return await pair(client, alice, bob)
