@@ -27,7 +27,9 @@ from app.core.security import Passwords
 from app.core.web import SecurityHeaders, install_log_redaction
 from app.dynamics.router import invites_router
 from app.dynamics.router import router as dynamics_router
+from app.limits.router import router as limits_router
 from app.notifications.router import router as notifications_router
+from app.protocols.router import router as protocols_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         me_router,
         invites_router,
         dynamics_router,
+        limits_router,
+        protocols_router,
         notifications_router,
     ):
         app.include_router(router)

@@ -2,17 +2,32 @@
 
 from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
 from app.core.models import IdempotencyRecord
-from app.dynamics.models import Dynamic, Invite, Membership
+from app.dynamics.models import Dynamic, DynamicPause, Invite, Membership
+from app.limits.models import LimitAnswer
 from app.notifications.models import Notification
+from app.protocols.models import (
+    Completion,
+    Protocol,
+    ProtocolAgreement,
+    ProtocolEvent,
+    ProtocolVersion,
+)
 
 __all__ = [
     "AuthSession",
+    "Completion",
     "Dynamic",
+    "DynamicPause",
     "IdempotencyRecord",
     "Invite",
+    "LimitAnswer",
     "LoginFailure",
     "Membership",
     "Notification",
+    "Protocol",
+    "ProtocolAgreement",
+    "ProtocolEvent",
+    "ProtocolVersion",
     "RefreshToken",
     "User",
 ]

@@ -45,7 +45,7 @@ def _run(connection: Connection) -> None:
 async def _run_async() -> None:
     settings = _settings()
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = make_engine(settings)
     try:
         async with engine.connect() as connection:

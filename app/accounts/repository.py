@@ -38,6 +38,19 @@ async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return result.scalar_one_or_none()
 
 
+async def queue_behind_sign_ins(session: AsyncSession, key_hash: str) -> None:
+    """Wait for any other sign-in of this throttle key until its transaction ends.
+
+    Without this, parallel guesses on PostgreSQL would all count the failures before any of them
+    committed one, and get far more tries than the limit. SQLite needs nothing: a writer's
+    ``BEGIN IMMEDIATE`` already serialises them. The lock is released at commit or rollback.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    lock_id = int.from_bytes(bytes.fromhex(key_hash[:16]), "big", signed=True)
+    await session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+
+
 async def recent_failures(
     session: AsyncSession, scope: str, key_hash: str, since: datetime
 ) -> tuple[int, datetime | None]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response, status
@@ -161,6 +162,19 @@ async def export_me(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
 @me_router.get("/sessions", response_model=list[SessionPublic], responses=responses(401))
 async def list_sessions(caller: CallerDep, session: SessionDep) -> list[SessionPublic]:
     """The devices signed in to this account (tokens are never shown)."""
+    sessions = await service.list_sessions(session, caller.id)
     return [
-        SessionPublic.model_validate(s) for s in await service.list_sessions(session, caller.id)
+        SessionPublic.model_validate(s).model_copy(update={"current": s.id == caller.session_id})
+        for s in sessions
     ]
+
+
+@me_router.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(401, 404, 422),
+)
+async def end_session(session_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> Response:
+    """Sign out one device (a lost phone, say): its tokens stop working at once."""
+    await service.end_session(session, caller.id, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

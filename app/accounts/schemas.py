@@ -4,7 +4,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.core.validation import CleanLine, ClockTime, Timezone
 
@@ -81,18 +82,37 @@ class MeUpdate(_In):
 
     @model_validator(mode="after")
     def _coherent(self) -> MeUpdate:
-        for name in ("display_name", "timezone", "discreet_notifications", "email", "new_password"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+        # Each rule names its own field in ``errors``, so a form can point at it.
+        problems: list[tuple[str, str]] = []
         fields = self.model_fields_set
-        if ("quiet_hours_start" in fields) != ("quiet_hours_end" in fields):
-            raise ValueError("set quiet_hours_start and quiet_hours_end together")
-        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
-            raise ValueError("quiet hours need both a start and an end, or neither")
-        if self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
-            raise ValueError("quiet hours cannot start and end at the same time")
+        for name in ("display_name", "timezone", "discreet_notifications", "email", "new_password"):
+            if name in fields and getattr(self, name) is None:
+                problems.append((name, f"{name} cannot be null"))
+        start, end = "quiet_hours_start", "quiet_hours_end"
+        if (start in fields) != (end in fields):
+            missing = end if start in fields else start
+            problems.append((missing, "set quiet_hours_start and quiet_hours_end together"))
+        elif (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            empty = start if self.quiet_hours_start is None else end
+            problems.append((empty, "quiet hours need both a start and an end, or neither"))
+        elif self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
+            problems.append((end, "quiet hours cannot start and end at the same time"))
         if (self.email or self.new_password) and not self.current_password:
-            raise ValueError("current_password is required to change the email or password")
+            problems.append(
+                ("current_password", "current_password is required to change the email or password")
+            )
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("value_error", message),
+                        loc=(name,),
+                        input=getattr(self, name),
+                    )
+                    for name, message in problems
+                ],
+            )
         return self
 
 
@@ -109,3 +129,4 @@ class SessionPublic(BaseModel):
     expires_at: datetime
     revoked_at: datetime | None
     user_agent: str | None
+    current: bool = Field(default=False, description="the session making this request")

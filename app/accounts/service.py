@@ -22,7 +22,7 @@ from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
 from app.accounts.schemas import MeUpdate, RegisterIn
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.errors import AppError
+from app.core.errors import AppError, not_found
 from app.core.requests import keep_writes_on_error
 from app.core.security import Passwords, create_access_token, hash_token, new_refresh_token
 
@@ -119,6 +119,9 @@ async def _check_throttle(
         ("account", email, settings.login_max_failures_per_account),
         ("address", address, settings.login_max_failures_per_address),
     )
+    # One account's sign-ins queue behind each other (not one address's: many people can share
+    # an address, and its looser limit tolerates a small overshoot).
+    await repository.queue_behind_sign_ins(session, _throttle_key(settings, email))
     for scope, value, limit in limits:
         count, oldest = await repository.recent_failures(
             session, scope, _throttle_key(settings, value), since
@@ -277,6 +280,8 @@ async def update_me(
     for name in _PROFILE_FIELDS:
         if name in data.model_fields_set:
             setattr(user, name, getattr(data, name))
+    if "pronouns" in data.model_fields_set:
+        user.pronouns = data.pronouns or None  # blank clears, as at registration
     if data.email is not None:
         email = normalize_email(str(data.email))
         if email != user.email:
@@ -322,3 +327,10 @@ async def list_sessions(session: AsyncSession, user_id: uuid.UUID) -> list[AuthS
         .order_by(col(AuthSession.created_at).desc())
     )
     return list(result.scalars())
+
+
+async def end_session(session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    found = await session.get(AuthSession, session_id)
+    if found is None or found.user_id != user_id:
+        raise not_found("session")
+    await repository.revoke_sessions(session, user_id, reason="signed_out", only_session=found.id)

@@ -38,7 +38,8 @@ def load_or_create_secret(data_dir: Path, name: str) -> str:
     path = data_dir / name
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # The data directory holds the database and the secrets: its owner only.
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
     # O_EXCL: if two processes start at once, exactly one writes and both read the same value.
     try:

@@ -112,16 +112,45 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": _loc(tuple(e.get("loc", ()))), "msg": str(e.get("msg", "")), "type": e["type"]}
-            for e in exc.errors()
-        ]
+        errors = [_field_error(e) for e in exc.errors()]
         first = errors[0] if errors else {"loc": [], "msg": "invalid input"}
         where = ".".join(str(p) for p in first["loc"]) or "request"
         return error_response(422, "validation_error", f"{where}: {first['msg']}", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's only 400: a body it could not parse as JSON at all (bytes that are not
+            # UTF-8, a number of thousands of digits, nesting too deep). Bad input is a 422 here.
+            return _unparsable_body()
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return error_response(exc.status_code, code, detail, headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+        # Outside /api only: the unit of work answers for /api itself (see app.core.requests).
+        # The server logs the exception, which Starlette re-raises after this answer.
+        return error_response(500, "internal_error", "something went wrong on our side")
+
+
+def _field_error(error: Any) -> dict[str, Any]:
+    loc = _loc(tuple(error.get("loc", ())))
+    msg = str(error.get("msg", ""))
+    if error["type"] == "json_invalid":
+        # FastAPI puts the character offset where a field name would be ("body", 17).
+        position = loc[1] if len(loc) > 1 else None
+        loc = loc[:1]
+        reason = (error.get("ctx") or {}).get("error")
+        msg = f"invalid JSON ({reason} at character {position})" if reason else "invalid JSON"
+    return {"loc": loc, "msg": msg, "type": error["type"]}
+
+
+def _unparsable_body() -> JSONResponse:
+    msg = "the body could not be read as JSON"
+    return error_response(
+        422,
+        "validation_error",
+        f"body: {msg}",
+        errors=[{"loc": ["body"], "msg": msg, "type": "json_invalid"}],
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -40,11 +40,20 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         at, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(at, str) or not isinstance(ident, str):
+            raise TypeError("cursor parts are strings")
         when = datetime.fromisoformat(at)
         if when.tzinfo is None:
             raise ValueError("naive")
-        return when, uuid.UUID(ident)
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return when.astimezone(UTC), uuid.UUID(ident)
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+        OverflowError,
+        json.JSONDecodeError,
+        UnicodeDecodeError,
+    ) as exc:
         raise AppError(422, "invalid_cursor", "cursor is not one this API gave out") from exc
 
 

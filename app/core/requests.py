@@ -10,7 +10,12 @@ A pure ASGI middleware rather than a dependency, because it must see the finishe
   written in the same transaction as the work it describes, so a crash can never leave work
   done without its replay (or a replay without its work); a repeat with a different body is a
   422, and a finished one is replayed byte for byte;
-- request bodies are capped (413) before anything parses them.
+- request bodies are capped (413) before anything parses them, and a JSON body that spells a
+  lone UTF-16 surrogate (``"\\ud800"``, which is no Unicode text and no database can store) is a
+  422 before any handler sees it;
+- no input reaches a 500: a database error caused by a value (SQLSTATE class 22) is a 422, a
+  lost race a 409, an unavailable database a 503, and anything unexpected a JSON 500 that still
+  carries the shared headers (the exception is then re-raised for the server's log).
 """
 
 from __future__ import annotations
@@ -22,11 +27,11 @@ import re
 import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,6 +50,9 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 # A claim whose request died without releasing it (a killed process) is taken over after this.
 IN_FLIGHT_STALE = timedelta(seconds=60)
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+_CLAIM_ATTEMPTS = 3
+# A JSON escape that may spell a UTF-16 surrogate: only bodies containing one are parsed here.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _REPLAYED_HEADERS = ("content-type", "etag", "location")
 # Responses that carry credentials are never stored, so these routes are not replayed.
 _NOT_STORED_PREFIXES = ("/api/auth/",)
@@ -73,9 +81,18 @@ class _Captured:
 
 
 def _json_message(
-    status: int, code: str, detail: str, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    *,
+    errors: list[dict[str, Any]] | None = None,
 ) -> _Captured:
-    body = json.dumps({"detail": detail, "code": code}).encode()
+    """An error in the shape of ``app.core.errors``, for answers made before any route runs."""
+    content: dict[str, Any] = {"detail": detail, "code": code}
+    if errors is not None:
+        content["errors"] = errors
+    body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
     hdrs = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     for key, value in (headers or {}).items():
         hdrs.append((key.lower().encode(), value.encode()))
@@ -87,6 +104,19 @@ async def _send_captured(send: Send, captured: _Captured) -> None:
     headers.append((b"content-length", str(len(captured.body)).encode()))
     await send({"type": "http.response.start", "status": captured.status, "headers": headers})
     await send({"type": "http.response.body", "body": bytes(captured.body)})
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """Our hold on an idempotency record: its id and the ``created_at`` we claimed it with.
+
+    A claim older than ``IN_FLIGHT_STALE`` may be taken over, which renews ``created_at``; the
+    stamp lets the original request notice it lost the key instead of finishing (or releasing)
+    a claim that is no longer its own.
+    """
+
+    id: uuid.UUID
+    stamp: datetime
 
 
 class _TooLarge(Exception):
@@ -116,6 +146,71 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
+def parse_idempotency_key(raw: str) -> str | None:
+    """The key, or None if it is not one: 1-255 visible ASCII characters.
+
+    Surrounding whitespace is not part of a header value, and the draft spells the key as a
+    structured-field string (``"..."``), so both ``abc`` and ``"abc"`` name the key ``abc``.
+    """
+    key = raw.strip(" \t")
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    return key if _KEY_RE.match(key) else None
+
+
+def _has_lone_surrogate(body: bytes) -> bool:
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return False  # not JSON: the router answers that with its own 422
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _database_failure(exc: BaseException) -> _Captured | None:
+    """The answer for a database error a request caused, or None if it is a bug of ours."""
+    if isinstance(exc, IntegrityError):
+        # A uniqueness race lost at commit time: the state changed under this request.
+        return _json_message(
+            409, "conflict", "the request conflicts with a concurrent change; retry"
+        )
+    if isinstance(exc, OperationalError):
+        log.exception("database unavailable")
+        return _json_message(
+            503, "database_unavailable", "the database is busy; retry", {"Retry-After": "1"}
+        )
+    if not isinstance(exc, DBAPIError):
+        return None
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if isinstance(exc, DataError) or sqlstate.startswith("22"):
+        # A value the database cannot hold or compare (a NUL in PostgreSQL text, say): input
+        # validation should have refused it, so log it, but it is the client's input all the same.
+        log.warning("database refused a value: %s", exc.orig)
+        return _json_message(
+            422, "invalid_value", "a value in this request cannot be stored; check the input"
+        )
+    if sqlstate.startswith("40"):
+        # Serialization failure or deadlock: PostgreSQL chose this transaction to undo.
+        return _json_message(
+            409, "conflict", "the request conflicts with a concurrent change; retry"
+        )
+    return None
+
+
 class RequestUnitOfWork:
     def __init__(self, app: ASGIApp, *, db: Database, settings: Settings) -> None:
         self.app = app
@@ -138,15 +233,19 @@ class RequestUnitOfWork:
         except _TooLarge:
             await _send_captured(send, self._too_large())
             return
+        if _has_lone_surrogate(body):
+            await _send_captured(send, _lone_surrogate())
+            return
 
-        claim: uuid.UUID | None = None
-        key = headers.get("idempotency-key")
+        claim: _Claim | None = None
+        raw_key = headers.get("idempotency-key")
         if (
-            key is not None
+            raw_key is not None
             and method in IDEMPOTENT_METHODS
             and not path.startswith(_NOT_STORED_PREFIXES)
         ):
-            if not _KEY_RE.match(key):
+            key = parse_idempotency_key(raw_key)
+            if key is None:
                 await _send_captured(
                     send,
                     _json_message(
@@ -158,7 +257,9 @@ class RequestUnitOfWork:
                 return
             user_id = self._caller(headers)
             if user_id is not None:
-                fingerprint = _fingerprint(method, scope, body)
+                fingerprint = request_fingerprint(
+                    method, path, scope.get("query_string", b""), body
+                )
                 outcome = await self._claim(user_id, key, fingerprint)
                 if isinstance(outcome, _Captured):
                     await _send_captured(send, outcome)
@@ -187,41 +288,48 @@ class RequestUnitOfWork:
 
         factory = self.db.reader if method in READ_METHODS else self.db.writer
         stored = False
+        unexpected: Exception | None = None
         async with factory() as session:
             scope[SESSION_KEY] = session
             try:
                 await self.app(scope, replay_receive, capture)
                 if captured.status < 400 or session.info.get(COMMIT_ON_ERROR):
-                    if claim is not None and 200 <= captured.status < 300:
-                        await self._complete(session, claim, captured)
-                        stored = True
-                    await session.commit()
+                    completing = claim is not None and 200 <= captured.status < 300
+                    if (
+                        claim is not None
+                        and completing
+                        and not await self._complete(session, claim, captured)
+                    ):
+                        # Taken over as stale while this request ran: the taker acts instead.
+                        await session.rollback()
+                        captured = _in_flight()
+                    else:
+                        await session.commit()
+                        stored = completing
                 else:
                     await session.rollback()
-            except IntegrityError:
-                # A uniqueness race lost at commit time: the state changed under this request.
+            except BaseException as exc:
                 await session.rollback()
-                stored = False
-                captured = _json_message(
-                    409, "conflict", "the request conflicts with a concurrent change; retry"
-                )
-            except OperationalError:
-                await session.rollback()
-                stored = False
-                log.exception("database unavailable")
-                captured = _json_message(
-                    503, "database_unavailable", "the database is busy; retry", {"Retry-After": "1"}
-                )
-            except BaseException:
-                await session.rollback()
-                if claim is not None:
-                    await self._release(claim)
-                raise
+                failure = _database_failure(exc)
+                if failure is not None:
+                    captured = failure
+                elif isinstance(exc, Exception):
+                    # A bug of ours: answer in the shared shape, then let the server log it.
+                    captured = _json_message(
+                        500, "internal_error", "something went wrong on our side; it was logged"
+                    )
+                    unexpected = exc
+                else:  # cancelled: nobody is waiting for an answer
+                    if claim is not None:
+                        await self._release(claim)
+                    raise
             finally:
                 scope.pop(SESSION_KEY, None)
         if claim is not None and not stored:
             await self._release(claim)
         await _send_captured(send, captured)
+        if unexpected is not None:
+            raise unexpected
 
     def _too_large(self) -> _Captured:
         return _json_message(
@@ -240,8 +348,13 @@ class RequestUnitOfWork:
 
     async def _claim(
         self, user_id: uuid.UUID, key: str, fingerprint: str
-    ) -> uuid.UUID | _Captured | None:
-        for _attempt in range(2):
+    ) -> _Claim | _Captured | None:
+        """Claim the key for this request, or answer for it (replay, 409, 422).
+
+        None means the caller's account is gone: the request runs unclaimed and is refused
+        by authentication.
+        """
+        for _attempt in range(_CLAIM_ATTEMPTS):
             async with self.db.writer() as session:
                 found = (
                     await session.execute(
@@ -252,15 +365,19 @@ class RequestUnitOfWork:
                 ).scalar_one_or_none()
                 now = utcnow()
                 if found is None:
-                    record = IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint)
+                    record = IdempotencyRecord(
+                        user_id=user_id, key=key, fingerprint=fingerprint, created_at=now
+                    )
                     session.add(record)
                     try:
                         await session.commit()
                     except IntegrityError:
-                        # Claimed by a concurrent twin, or the user no longer exists.
+                        # Claimed by a concurrent twin (look again), or the user no longer exists.
                         await session.rollback()
+                        if not await _user_exists(session, user_id):
+                            return None
                         continue
-                    return record.id
+                    return _Claim(record.id, now)
                 if found.fingerprint != fingerprint:
                     return _json_message(
                         422,
@@ -270,12 +387,7 @@ class RequestUnitOfWork:
                 if found.completed_at is not None:
                     return _replay(found)
                 if now - found.created_at < IN_FLIGHT_STALE:
-                    return _json_message(
-                        409,
-                        "idempotency_in_flight",
-                        "a request with this Idempotency-Key is still in progress",
-                        {"Retry-After": "1"},
-                    )
+                    return _in_flight()
                 taken = await session.execute(
                     update(IdempotencyRecord)
                     .where(
@@ -287,18 +399,24 @@ class RequestUnitOfWork:
                 )
                 await session.commit()
                 if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    return found.id
-        return None
+                    return _Claim(found.id, now)
+        # Still contended after every attempt: a twin holds the key right now.
+        return _in_flight()
 
-    async def _complete(self, session: AsyncSession, claim: uuid.UUID, captured: _Captured) -> None:
+    async def _complete(self, session: AsyncSession, claim: _Claim, captured: _Captured) -> bool:
+        """Store the response in the request's own transaction; False if the claim was lost."""
         kept = {
             name: value.decode("latin-1")
             for name in _REPLAYED_HEADERS
             if (value := captured.header(name.encode())) is not None
         }
-        await session.execute(
+        result = await session.execute(
             update(IdempotencyRecord)
-            .where(col(IdempotencyRecord.id) == claim)
+            .where(
+                col(IdempotencyRecord.id) == claim.id,
+                col(IdempotencyRecord.created_at) == claim.stamp,
+                col(IdempotencyRecord.completed_at).is_(None),
+            )
             .values(
                 completed_at=utcnow(),
                 response_status=captured.status,
@@ -306,21 +424,51 @@ class RequestUnitOfWork:
                 response_body=bytes(captured.body),
             )
         )
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
-    async def _release(self, claim: uuid.UUID) -> None:
+    async def _release(self, claim: _Claim) -> None:
         async with self.db.writer() as session:
             await session.execute(
                 delete(IdempotencyRecord).where(
-                    col(IdempotencyRecord.id) == claim,
+                    col(IdempotencyRecord.id) == claim.id,
+                    col(IdempotencyRecord.created_at) == claim.stamp,
                     col(IdempotencyRecord.completed_at).is_(None),
                 )
             )
             await session.commit()
 
 
-def _fingerprint(method: str, scope: Scope, body: bytes) -> str:
+async def _user_exists(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    # The users table through the record's foreign key: core knows no domain models.
+    (foreign_key,) = IdempotencyRecord.__table__.c.user_id.foreign_keys  # type: ignore[attr-defined]
+    users_id = foreign_key.column
+    found = await session.execute(select(users_id).where(users_id == user_id))
+    return found.first() is not None
+
+
+def _in_flight() -> _Captured:
+    return _json_message(
+        409,
+        "idempotency_in_flight",
+        "a request with this Idempotency-Key is still in progress",
+        {"Retry-After": "1"},
+    )
+
+
+def _lone_surrogate() -> _Captured:
+    msg = "text must be valid Unicode; a lone surrogate such as \\ud800 is not"
+    return _json_message(
+        422,
+        "validation_error",
+        f"body: {msg}",
+        errors=[{"loc": ["body"], "msg": msg, "type": "string_unicode"}],
+    )
+
+
+def request_fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:
+    """What makes two requests with one key "the same request": method, path, query, body."""
     digest = hashlib.sha256()
-    for part in (method.encode(), scope["path"].encode(), scope.get("query_string", b"")):
+    for part in (method.encode(), path.encode(), query_string):
         digest.update(part + b"\0")
     digest.update(body)
     return digest.hexdigest()

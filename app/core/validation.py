@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zoneinfo
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated
 
@@ -54,3 +55,27 @@ ClockTime = Annotated[str, AfterValidator(check_clock)]
 # Use as ``Annotated[str, CleanLine, Field(max_length=...)]``: trimmed, one line, no controls.
 CleanLine = BeforeValidator(clean_line)
 CleanText = BeforeValidator(clean_text)
+
+
+# Client timestamps (``occurred_at``): a phone may send what it recorded offline, up to 30 days
+# late, but not from the future beyond a little clock skew.
+CLIENT_TIME_PAST = timedelta(days=30)
+CLIENT_TIME_SKEW = timedelta(minutes=5)
+
+
+def check_client_time(
+    value: datetime | None, now: datetime, field: str = "occurred_at"
+) -> datetime:
+    if value is None:
+        return now
+    if value.tzinfo is None:
+        raise ClientTimeError(f"{field} needs a UTC offset, e.g. 2026-01-31T21:00:00+01:00")
+    if value < now - CLIENT_TIME_PAST:
+        raise ClientTimeError(f"{field} is more than 30 days in the past")
+    if value > now + CLIENT_TIME_SKEW:
+        raise ClientTimeError(f"{field} is in the future")
+    return value.astimezone(UTC)
+
+
+class ClientTimeError(ValueError):
+    pass

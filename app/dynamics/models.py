@@ -82,3 +82,15 @@ class Membership(SQLModel, table=True):
     red_note: str | None = Field(default=None, max_length=500)
     yellow_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     yellow_note: str | None = Field(default=None, max_length=500)
+
+
+class DynamicPause(SQLModel, table=True):
+    """A span of time during which a red stood: what a pause freezes (adherence, reminders)."""
+
+    __tablename__ = "dynamic_pauses"
+    __table_args__ = (Index("ix_dynamic_pauses_dynamic_started", "dynamic_id", "started_at"),)
+
+    id: uuid.UUID = uuid_pk()
+    dynamic_id: uuid.UUID = Field(foreign_key="dynamics.id", ondelete="CASCADE")
+    started_at: datetime = created_at_field()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

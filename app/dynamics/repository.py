@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.accounts.models import User
 from app.core.errors import not_found
 from app.core.pagination import newest_first_after, page_of
-from app.dynamics.models import Dynamic, Membership
+from app.dynamics.models import Dynamic, DynamicPause, Membership
 
 
 async def member_dynamic(
@@ -95,3 +97,26 @@ async def partner_ids(
         )
     )
     return [uid for uid in result.scalars() if uid is not None]
+
+
+async def close_pause(session: AsyncSession, dynamic_id: uuid.UUID, at: datetime) -> None:
+    await session.execute(
+        update(DynamicPause)
+        .where(col(DynamicPause.dynamic_id) == dynamic_id, col(DynamicPause.ended_at).is_(None))
+        .values(ended_at=at)
+    )
+
+
+async def pause_intervals(
+    session: AsyncSession, dynamic_id: uuid.UUID, *, since: datetime
+) -> list[tuple[datetime, datetime | None]]:
+    """The spans during which a red stood, overlapping ``since`` or later (open: None)."""
+    result = await session.execute(
+        select(DynamicPause.started_at, DynamicPause.ended_at)
+        .where(
+            col(DynamicPause.dynamic_id) == dynamic_id,
+            or_(col(DynamicPause.ended_at).is_(None), col(DynamicPause.ended_at) >= since),
+        )
+        .order_by(col(DynamicPause.started_at))
+    )
+    return [(start, end) for start, end in result.all()]

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.validation import CleanLine, CleanText
 from app.dynamics.models import DynamicState, Role
@@ -63,6 +63,14 @@ class MembershipUpdate(_In):
 
     role: Role | None = None
     nickname: Nickname | None = None
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role_is_not_cleared(cls, value: object) -> object:
+        # Leaving the role out keeps it; null is not a role (every member has a label).
+        if value is None:
+            raise ValueError("role cannot be null; use dominant, submissive, switch or other")
+        return value
 
 
 class FlagIn(_In):

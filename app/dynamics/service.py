@@ -26,7 +26,14 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import AppError, conflict, forbidden, not_found
 from app.dynamics import repository
-from app.dynamics.models import Dynamic, DynamicState, Invite, Membership, Role
+from app.dynamics.models import (
+    Dynamic,
+    DynamicPause,
+    DynamicState,
+    Invite,
+    Membership,
+    Role,
+)
 from app.dynamics.schemas import DynamicPublic, MemberPublic, MembershipUpdate
 from app.notifications.service import Kind, notify
 
@@ -114,13 +121,16 @@ async def create_invite(session: AsyncSession, settings: Settings, user: User) -
     return invite
 
 
-async def _invite_by_code(session: AsyncSession, code: str) -> Invite:
+async def _invite_by_code(session: AsyncSession, code: str, *, for_update: bool = False) -> Invite:
     normalized = normalize_code(code)
     if normalized is None:
         raise not_found("invite")
-    invite = (
-        await session.execute(select(Invite).where(col(Invite.code) == normalized))
-    ).scalar_one_or_none()
+    stmt = select(Invite).where(col(Invite.code) == normalized)
+    if for_update:
+        # On PostgreSQL, waits for a concurrent accept or revoke of the same invite to finish and
+        # then reads what it left, so each sees the other's outcome instead of overwriting it.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    invite = (await session.execute(stmt)).scalar_one_or_none()
     if invite is None:
         raise not_found("invite")
     return invite
@@ -143,7 +153,7 @@ async def view_invite(session: AsyncSession, code: str, user: User) -> tuple[Inv
 
 
 async def revoke_invite(session: AsyncSession, code: str, user: User) -> None:
-    invite = await _invite_by_code(session, code)
+    invite = await _invite_by_code(session, code, for_update=True)
     if invite.inviter_id != user.id:
         raise not_found("invite")
     state = invite_state(invite)
@@ -155,7 +165,7 @@ async def revoke_invite(session: AsyncSession, code: str, user: User) -> None:
 
 
 async def accept_invite(session: AsyncSession, code: str, user: User) -> Dynamic:
-    invite = await _invite_by_code(session, code)
+    invite = await _invite_by_code(session, code, for_update=True)
     if invite.inviter_id == user.id:
         raise conflict(
             "own_invite", "you cannot accept your own invite; share it with your partner"
@@ -180,7 +190,10 @@ async def accept_invite(session: AsyncSession, code: str, user: User) -> Dynamic
         .values(accepted_at=now, accepted_by=user.id)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise _gone("accepted")
+        # Lost to a concurrent accept or revoke (or it expired meanwhile): say which.
+        await session.refresh(invite)
+        state = invite_state(invite)
+        raise _gone("accepted" if state == "open" else state)
     dynamic = Dynamic(pair_key=key)
     session.add(dynamic)
     session.add(Membership(dynamic_id=dynamic.id, user_id=invite.inviter_id, joined_at=now))
@@ -284,20 +297,32 @@ async def _settle_state(session: AsyncSession, dynamic: Dynamic) -> None:
             )
         )
     ).scalar_one()
+    was = dynamic.state
     dynamic.state = DynamicState.paused if reds else DynamicState.active
-    dynamic.updated_at = utcnow()
+    now = utcnow()
+    dynamic.updated_at = now
     session.add(dynamic)
+    if was != DynamicState.paused and dynamic.state == DynamicState.paused:
+        session.add(DynamicPause(dynamic_id=dynamic.id, started_at=now))
+    elif was == DynamicState.paused and dynamic.state != DynamicState.paused:
+        await repository.close_pause(session, dynamic.id, now)
     await session.flush()
 
 
-async def _tell_partner(session: AsyncSession, dynamic: Dynamic, user: User, kind: Kind) -> None:
+async def _tell_partner(
+    session: AsyncSession,
+    dynamic: Dynamic,
+    user: User,
+    kind: Kind,
+    extra: dict[str, object] | None = None,
+) -> None:
     await notify(
         session,
         recipients=await repository.partner_ids(session, dynamic.id, user.id),
         kind=kind,
         dynamic_id=dynamic.id,
         actor_id=user.id,
-        data={"actor_name": user.display_name},
+        data={"actor_name": user.display_name, **(extra or {})},
     )
 
 
@@ -305,9 +330,7 @@ async def update_membership(
     session: AsyncSession, dynamic_id: uuid.UUID, user: User, data: MembershipUpdate
 ) -> Dynamic:
     dynamic, membership = await _locked(session, dynamic_id, user)
-    if "role" in data.model_fields_set:
-        if data.role is None:
-            raise AppError(422, "validation_error", "role cannot be null")
+    if data.role is not None:
         membership.role = data.role
     if "nickname" in data.model_fields_set:
         membership.nickname = data.nickname
@@ -321,6 +344,7 @@ async def update_membership(
 async def call_red(
     session: AsyncSession, dynamic_id: uuid.UUID, user: User, note: str | None
 ) -> Dynamic:
+    note = note or None  # a blank note is no note
     dynamic, membership = await _locked(session, dynamic_id, user)
     if membership.red_at is None:
         membership.red_at = utcnow()
@@ -331,19 +355,29 @@ async def call_red(
     elif note is not None:
         membership.red_note = note
         session.add(membership)
+        dynamic.updated_at = utcnow()
+        session.add(dynamic)
     return dynamic
 
 
 async def raise_yellow(
     session: AsyncSession, dynamic_id: uuid.UUID, user: User, note: str | None
 ) -> Dynamic:
+    note = note or None
     dynamic, membership = await _locked(session, dynamic_id, user)
-    membership.yellow_at = utcnow()
-    membership.yellow_note = note
-    session.add(membership)
-    dynamic.updated_at = utcnow()
-    session.add(dynamic)
-    await _tell_partner(session, dynamic, user, Kind.yellow)
+    if membership.yellow_at is None:
+        membership.yellow_at = utcnow()
+        membership.yellow_note = note
+        session.add(membership)
+        dynamic.updated_at = utcnow()
+        session.add(dynamic)
+        await _tell_partner(session, dynamic, user, Kind.yellow)
+    elif note is not None:
+        # Like red: raising it again (a retry, a second tap) is one flag and one notification.
+        membership.yellow_note = note
+        session.add(membership)
+        dynamic.updated_at = utcnow()
+        session.add(dynamic)
     return dynamic
 
 
@@ -354,13 +388,24 @@ async def resume(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Dy
         if dynamic.state == DynamicState.paused:
             raise forbidden("not_your_red", "only the member who called red can lift it")
         raise conflict("nothing_to_resume", "you have no red or yellow standing")
-    had_red = membership.red_at is not None
+    lifted = [
+        flag
+        for flag, at in (("red", membership.red_at), ("yellow", membership.yellow_at))
+        if at is not None
+    ]
     membership.red_at = membership.red_note = None
     membership.yellow_at = membership.yellow_note = None
     session.add(membership)
     await _settle_state(session, dynamic)
-    if had_red or dynamic.state == DynamicState.active:
-        await _tell_partner(session, dynamic, user, Kind.resumed)
+    # The partner saw the flag go up, so they are told it came down, even while their own red
+    # keeps the dynamic paused; ``state`` says whether it is still paused.
+    await _tell_partner(
+        session,
+        dynamic,
+        user,
+        Kind.resumed,
+        {"lifted": lifted, "state": DynamicState(dynamic.state).value},
+    )
     return dynamic
 
 
@@ -375,6 +420,7 @@ async def leave(
     dynamic.ended_reason = reason
     dynamic.updated_at = now
     session.add(dynamic)
+    await repository.close_pause(session, dynamic.id, now)
     await session.flush()
     await _tell_partner(session, dynamic, user, Kind.partner_left)
     return dynamic

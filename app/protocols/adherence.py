@@ -1,0 +1,101 @@
+"""Follow-through as a rate over scheduled occurrences, never a streak.
+
+Pure functions: given a schedule, the performers' time zones, when the protocol was in force,
+when the dynamic was paused and when it was done, how many of the due occurrences were done.
+An occurrence counts as done when the performer recorded a completion on the same local day
+(up to as many completions as there were occurrences that day). Occurrences while the protocol
+was not in force, or while a red stood, are not due: a pause freezes the rate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Interval = tuple[datetime, datetime | None]  # [start, end), end None = still open
+
+
+@dataclass(frozen=True)
+class Result:
+    scheduled: int
+    done: int
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.done / self.scheduled, 4) if self.scheduled else None
+
+
+def occurrences(
+    times: Sequence[str],
+    weekdays: Iterable[int],
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+) -> list[datetime]:
+    """The scheduled moments in [start, end), in UTC, each local wall time once a day.
+
+    A wall time that does not exist (a DST gap) is taken as the same wall time after the shift,
+    and a repeated one (a DST fold) as its first occurrence, so each day has each time once.
+    """
+    days = set(weekdays)
+    clock = [time(int(t[:2]), int(t[3:])) for t in times]
+    first = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date() + timedelta(days=1)
+    found: list[datetime] = []
+    day = first
+    while day <= last:
+        if day.weekday() in days:
+            for at in clock:
+                moment = _local(day, at, zone)
+                if start <= moment < end:
+                    found.append(moment)
+        day += timedelta(days=1)
+    return sorted(found)
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    naive = datetime.combine(day, at)
+    moment = naive.replace(tzinfo=zone, fold=0)
+    as_utc = moment.astimezone(UTC)
+    if as_utc.astimezone(zone).replace(tzinfo=None) != naive:
+        # In a gap: fold=1 resolves to the instant after the clocks moved forward.
+        as_utc = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    return as_utc
+
+
+def _inside(moment: datetime, intervals: Sequence[Interval], now: datetime) -> bool:
+    return any(start <= moment < (end or now) for start, end in intervals)
+
+
+def adherence(
+    *,
+    times: Sequence[str],
+    weekdays: Iterable[int],
+    performers: dict[uuid.UUID, ZoneInfo],
+    in_force: Sequence[Interval],
+    paused: Sequence[Interval],
+    completions: Iterable[tuple[uuid.UUID, datetime]],
+    window_start: datetime,
+    now: datetime,
+) -> Result:
+    weekdays = list(weekdays)
+    done_by_day: Counter[tuple[uuid.UUID, date]] = Counter()
+    for performer, occurred_at in completions:
+        zone = performers.get(performer)
+        if zone is not None:
+            done_by_day[(performer, occurred_at.astimezone(zone).date())] += 1
+    scheduled = 0
+    done = 0
+    for performer, zone in performers.items():
+        due_by_day: Counter[date] = Counter()
+        for moment in occurrences(times, weekdays, zone, window_start, now):
+            if _inside(moment, in_force, now) and not _inside(moment, paused, now):
+                due_by_day[moment.astimezone(zone).date()] += 1
+        for day, due in due_by_day.items():
+            scheduled += due
+            done += min(due, done_by_day[(performer, day)])
+    return Result(scheduled=scheduled, done=done)

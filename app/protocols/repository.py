@@ -1,0 +1,145 @@
+"""Protocol queries, each scoped through the caller's membership of the protocol's dynamic."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.accounts.models import User
+from app.core.errors import not_found
+from app.core.pagination import newest_first_after, page_of
+from app.dynamics.models import Dynamic, Membership
+from app.protocols.models import (
+    Completion,
+    Protocol,
+    ProtocolAgreement,
+    ProtocolEvent,
+    ProtocolVersion,
+)
+
+
+async def member_protocol(
+    session: AsyncSession, protocol_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[Protocol, Dynamic]:
+    stmt = (
+        select(Protocol, Dynamic)
+        .join(Dynamic, col(Dynamic.id) == col(Protocol.dynamic_id))
+        .join(Membership, col(Membership.dynamic_id) == col(Protocol.dynamic_id))
+        .where(col(Protocol.id) == protocol_id, col(Membership.user_id) == user_id)
+    )
+    if for_update:
+        # One change at a time per protocol on PostgreSQL: an agree racing an edit, or two
+        # agrees, see each other's result instead of the same stale state.
+        stmt = stmt.with_for_update(of=Protocol)
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise not_found("protocol")
+    return row[0], row[1]
+
+
+async def member_completion(
+    session: AsyncSession, completion_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[Completion, Dynamic]:
+    stmt = (
+        select(Completion, Dynamic)
+        .join(Dynamic, col(Dynamic.id) == col(Completion.dynamic_id))
+        .join(Membership, col(Membership.dynamic_id) == col(Completion.dynamic_id))
+        .where(col(Completion.id) == completion_id, col(Membership.user_id) == user_id)
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=Completion)
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise not_found("completion")
+    return row[0], row[1]
+
+
+async def members(session: AsyncSession, dynamic_id: uuid.UUID) -> list[User]:
+    result = await session.execute(
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(col(Membership.dynamic_id) == dynamic_id)
+    )
+    return list(result.scalars())
+
+
+async def live_agreements(session: AsyncSession, protocol_id: uuid.UUID) -> list[ProtocolAgreement]:
+    result = await session.execute(
+        select(ProtocolAgreement).where(
+            col(ProtocolAgreement.protocol_id) == protocol_id,
+            col(ProtocolAgreement.withdrawn_at).is_(None),
+        )
+    )
+    return list(result.scalars())
+
+
+async def versions(
+    session: AsyncSession, protocol_ids: Sequence[uuid.UUID], *, numbers: set[int] | None = None
+) -> list[ProtocolVersion]:
+    if not protocol_ids:
+        return []
+    stmt = select(ProtocolVersion).where(col(ProtocolVersion.protocol_id).in_(protocol_ids))
+    if numbers is not None:
+        stmt = stmt.where(col(ProtocolVersion.number).in_(numbers))
+    result = await session.execute(stmt.order_by(col(ProtocolVersion.number)))
+    return list(result.scalars())
+
+
+async def protocols_of(
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    *,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Protocol], str | None]:
+    stmt = select(Protocol).where(col(Protocol.dynamic_id) == dynamic_id)
+    if status is not None:
+        stmt = stmt.where(col(Protocol.status) == status)
+    after = newest_first_after(col(Protocol.created_at), col(Protocol.id), cursor)
+    if after is not None:
+        stmt = stmt.where(after)
+    stmt = stmt.order_by(col(Protocol.created_at).desc(), col(Protocol.id).desc())
+    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
+    return page_of(rows, limit, lambda p: (p.created_at, p.id))
+
+
+async def events(
+    session: AsyncSession, protocol_ids: Sequence[uuid.UUID], *, actions: set[str] | None = None
+) -> list[ProtocolEvent]:
+    if not protocol_ids:
+        return []
+    stmt = select(ProtocolEvent).where(col(ProtocolEvent.protocol_id).in_(protocol_ids))
+    if actions is not None:
+        stmt = stmt.where(col(ProtocolEvent.action).in_(actions))
+    result = await session.execute(stmt.order_by(col(ProtocolEvent.at), col(ProtocolEvent.id)))
+    return list(result.scalars())
+
+
+async def completions_since(
+    session: AsyncSession, protocol_ids: Sequence[uuid.UUID], since: datetime
+) -> list[Completion]:
+    if not protocol_ids:
+        return []
+    result = await session.execute(
+        select(Completion).where(
+            col(Completion.protocol_id).in_(protocol_ids), col(Completion.occurred_at) >= since
+        )
+    )
+    return list(result.scalars())
+
+
+async def completions_page(
+    session: AsyncSession, protocol_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[Completion], str | None]:
+    stmt = select(Completion).where(col(Completion.protocol_id) == protocol_id)
+    after = newest_first_after(col(Completion.occurred_at), col(Completion.id), cursor)
+    if after is not None:
+        stmt = stmt.where(after)
+    stmt = stmt.order_by(col(Completion.occurred_at).desc(), col(Completion.id).desc())
+    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
+    return page_of(rows, limit, lambda c: (c.occurred_at, c.id))

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.core.validation import CleanLine, CleanText, ClockTime
+from app.protocols.rules import Status
+
+Title = Annotated[str, CleanLine, Field(min_length=1, max_length=120)]
+Description = Annotated[str, CleanText, Field(max_length=4000)]
+Reason = Annotated[str, CleanText, Field(max_length=500)]
+Note = Annotated[str, CleanText, Field(max_length=1000)]
+
+
+class Kind(StrEnum):
+    ritual = "ritual"
+    rule = "rule"
+    task = "task"
+    communication = "communication"
+    care = "care"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Schedule(_In):
+    """When the protocol is due, in each performer's own time zone. Weekdays: 0 is Monday."""
+
+    times: list[ClockTime] = Field(min_length=1, max_length=12)
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: list(range(7)), min_length=1, max_length=7
+    )
+
+    @field_validator("times")
+    @classmethod
+    def _unique_times(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("times must not repeat")
+        return sorted(value)
+
+    @field_validator("weekdays")
+    @classmethod
+    def _unique_days(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("weekdays must not repeat")
+        return sorted(value)
+
+
+PerformerIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=2)]
+
+
+def _check_performers(value: list[uuid.UUID] | None) -> list[uuid.UUID] | None:
+    if value is not None and len(set(value)) != len(value):
+        raise ValueError("performer_ids must not repeat")
+    return value
+
+
+class ProtocolCreate(_In):
+    title: Title
+    description: Description = ""
+    kind: Kind
+    performer_ids: PerformerIds
+    schedule: Schedule | None = None
+    reminders: bool = True
+    review_on: date | None = None
+
+    _performers = field_validator("performer_ids")(_check_performers)
+
+
+class ProtocolUpdate(_In):
+    """A renegotiation: the fields given replace those of the newest version."""
+
+    title: Title | None = None
+    description: Description | None = None
+    kind: Kind | None = None
+    performer_ids: PerformerIds | None = None
+    schedule: Schedule | None = None
+    reminders: bool | None = None
+    review_on: date | None = None
+
+    _performers = field_validator("performer_ids")(_check_performers)
+
+    @model_validator(mode="after")
+    def _something(self) -> ProtocolUpdate:
+        if not self.model_fields_set:
+            raise ValueError("change at least one field")
+        for name in ("title", "description", "kind", "performer_ids", "reminders"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class AgreeIn(_In):
+    version: int = Field(ge=1, description="the version you read and agree to")
+
+
+class ReasonIn(_In):
+    reason: Reason | None = None
+
+
+class Terms(BaseModel):
+    number: int
+    title: str
+    description: str
+    kind: Kind
+    performer_ids: list[uuid.UUID]
+    schedule: Schedule | None
+    reminders: bool
+    review_on: date | None
+    created_by: uuid.UUID | None
+    created_at: datetime
+
+
+class Adherence(BaseModel):
+    window_days: int
+    scheduled: int = Field(description="occurrences due while active and not paused")
+    done: int = Field(description="occurrences with a completion on the same local day")
+    rate: float | None = Field(description="done / scheduled, or null with nothing scheduled")
+
+
+class ProtocolPublic(BaseModel):
+    id: uuid.UUID
+    dynamic_id: uuid.UUID
+    status: Status
+    version: int = Field(description="the newest version: name it when agreeing")
+    pending: bool = Field(description="a version is waiting for agreement")
+    agreed_by: list[uuid.UUID] = Field(description="members who agree to the newest version")
+    title: str
+    description: str
+    kind: Kind
+    performer_ids: list[uuid.UUID]
+    schedule: Schedule | None
+    reminders: bool
+    review_on: date | None
+    in_force: Terms | None = Field(description="the terms both agreed to, while active")
+    adherence: Adherence | None
+    etag: str
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProtocolPage(BaseModel):
+    items: list[ProtocolPublic]
+    next_cursor: str | None
+
+
+class AgreementPublic(BaseModel):
+    user_id: uuid.UUID | None
+    agreed_at: datetime
+    withdrawn_at: datetime | None
+
+
+class VersionHistory(Terms):
+    agreements: list[AgreementPublic]
+    changes: dict[str, dict[str, Any]] | None = Field(
+        description="field by field difference from the previous version: {field: {from, to}}"
+    )
+
+
+class EventPublic(BaseModel):
+    at: datetime
+    actor_id: uuid.UUID | None
+    action: str
+    version: int
+    reason: str | None
+
+
+class ProtocolHistory(BaseModel):
+    protocol_id: uuid.UUID
+    versions: list[VersionHistory]
+    events: list[EventPublic]
+
+
+class CompletionCreate(_In):
+    occurred_at: datetime | None = Field(
+        default=None, description="when it was done; default now; up to 30 days back"
+    )
+    note: Note | None = None
+
+
+class AcknowledgeIn(_In):
+    note: Note | None = None
+
+
+class CompletionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    protocol_id: uuid.UUID
+    dynamic_id: uuid.UUID
+    version: int
+    user_id: uuid.UUID | None
+    occurred_at: datetime
+    note: str | None
+    created_at: datetime
+    acknowledged_by: uuid.UUID | None
+    acknowledged_at: datetime | None
+    acknowledgement_note: str | None
+
+
+class CompletionPage(BaseModel):
+    items: list[CompletionPublic]
+    next_cursor: str | None

@@ -1,0 +1,657 @@
+"""Negotiation, follow-through and recognition. The consent rules themselves are in ``rules``;
+this module loads their state, applies their answer and keeps the history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.accounts.models import User
+from app.core.db import utcnow
+from app.core.errors import AppError, conflict, forbidden
+from app.core.validation import ClientTimeError, check_client_time
+from app.dynamics import repository as dynamics_repository
+from app.dynamics.models import DynamicState
+from app.dynamics.service import ensure_active, ensure_open
+from app.notifications.service import notify
+from app.protocols import repository, rules
+from app.protocols.adherence import adherence
+from app.protocols.models import (
+    Completion,
+    Protocol,
+    ProtocolAgreement,
+    ProtocolEvent,
+    ProtocolVersion,
+)
+from app.protocols.rules import Outcome, ProtocolState, RuleError, Status
+from app.protocols.schemas import (
+    Adherence,
+    AgreementPublic,
+    CompletionCreate,
+    EventPublic,
+    ProtocolCreate,
+    ProtocolHistory,
+    ProtocolPublic,
+    ProtocolUpdate,
+    Schedule,
+    Terms,
+    VersionHistory,
+)
+
+ADHERENCE_WINDOW_DAYS = 28
+TERM_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "performer_ids",
+    "schedule",
+    "reminders",
+    "review_on",
+)
+# What the partner is told, per event of the rules.
+NOTICE = {
+    "proposed": "protocol_proposed",
+    "renegotiated": "protocol_renegotiated",
+    "agreed": "protocol_agreed",
+    "activated": "protocol_active",
+    "reactivated": "protocol_active",
+    "declined": "protocol_declined",
+    "suspended": "protocol_withdrawn",
+    "withdrawn": "protocol_withdrawn",
+    "retired": "protocol_retired",
+}
+
+
+def etag(protocol: Protocol) -> str:
+    return f'"p{protocol.revision}"'
+
+
+def _refused(error: RuleError) -> AppError:
+    return AppError(error.status, error.code, error.detail)
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+async def _state(session: AsyncSession, protocol: Protocol) -> ProtocolState:
+    member_ids = frozenset(m.id for m in await repository.members(session, protocol.dynamic_id))
+    live = await repository.live_agreements(session, protocol.id)
+    return ProtocolState(
+        members=member_ids,
+        status=Status(protocol.status),
+        version=protocol.version,
+        in_force=protocol.in_force_version,
+        open_version=protocol.open_version,
+        agreed=frozenset(
+            a.user_id for a in live if a.version == protocol.open_version and a.user_id is not None
+        ),
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    protocol: Protocol,
+    outcome: Outcome,
+    actor: User,
+    *,
+    reason: str | None = None,
+    version: int | None = None,
+) -> None:
+    """Store what the rules decided: the protocol's state, the standing agreements (exactly
+    those the new state implies), the history, and the partner's notifications."""
+    now = utcnow()
+    state = outcome.state
+    protocol.status = state.status
+    protocol.version = state.version
+    protocol.in_force_version = state.in_force
+    protocol.open_version = state.open_version
+    protocol.revision += 1
+    protocol.updated_at = now
+    session.add(protocol)
+
+    wanted = set(state.live_agreements())
+    for agreement in await repository.live_agreements(session, protocol.id):
+        key = (agreement.version, agreement.user_id)
+        if key in wanted:
+            wanted.discard(key)
+        else:
+            agreement.withdrawn_at = now
+            session.add(agreement)
+    await session.flush()
+    for number, member in sorted(wanted, key=lambda k: (k[0], str(k[1]))):
+        session.add(
+            ProtocolAgreement(
+                protocol_id=protocol.id,
+                dynamic_id=protocol.dynamic_id,
+                version=number,
+                user_id=member,
+                agreed_at=now,
+            )
+        )
+    subject = version or state.version
+    for action in outcome.events:
+        session.add(
+            ProtocolEvent(
+                protocol_id=protocol.id,
+                dynamic_id=protocol.dynamic_id,
+                version=subject,
+                action=action,
+                actor_id=actor.id,
+                reason=reason,
+                at=now,
+            )
+        )
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise conflict(
+            "concurrent_change", "the protocol changed meanwhile; read it again"
+        ) from None
+    if outcome.events:
+        kind = NOTICE[outcome.events[-1]]
+        await notify(
+            session,
+            recipients=state.members,
+            kind=kind,
+            dynamic_id=protocol.dynamic_id,
+            actor_id=actor.id,
+            data={"protocol_id": str(protocol.id), "version": subject},
+        )
+
+
+# --- terms ------------------------------------------------------------------------------------
+
+
+def _terms_dict(version: ProtocolVersion) -> dict[str, Any]:
+    return {name: getattr(version, name) for name in TERM_FIELDS}
+
+
+def _terms(version: ProtocolVersion) -> Terms:
+    return Terms(
+        number=version.number,
+        title=version.title,
+        description=version.description,
+        kind=version.kind,
+        performer_ids=[uuid.UUID(p) for p in version.performer_ids],
+        schedule=Schedule.model_validate(version.schedule) if version.schedule else None,
+        reminders=version.reminders,
+        review_on=version.review_on,
+        created_by=version.created_by,
+        created_at=version.created_at,
+    )
+
+
+def _check_terms(
+    terms: dict[str, Any], member_ids: frozenset[uuid.UUID], zone: ZoneInfo, now: datetime
+) -> None:
+    performers = {uuid.UUID(str(p)) for p in terms["performer_ids"]}
+    if not performers <= member_ids:
+        raise AppError(422, "performer_not_member", "performer_ids must be members of this dynamic")
+    review_on: date | None = terms["review_on"]
+    if review_on is not None:
+        today = now.astimezone(zone).date()
+        if review_on < today:
+            raise AppError(422, "review_on_past", "review_on must be today or later")
+        if review_on > today + timedelta(days=5 * 366):
+            raise AppError(422, "review_on_too_far", "review_on must be within five years")
+
+
+def _new_version(
+    protocol: Protocol, number: int, terms: dict[str, Any], author: User
+) -> ProtocolVersion:
+    schedule = terms["schedule"]
+    return ProtocolVersion(
+        protocol_id=protocol.id,
+        dynamic_id=protocol.dynamic_id,
+        number=number,
+        title=terms["title"],
+        description=terms["description"],
+        kind=str(terms["kind"]),
+        performer_ids=sorted(str(p) for p in terms["performer_ids"]),
+        schedule=schedule.model_dump() if isinstance(schedule, Schedule) else schedule,
+        reminders=terms["reminders"],
+        review_on=terms["review_on"],
+        created_by=author.id,
+    )
+
+
+# --- negotiation ------------------------------------------------------------------------------
+
+
+async def propose(
+    session: AsyncSession, dynamic_id: uuid.UUID, user: User, data: ProtocolCreate
+) -> Protocol:
+    dynamic, _ = await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
+    ensure_open(dynamic)
+    member_ids = frozenset(m.id for m in await repository.members(session, dynamic.id))
+    terms = data.model_dump(include=set(TERM_FIELDS))
+    terms["schedule"] = data.schedule
+    _check_terms(terms, member_ids, ZoneInfo(user.timezone), utcnow())
+    try:
+        outcome = rules.propose(member_ids, user.id)
+    except RuleError as error:
+        raise _refused(error) from None
+    protocol = Protocol(
+        dynamic_id=dynamic.id,
+        status=outcome.state.status,
+        version=1,
+        open_version=1,
+        created_by=user.id,
+        revision=0,
+    )
+    session.add(protocol)
+    session.add(_new_version(protocol, 1, terms, user))
+    await session.flush()
+    await _apply(session, protocol, outcome, user)
+    return protocol
+
+
+async def renegotiate(
+    session: AsyncSession,
+    protocol_id: uuid.UUID,
+    user: User,
+    data: ProtocolUpdate,
+    *,
+    if_match: str | None,
+) -> Protocol:
+    protocol, dynamic = await repository.member_protocol(
+        session, protocol_id, user.id, for_update=True
+    )
+    if if_match is None:
+        raise AppError(
+            428, "if_match_required", "send If-Match with the ETag of the protocol you edited"
+        )
+    if not _etag_matches(if_match, etag(protocol)):
+        raise AppError(
+            412, "etag_mismatch", "the protocol changed since you read it; read it again"
+        )
+    ensure_open(dynamic)
+    state = await _state(session, protocol)
+    try:
+        outcome = rules.renegotiate(state, user.id)
+    except RuleError as error:
+        raise _refused(error) from None
+    (latest,) = await repository.versions(session, [protocol.id], numbers={protocol.version})
+    terms = _terms_dict(latest)
+    for name in data.model_fields_set:
+        terms[name] = getattr(data, name)
+    if _same_terms(terms, _terms_dict(latest)):
+        raise AppError(422, "no_change", "the new version would be identical to the newest one")
+    _check_terms(terms, state.members, ZoneInfo(user.timezone), utcnow())
+    session.add(_new_version(protocol, outcome.state.version, terms, user))
+    await _apply(session, protocol, outcome, user)
+    return protocol
+
+
+def _same_terms(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return _comparable(a) == _comparable(b)
+
+
+def _comparable(terms: dict[str, Any]) -> dict[str, Any]:
+    schedule = terms["schedule"]
+    return {
+        **terms,
+        "kind": str(terms["kind"]),
+        "performer_ids": sorted(str(p) for p in terms["performer_ids"]),
+        "schedule": schedule.model_dump() if isinstance(schedule, Schedule) else schedule,
+    }
+
+
+def _etag_matches(header: str, current: str) -> bool:
+    candidates = [part.strip() for part in header.split(",")]
+    return "*" in candidates or current in candidates or f"W/{current}" in candidates
+
+
+async def _act(
+    session: AsyncSession,
+    protocol_id: uuid.UUID,
+    user: User,
+    action: str,
+    *,
+    version: int | None = None,
+    reason: str | None = None,
+) -> Protocol:
+    protocol, dynamic = await repository.member_protocol(
+        session, protocol_id, user.id, for_update=True
+    )
+    ensure_open(dynamic)
+    state = await _state(session, protocol)
+    subject = state.open_version or state.in_force or state.version
+    try:
+        if action == "agree":
+            assert version is not None
+            outcome = rules.agree(
+                state, user.id, version, paused=dynamic.state == DynamicState.paused
+            )
+        elif action == "decline":
+            outcome = rules.decline(state, user.id)
+        elif action == "withdraw":
+            outcome = rules.withdraw(state, user.id)
+        else:
+            outcome = rules.retire(state, user.id)
+    except RuleError as error:
+        raise _refused(error) from None
+    if outcome.events:
+        await _apply(session, protocol, outcome, user, reason=reason, version=subject)
+    return protocol
+
+
+async def agree(
+    session: AsyncSession, protocol_id: uuid.UUID, user: User, version: int
+) -> Protocol:
+    return await _act(session, protocol_id, user, "agree", version=version)
+
+
+async def decline(
+    session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: str | None
+) -> Protocol:
+    return await _act(session, protocol_id, user, "decline", reason=reason)
+
+
+async def withdraw_consent(
+    session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: str | None
+) -> Protocol:
+    return await _act(session, protocol_id, user, "withdraw", reason=reason)
+
+
+async def retire(
+    session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: str | None
+) -> Protocol:
+    return await _act(session, protocol_id, user, "retire", reason=reason)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+async def get(session: AsyncSession, protocol_id: uuid.UUID, user: User) -> Protocol:
+    protocol, _ = await repository.member_protocol(session, protocol_id, user.id)
+    return protocol
+
+
+async def views(
+    session: AsyncSession, dynamic_id: uuid.UUID, protocols: list[Protocol]
+) -> list[ProtocolPublic]:
+    """Build the public views of several protocols of one dynamic with a fixed number of
+    queries, whatever their number."""
+    if not protocols:
+        return []
+    ids = [p.id for p in protocols]
+    wanted = {p.version for p in protocols} | {
+        p.in_force_version for p in protocols if p.in_force_version is not None
+    }
+    by_key = {
+        (v.protocol_id, v.number): v
+        for v in await repository.versions(session, ids, numbers=wanted)
+    }
+    agreements: dict[uuid.UUID, list[ProtocolAgreement]] = {pid: [] for pid in ids}
+    for agreement in await _live_for(session, ids):
+        agreements[agreement.protocol_id].append(agreement)
+    rates = await _adherence(session, dynamic_id, protocols, by_key)
+    result = []
+    for protocol in protocols:
+        latest = by_key[(protocol.id, protocol.version)]
+        in_force = (
+            by_key.get((protocol.id, protocol.in_force_version))
+            if protocol.in_force_version
+            else None
+        )
+        agreed_version = protocol.open_version or protocol.in_force_version
+        agreed_by = sorted(
+            (
+                a.user_id
+                for a in agreements[protocol.id]
+                if a.version == agreed_version and a.user_id is not None
+            ),
+            key=str,
+        )
+        terms = _terms(latest)
+        result.append(
+            ProtocolPublic(
+                id=protocol.id,
+                dynamic_id=protocol.dynamic_id,
+                status=Status(protocol.status),
+                version=protocol.version,
+                pending=protocol.open_version is not None,
+                agreed_by=agreed_by,
+                title=terms.title,
+                description=terms.description,
+                kind=terms.kind,
+                performer_ids=terms.performer_ids,
+                schedule=terms.schedule,
+                reminders=terms.reminders,
+                review_on=terms.review_on,
+                in_force=_terms(in_force) if in_force else None,
+                adherence=rates.get(protocol.id),
+                etag=etag(protocol),
+                created_by=protocol.created_by,
+                created_at=protocol.created_at,
+                updated_at=protocol.updated_at,
+            )
+        )
+    return result
+
+
+async def _live_for(session: AsyncSession, ids: list[uuid.UUID]) -> list[ProtocolAgreement]:
+    result = await session.execute(
+        select(ProtocolAgreement).where(
+            col(ProtocolAgreement.protocol_id).in_(ids),
+            col(ProtocolAgreement.withdrawn_at).is_(None),
+        )
+    )
+    return list(result.scalars())
+
+
+async def _adherence(
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    protocols: list[Protocol],
+    by_key: dict[tuple[uuid.UUID, int], ProtocolVersion],
+) -> dict[uuid.UUID, Adherence]:
+    """Adherence over the last 28 days for each scheduled protocol that was ever in force."""
+    now = utcnow()
+    window_start = now - timedelta(days=ADHERENCE_WINDOW_DAYS)
+    scheduled = [
+        p
+        for p in protocols
+        if p.in_force_version is not None
+        and by_key[(p.id, p.in_force_version)].schedule is not None
+    ]
+    if not scheduled:
+        return {}
+    ids = [p.id for p in scheduled]
+    zones = {m.id: ZoneInfo(m.timezone) for m in await repository.members(session, dynamic_id)}
+    paused = await dynamics_repository.pause_intervals(session, dynamic_id, since=window_start)
+    intervals: dict[uuid.UUID, list[tuple[datetime, datetime | None]]] = {pid: [] for pid in ids}
+    for event in await repository.events(
+        session, ids, actions={"activated", "reactivated", "suspended", "retired"}
+    ):
+        spans = intervals[event.protocol_id]
+        if event.action in ("activated", "reactivated"):
+            spans.append((event.at, None))
+        elif spans and spans[-1][1] is None:
+            spans[-1] = (spans[-1][0], event.at)
+    done: dict[uuid.UUID, list[tuple[uuid.UUID, datetime]]] = {pid: [] for pid in ids}
+    for completion in await repository.completions_since(session, ids, window_start):
+        if completion.user_id is not None:
+            done[completion.protocol_id].append((completion.user_id, completion.occurred_at))
+    rates = {}
+    for protocol in scheduled:
+        assert protocol.in_force_version is not None
+        terms = by_key[(protocol.id, protocol.in_force_version)]
+        schedule = terms.schedule or {}
+        performers = {
+            uuid.UUID(p): zones[uuid.UUID(p)] for p in terms.performer_ids if uuid.UUID(p) in zones
+        }
+        result = adherence(
+            times=schedule.get("times", []),
+            weekdays=schedule.get("weekdays", []),
+            performers=performers,
+            in_force=intervals[protocol.id],
+            paused=paused,
+            completions=done[protocol.id],
+            window_start=window_start,
+            now=now,
+        )
+        rates[protocol.id] = Adherence(
+            window_days=ADHERENCE_WINDOW_DAYS,
+            scheduled=result.scheduled,
+            done=result.done,
+            rate=result.rate,
+        )
+    return rates
+
+
+async def view(session: AsyncSession, protocol: Protocol) -> ProtocolPublic:
+    return (await views(session, protocol.dynamic_id, [protocol]))[0]
+
+
+async def list_views(
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    user: User,
+    *,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ProtocolPublic], str | None]:
+    await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
+    protocols, next_cursor = await repository.protocols_of(
+        session, dynamic_id, status=status, cursor=cursor, limit=limit
+    )
+    return await views(session, dynamic_id, protocols), next_cursor
+
+
+async def history(session: AsyncSession, protocol_id: uuid.UUID, user: User) -> ProtocolHistory:
+    protocol, _ = await repository.member_protocol(session, protocol_id, user.id)
+    all_agreements = (
+        await session.execute(
+            select(ProtocolAgreement)
+            .where(col(ProtocolAgreement.protocol_id) == protocol.id)
+            .order_by(col(ProtocolAgreement.agreed_at), col(ProtocolAgreement.id))
+        )
+    ).scalars()
+    by_version: dict[int, list[AgreementPublic]] = {}
+    for a in all_agreements:
+        by_version.setdefault(a.version, []).append(
+            AgreementPublic(user_id=a.user_id, agreed_at=a.agreed_at, withdrawn_at=a.withdrawn_at)
+        )
+    versions = await repository.versions(session, [protocol.id])
+    out: list[VersionHistory] = []
+    previous: dict[str, Any] | None = None
+    for version in versions:
+        terms = _terms(version)
+        current = terms.model_dump(mode="json", include=set(TERM_FIELDS))
+        changes = (
+            None
+            if previous is None
+            else {
+                name: {"from": previous[name], "to": current[name]}
+                for name in TERM_FIELDS
+                if previous[name] != current[name]
+            }
+        )
+        out.append(
+            VersionHistory(
+                **terms.model_dump(),
+                agreements=by_version.get(version.number, []),
+                changes=changes,
+            )
+        )
+        previous = current
+    events = [
+        EventPublic(
+            at=e.at, actor_id=e.actor_id, action=e.action, version=e.version, reason=e.reason
+        )
+        for e in await repository.events(session, [protocol.id])
+    ]
+    return ProtocolHistory(protocol_id=protocol.id, versions=out, events=events)
+
+
+# --- follow-through ---------------------------------------------------------------------------
+
+
+async def complete(
+    session: AsyncSession, protocol_id: uuid.UUID, user: User, data: CompletionCreate
+) -> Completion:
+    protocol, dynamic = await repository.member_protocol(
+        session, protocol_id, user.id, for_update=True
+    )
+    ensure_active(dynamic)
+    if protocol.status != Status.active or protocol.in_force_version is None:
+        raise conflict("protocol_not_active", "only an active protocol can be completed")
+    (terms,) = await repository.versions(
+        session, [protocol.id], numbers={protocol.in_force_version}
+    )
+    if str(user.id) not in terms.performer_ids:
+        raise forbidden("not_performer", "only a performer of this protocol records it as done")
+    now = utcnow()
+    try:
+        occurred_at = check_client_time(data.occurred_at, now)
+    except ClientTimeError as error:
+        raise AppError(422, "occurred_at_out_of_range", str(error)) from None
+    completion = Completion(
+        protocol_id=protocol.id,
+        dynamic_id=protocol.dynamic_id,
+        version=protocol.in_force_version,
+        user_id=user.id,
+        occurred_at=occurred_at,
+        note=data.note,
+    )
+    session.add(completion)
+    await session.flush()
+    await notify(
+        session,
+        recipients=[m.id for m in await repository.members(session, dynamic.id)],
+        kind="completion_recorded",
+        dynamic_id=dynamic.id,
+        actor_id=user.id,
+        data={"protocol_id": str(protocol.id), "completion_id": str(completion.id)},
+    )
+    return completion
+
+
+async def acknowledge(
+    session: AsyncSession, completion_id: uuid.UUID, user: User, note: str | None
+) -> Completion:
+    completion, dynamic = await repository.member_completion(
+        session, completion_id, user.id, for_update=True
+    )
+    ensure_open(dynamic)
+    if completion.user_id == user.id:
+        raise forbidden("own_completion", "acknowledgement comes from the other member")
+    if completion.acknowledged_at is not None:
+        raise conflict("already_acknowledged", "this completion was already acknowledged")
+    claimed = await session.execute(
+        update(Completion)
+        .where(col(Completion.id) == completion.id, col(Completion.acknowledged_at).is_(None))
+        .values(acknowledged_at=utcnow(), acknowledged_by=user.id, acknowledgement_note=note)
+        .execution_options(synchronize_session="fetch")
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise conflict("already_acknowledged", "this completion was already acknowledged")
+    await session.refresh(completion)
+    if completion.user_id is not None:
+        await notify(
+            session,
+            recipients=[completion.user_id],
+            kind="completion_acknowledged",
+            dynamic_id=dynamic.id,
+            actor_id=user.id,
+            data={"protocol_id": str(completion.protocol_id), "completion_id": str(completion.id)},
+        )
+    return completion
+
+
+async def list_completions(
+    session: AsyncSession, protocol_id: uuid.UUID, user: User, *, cursor: str | None, limit: int
+) -> tuple[list[Completion], str | None]:
+    protocol, _ = await repository.member_protocol(session, protocol_id, user.id)
+    return await repository.completions_page(session, protocol.id, cursor=cursor, limit=limit)
