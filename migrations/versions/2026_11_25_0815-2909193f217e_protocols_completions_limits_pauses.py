@@ -13,7 +13,6 @@ from alembic import op
 
 import app.core.db
 
-
 revision: str = "2909193f217e"
 down_revision: str | None = "617b2787b5d6"
 branch_labels: str | Sequence[str] | None = None
@@ -266,7 +265,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_protocol_versions_dynamic_id"), ["dynamic_id"], unique=False
         )
-
 
 
 def downgrade() -> None:
