@@ -365,14 +365,13 @@ scalars = st.one_of(
     text,
     st.builds(lambda: str(uuid.uuid4())),
 )
-json_values = st.recursive(
-    scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4),
-        st.dictionaries(text, children, max_size=4),
-    ),
-    max_leaves=12,
-)
+
+
+def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(children, max_size=4), st.dictionaries(text, children, max_size=4))
+
+
+json_values = st.recursive(scalars, containers, max_leaves=12)
 fresh_email = st.builds(lambda: f"p{uuid.uuid4().hex[:10]}@example.org")
 
 # Bodies that are valid for each route, so that a mutated field gets past the rest of the

@@ -79,9 +79,10 @@ class ProtocolEvent(SQLModel, table=True):
     """The protocol's history: who did what to which version, when."""
 
     __tablename__ = "protocol_events"
-    __table_args__ = (Index("ix_protocol_events_protocol_at", "protocol_id", "at"),)
+    __table_args__ = (UniqueConstraint("protocol_id", "seq"),)
 
     id: uuid.UUID = uuid_pk()
+    seq: int  # order within the protocol: events of one change share a time
     protocol_id: uuid.UUID = Field(foreign_key="protocols.id", ondelete="CASCADE")
     dynamic_id: uuid.UUID = Field(foreign_key="dynamics.id", ondelete="CASCADE")
     version: int

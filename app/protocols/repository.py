@@ -116,7 +116,7 @@ async def events(
     stmt = select(ProtocolEvent).where(col(ProtocolEvent.protocol_id).in_(protocol_ids))
     if actions is not None:
         stmt = stmt.where(col(ProtocolEvent.action).in_(actions))
-    result = await session.execute(stmt.order_by(col(ProtocolEvent.at), col(ProtocolEvent.id)))
+    result = await session.execute(stmt.order_by(col(ProtocolEvent.seq)))
     return list(result.scalars())
 
 

@@ -137,9 +137,10 @@ async def _apply(
             )
         )
     subject = version or state.version
-    for action in outcome.events:
+    for position, action in enumerate(outcome.events):
         session.add(
             ProtocolEvent(
+                seq=protocol.revision * 8 + position,
                 protocol_id=protocol.id,
                 dynamic_id=protocol.dynamic_id,
                 version=subject,

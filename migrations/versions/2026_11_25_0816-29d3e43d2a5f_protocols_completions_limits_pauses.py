@@ -1,8 +1,8 @@
 """Protocols with versions, agreements and history; completions; limits; pause spans
 
-Revision ID: 2909193f217e
+Revision ID: 29d3e43d2a5f
 Revises: 617b2787b5d6
-Create Date: 2026-11-25 08:15:25.900239
+Create Date: 2026-11-25 08:16:23.093763
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import app.core.db
 
-revision: str = "2909193f217e"
+revision: str = "29d3e43d2a5f"
 down_revision: str | None = "617b2787b5d6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -193,6 +193,7 @@ def upgrade() -> None:
     op.create_table(
         "protocol_events",
         sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("protocol_id", sa.Uuid(), nullable=False),
         sa.Column("dynamic_id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -219,10 +220,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_protocol_events")),
+        sa.UniqueConstraint("protocol_id", "seq", name=op.f("uq_protocol_events_protocol_id_seq")),
     )
-    with op.batch_alter_table("protocol_events", schema=None) as batch_op:
-        batch_op.create_index("ix_protocol_events_protocol_at", ["protocol_id", "at"], unique=False)
-
     op.create_table(
         "protocol_versions",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -267,14 +266,12 @@ def upgrade() -> None:
         )
 
 
+
 def downgrade() -> None:
     with op.batch_alter_table("protocol_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_protocol_versions_dynamic_id"))
 
     op.drop_table("protocol_versions")
-    with op.batch_alter_table("protocol_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_protocol_events_protocol_at")
-
     op.drop_table("protocol_events")
     with op.batch_alter_table("protocol_agreements", schema=None) as batch_op:
         batch_op.drop_index(
