@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 
 from app import models  # noqa: F401 - registers every table
 from app.accounts.router import auth_router, me_router
+from app.balance.router import router as balance_router
+from app.checkins.router import router as checkins_router
 from app.core import housekeeping
 from app.core.config import Settings
 from app.core.db import Database
@@ -30,6 +32,7 @@ from app.dynamics.router import router as dynamics_router
 from app.limits.router import router as limits_router
 from app.notifications.router import router as notifications_router
 from app.protocols.router import router as protocols_router
+from app.today.router import router as today_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -79,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dynamics_router,
         limits_router,
         protocols_router,
+        checkins_router,
+        balance_router,
+        today_router,
         notifications_router,
     ):
         app.include_router(router)

@@ -1,6 +1,7 @@
 """Every table model, imported once so that metadata (and alembic) sees the whole schema."""
 
 from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
+from app.checkins.models import CheckIn, CheckInResponse
 from app.core.models import IdempotencyRecord
 from app.dynamics.models import Dynamic, DynamicPause, Invite, Membership
 from app.limits.models import LimitAnswer
@@ -15,6 +16,8 @@ from app.protocols.models import (
 
 __all__ = [
     "AuthSession",
+    "CheckIn",
+    "CheckInResponse",
     "Completion",
     "Dynamic",
     "DynamicPause",

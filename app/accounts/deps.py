@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.accounts.models import User
 from app.accounts.repository import load_signed_in_user
-from app.core.deps import SessionDep, SettingsDep, unauthorized
+from app.core.deps import DatabaseDep, SessionDep, SettingsDep, unauthorized
+from app.core.requests import READ_METHODS
 from app.core.security import InvalidToken, decode_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from login or refresh")
@@ -28,7 +29,9 @@ class Caller:
 
 
 async def current_caller(
+    request: Request,
     session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -40,7 +43,14 @@ async def current_caller(
         raise unauthorized("invalid or expired access token") from None
     # One query: the user, and that the device session behind the token is still live, so a
     # logout or a password change takes effect at once rather than when the token expires.
-    user = await load_signed_in_user(session, claims.user_id, claims.session_id)
+    if settings.is_sqlite and request.method not in READ_METHODS:
+        # SQLite has one writer at a time: look the caller up on a reader, so the request's
+        # write transaction begins at its first write, not at authentication.
+        async with db.reader() as reader:
+            found = await load_signed_in_user(reader, claims.user_id, claims.session_id)
+        user = await session.merge(found, load=False) if found is not None else None
+    else:
+        user = await load_signed_in_user(session, claims.user_id, claims.session_id)
     if user is None:
         raise unauthorized("session ended; sign in again")
     return Caller(user=user, session_id=claims.session_id)

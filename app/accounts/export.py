@@ -12,6 +12,7 @@ from app.accounts.schemas import SessionPublic, UserPublic
 from app.accounts.service import list_sessions
 from app.core.db import utcnow
 from app.dynamics.service import export_for as export_dynamics
+from app.limits.service import export_for as export_limits
 from app.notifications.schemas import NotificationPublic
 from app.notifications.service import export_for as export_notifications
 
@@ -29,6 +30,7 @@ async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
             mode="json",
         ),
         **await export_dynamics(session, user),
+        "limits": await export_limits(session, user),
         "notifications": _notifications.dump_python(
             [
                 NotificationPublic.model_validate(n)

@@ -21,7 +21,7 @@ from app.accounts.schemas import (
     UserPublic,
 )
 from app.accounts.service import IssuedTokens
-from app.core.deps import ClientAddress, PasswordsDep, SessionDep, SettingsDep
+from app.core.deps import ClientAddress, DatabaseDep, PasswordsDep, SessionDep, SettingsDep
 from app.core.errors import responses
 from app.core.security import InvalidToken, decode_access_token
 
@@ -61,12 +61,14 @@ async def register(
 async def login(
     body: LoginIn,
     session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     passwords: PasswordsDep,
     address: ClientAddress,
     user_agent: UserAgent = None,
 ) -> TokenOut:
     issued = await service.login(
+        db,
         session,
         settings,
         passwords,
@@ -117,11 +119,13 @@ async def update_me(
     body: MeUpdate,
     caller: CallerDep,
     session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     passwords: PasswordsDep,
     address: ClientAddress,
 ) -> UserPublic:
     user = await service.update_me(
+        db,
         session,
         settings,
         passwords,
@@ -140,6 +144,7 @@ async def delete_me(
     body: DeleteMeIn,
     caller: CallerDep,
     session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     passwords: PasswordsDep,
     address: ClientAddress,
@@ -147,7 +152,7 @@ async def delete_me(
     """Delete the account. Needs the password. Every dynamic you are in ends, your partner is
     told, and your personal data is removed; what your partner wrote stays theirs."""
     await service.confirm_password(
-        session, settings, passwords, caller.user, body.password, address=address
+        db, session, settings, passwords, caller.user, body.password, address=address
     )
     await service.delete_account(session, settings, caller.user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -21,7 +21,7 @@ from app.accounts import repository
 from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
 from app.accounts.schemas import MeUpdate, RegisterIn
 from app.core.config import Settings
-from app.core.db import utcnow
+from app.core.db import Database, utcnow
 from app.core.errors import AppError, not_found
 from app.core.requests import keep_writes_on_error
 from app.core.security import Passwords, create_access_token, hash_token, new_refresh_token
@@ -110,7 +110,7 @@ def _throttle_key(settings: Settings, value: str) -> str:
 
 
 async def _check_throttle(
-    session: AsyncSession, settings: Settings, *, email: str, address: str
+    session: AsyncSession, settings: Settings, *, email: str, address: str, queue: bool
 ) -> None:
     now = utcnow()
     window = timedelta(seconds=settings.login_window_seconds)
@@ -121,7 +121,8 @@ async def _check_throttle(
     )
     # One account's sign-ins queue behind each other (not one address's: many people can share
     # an address, and its looser limit tolerates a small overshoot).
-    await repository.queue_behind_sign_ins(session, _throttle_key(settings, email))
+    if queue:
+        await repository.queue_behind_sign_ins(session, _throttle_key(settings, email))
     for scope, value, limit in limits:
         count, oldest = await repository.recent_failures(
             session, scope, _throttle_key(settings, value), since
@@ -136,15 +137,52 @@ async def _check_throttle(
             )
 
 
-async def _record_failure(
-    session: AsyncSession, settings: Settings, *, email: str, address: str
+# A password check runs in two phases so that the slow hash never holds a write lock (on
+# SQLite, the one lock every writer in the app waits for):
+# 1. read: the throttle check and the account lookup on a reader session, then the hash;
+# 2. settle: in the request's writer transaction, the throttle is checked again (now serialised:
+#    SQLite's BEGIN IMMEDIATE, PostgreSQL's per-account advisory lock), then the attempt is
+#    recorded. Parallel guesses may all be hashed, but no more than the limit are ever answered.
+
+
+async def _read_attempt(
+    db: Database,
+    settings: Settings,
+    passwords: Passwords,
+    *,
+    email: str,
+    address: str,
+    password: str,
+    stored_hash: str | None = None,
+) -> tuple[User | None, bool]:
+    async with db.reader() as reader:
+        await _check_throttle(reader, settings, email=email, address=address, queue=False)
+        user = await repository.user_by_email(reader, email) if stored_hash is None else None
+    if stored_hash is None:
+        stored_hash = user.password_hash if user else None
+    # Always verify against a hash, a dummy one for an unknown email: the same work either way.
+    return user, await passwords.verify(stored_hash, password)
+
+
+async def _settle_attempt(
+    session: AsyncSession, settings: Settings, *, email: str, address: str, ok: bool
 ) -> None:
+    await _check_throttle(session, settings, email=email, address=address, queue=True)
+    if ok:
+        await session.execute(
+            delete(LoginFailure).where(
+                col(LoginFailure.scope) == "account",
+                col(LoginFailure.key_hash) == _throttle_key(settings, email),
+            )
+        )
+        return
     session.add(LoginFailure(scope="account", key_hash=_throttle_key(settings, email)))
     session.add(LoginFailure(scope="address", key_hash=_throttle_key(settings, address)))
     keep_writes_on_error(session)
 
 
 async def login(
+    db: Database,
     session: AsyncSession,
     settings: Settings,
     passwords: Passwords,
@@ -155,23 +193,50 @@ async def login(
     user_agent: str | None,
 ) -> IssuedTokens:
     email = normalize_email(email)
-    await _check_throttle(session, settings, email=email, address=address)
-    user = await repository.user_by_email(session, email)
-    # Always verify against a hash, a dummy one for an unknown email: the same work either way.
-    ok = await passwords.verify(user.password_hash if user else None, password)
-    if user is None or not ok:
-        await _record_failure(session, settings, email=email, address=address)
-        raise invalid_credentials()
-    await session.execute(
-        delete(LoginFailure).where(
-            col(LoginFailure.scope) == "account",
-            col(LoginFailure.key_hash) == _throttle_key(settings, email),
-        )
+    found, ok = await _read_attempt(
+        db, settings, passwords, email=email, address=address, password=password
     )
+    ok = ok and found is not None
+    await _settle_attempt(session, settings, email=email, address=address, ok=ok)
+    user = await session.get(User, found.id) if ok and found is not None else None
+    if user is None:
+        raise invalid_credentials()
     return await _issue(session, settings, user, user_agent=user_agent)
 
 
+async def check_password(
+    db: Database,
+    settings: Settings,
+    passwords: Passwords,
+    user: User,
+    password: str,
+    *,
+    address: str,
+) -> bool:
+    """The read phase of a signed-in user's password check (see ``settle_password``)."""
+    _, ok = await _read_attempt(
+        db,
+        settings,
+        passwords,
+        email=user.email,
+        address=address,
+        password=password,
+        stored_hash=user.password_hash,
+    )
+    return ok
+
+
+async def settle_password(
+    session: AsyncSession, settings: Settings, user: User, *, address: str, ok: bool
+) -> None:
+    """Record the check and refuse a wrong password (403), throttled like sign-ins."""
+    await _settle_attempt(session, settings, email=user.email, address=address, ok=ok)
+    if not ok:
+        raise AppError(403, "wrong_password", "the password is incorrect")
+
+
 async def confirm_password(
+    db: Database,
     session: AsyncSession,
     settings: Settings,
     passwords: Passwords,
@@ -181,10 +246,8 @@ async def confirm_password(
     address: str,
 ) -> None:
     """Check the password of a signed-in user before a sensitive change (throttled too)."""
-    await _check_throttle(session, settings, email=user.email, address=address)
-    if not await passwords.verify(user.password_hash, password):
-        await _record_failure(session, settings, email=user.email, address=address)
-        raise AppError(403, "wrong_password", "the password is incorrect")
+    ok = await check_password(db, settings, passwords, user, password, address=address)
+    await settle_password(session, settings, user, address=address, ok=ok)
 
 
 # --- refresh and logout ---------------------------------------------------------------------
@@ -264,6 +327,7 @@ _PROFILE_FIELDS = (
 
 
 async def update_me(
+    db: Database,
     session: AsyncSession,
     settings: Settings,
     passwords: Passwords,
@@ -273,10 +337,15 @@ async def update_me(
     current_session: uuid.UUID,
     address: str,
 ) -> User:
+    new_hash = None
     if data.current_password is not None and (data.email or data.new_password):
-        await confirm_password(
-            session, settings, passwords, user, data.current_password, address=address
+        ok = await check_password(
+            db, settings, passwords, user, data.current_password, address=address
         )
+        # Hash the new password before the write transaction starts, too.
+        if ok and data.new_password is not None:
+            new_hash = await passwords.hash(data.new_password)
+        await settle_password(session, settings, user, address=address, ok=ok)
     for name in _PROFILE_FIELDS:
         if name in data.model_fields_set:
             setattr(user, name, getattr(data, name))
@@ -288,8 +357,8 @@ async def update_me(
             if await repository.user_by_email(session, email) is not None:
                 raise AppError(409, "email_taken", "an account with this email already exists")
             user.email = email
-    if data.new_password is not None:
-        user.password_hash = await passwords.hash(data.new_password)
+    if new_hash is not None:
+        user.password_hash = new_hash
         user.password_changed_at = utcnow()
         # Whoever else holds a session may be why the password changed.
         await repository.revoke_sessions(

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.core.db import Database
 from app.core.errors import AppError
 from app.core.requests import request_session
 from app.core.security import Passwords
@@ -22,6 +23,11 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
 def get_passwords(request: Request) -> Passwords:
     passwords: Passwords = request.app.state.passwords
     return passwords
@@ -34,6 +40,7 @@ def client_address(request: Request) -> str:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 

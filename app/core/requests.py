@@ -51,8 +51,10 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 IN_FLIGHT_STALE = timedelta(seconds=60)
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 _CLAIM_ATTEMPTS = 3
-# A JSON escape that may spell a UTF-16 surrogate: only bodies containing one are parsed here.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# What may spell a UTF-16 surrogate: a JSON escape (\ud800), or its UTF-8-style encoding
+# (ED A0 80), which Python's JSON reader decodes from bytes with "surrogatepass". Only bodies
+# containing one are parsed here.
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 _REPLAYED_HEADERS = ("content-type", "etag", "location")
 # Responses that carry credentials are never stored, so these routes are not replayed.
 _NOT_STORED_PREFIXES = ("/api/auth/",)
@@ -159,7 +161,7 @@ def parse_idempotency_key(raw: str) -> str | None:
 
 
 def _has_lone_surrogate(body: bytes) -> bool:
-    if not _SURROGATE_ESCAPE.search(body):
+    if not _MAYBE_SURROGATE.search(body):
         return False
     try:
         value = json.loads(body)

@@ -45,26 +45,26 @@ def occurrences(
     clock = [time(int(t[:2]), int(t[3:])) for t in times]
     first = start.astimezone(zone).date() - timedelta(days=1)
     last = end.astimezone(zone).date() + timedelta(days=1)
-    found: list[datetime] = []
+    found: set[datetime] = set()
     day = first
     while day <= last:
         if day.weekday() in days:
             for at in clock:
                 moment = _local(day, at, zone)
                 if start <= moment < end:
-                    found.append(moment)
+                    found.add(moment)
         day += timedelta(days=1)
+    # A set: where a zone skipped a whole local day (Pacific/Apia, 2011-12-30), that day's wall
+    # times resolve to the next day's instants, which must not count twice.
     return sorted(found)
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
-    naive = datetime.combine(day, at)
-    moment = naive.replace(tzinfo=zone, fold=0)
-    as_utc = moment.astimezone(UTC)
-    if as_utc.astimezone(zone).replace(tzinfo=None) != naive:
-        # In a gap: fold=1 resolves to the instant after the clocks moved forward.
-        as_utc = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    return as_utc
+    # fold=0 reads the wall time with the offset in force before a transition (PEP 495). In a
+    # fold that is the first of the two instants; in a gap it is the instant after the clocks
+    # moved forward (02:30 on a spring-forward night is 03:30 new time). fold=1 would put a
+    # gap's occurrence *before* the shift (01:30 old time).
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def _inside(moment: datetime, intervals: Sequence[Interval], now: datetime) -> bool:

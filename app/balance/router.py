@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.accounts.deps import CallerDep
+from app.balance import service
+from app.balance.schemas import BalancePublic
+from app.core.deps import SessionDep
+from app.core.errors import responses
+
+router = APIRouter(tags=["balance"])
+
+
+@router.get(
+    "/api/dynamics/{dynamic_id}/balance",
+    response_model=BalancePublic,
+    responses=responses(401, 404, 422),
+)
+async def read_balance(
+    dynamic_id: uuid.UUID,
+    caller: CallerDep,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=365, description="the window, in days")] = 28,
+) -> BalancePublic:
+    """Equity and importance over the last `days`: identical for both members."""
+    return await service.balance(session, dynamic_id, caller.user, days=days)

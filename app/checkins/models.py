@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Index
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime, created_at_field, uuid_pk
+
+
+class CheckIn(SQLModel, table=True):
+    """A member's quick state: how they are, what they need, what they gave and received."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        # Every read is "this dynamic, this window": balance, today and the list stay bounded
+        # by the window whatever the total history.
+        Index("ix_checkins_dynamic_occurred", "dynamic_id", "occurred_at", "id"),
+        Index("ix_checkins_dynamic_user_occurred", "dynamic_id", "user_id", "occurred_at"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    dynamic_id: uuid.UUID = Field(foreign_key="dynamics.id", ondelete="CASCADE")
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
+    occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    mood: int
+    energy: int | None = None
+    needs: list[str] = Field(default_factory=list, sa_type=JSON)
+    gave: int | None = None
+    received: int | None = None
+    deal: int | None = None
+    note: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = created_at_field()
+    # The partner's latest answer, kept here so lists and balance need no extra query.
+    response_kind: str | None = Field(default=None, max_length=8)
+    response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CheckInResponse(SQLModel, table=True):
+    """The partner's answer to a check-in: seen, on it, done. Every answer is kept."""
+
+    __tablename__ = "checkin_responses"
+    __table_args__ = (Index("ix_checkin_responses_checkin_created", "checkin_id", "created_at"),)
+
+    id: uuid.UUID = uuid_pk()
+    checkin_id: uuid.UUID = Field(foreign_key="checkins.id", ondelete="CASCADE")
+    dynamic_id: uuid.UUID = Field(foreign_key="dynamics.id", ondelete="CASCADE", index=True)
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    kind: str = Field(max_length=8)
+    note: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = created_at_field()

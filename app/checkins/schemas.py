@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.core.validation import CleanText, clean_line
+
+NEEDS = (
+    "affection",
+    "reassurance",
+    "praise",
+    "structure",
+    "guidance",
+    "space",
+    "rest",
+    "play",
+    "intimacy",
+    "aftercare",
+    "attention",
+    "talk",
+)
+
+Scale = Annotated[int, Field(ge=1, le=5)]
+Note = Annotated[str, CleanText, Field(max_length=1000)]
+
+
+class ResponseKind(StrEnum):
+    seen = "seen"
+    on_it = "on_it"
+    done = "done"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CheckInCreate(_In):
+    mood: Scale
+    energy: Scale | None = None
+    needs: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        description=f"up to 5: {', '.join(NEEDS)}, or short custom ones (24 characters at most)",
+    )
+    gave: Scale | None = Field(default=None, description="how much you gave since last time")
+    received: Scale | None = Field(default=None, description="how much you received")
+    deal: Annotated[int, Field(ge=-3, le=3)] | None = Field(
+        default=None,
+        description="who gets the better deal: -3 my partner, by far … 0 equal … +3 me, by far",
+    )
+    note: Note | None = None
+    occurred_at: datetime | None = Field(
+        default=None, description="default now; up to 30 days back, 5 minutes ahead"
+    )
+
+    @field_validator("needs", mode="before")
+    @classmethod
+    def _needs(cls, value: object) -> object:
+        if not isinstance(value, list):
+            return value
+        cleaned: list[str] = []
+        for raw in value:
+            if not isinstance(raw, str):
+                raise ValueError("each need is a string")
+            need = clean_line(raw)
+            assert isinstance(need, str)
+            need = " ".join(need.split())
+            if not need:
+                raise ValueError("a need cannot be blank")
+            if len(need) > 24:
+                raise ValueError("a custom need is 24 characters at most")
+            key = need.lower() if need.lower() in NEEDS else need
+            if key.casefold() in (n.casefold() for n in cleaned):
+                raise ValueError(f"need {need!r} is listed twice")
+            cleaned.append(key)
+        return cleaned
+
+
+class RespondIn(_In):
+    kind: ResponseKind
+    note: Note | None = None
+
+
+class ResponsePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    checkin_id: uuid.UUID
+    user_id: uuid.UUID | None
+    kind: ResponseKind
+    note: str | None
+    created_at: datetime
+
+
+class CheckInPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    dynamic_id: uuid.UUID
+    user_id: uuid.UUID
+    occurred_at: datetime
+    mood: int
+    energy: int | None
+    needs: list[str]
+    gave: int | None
+    received: int | None
+    deal: int | None
+    note: str | None
+    created_at: datetime
+    response_kind: ResponseKind | None = Field(description="the partner's latest answer")
+    response_at: datetime | None
+
+
+class CheckInPage(BaseModel):
+    items: list[CheckInPublic]
+    next_cursor: str | None

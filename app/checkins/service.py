@@ -1,0 +1,128 @@
+"""Check-ins and the partner's answers to them.
+
+Check-ins are allowed while a red stands (that is when they matter most) and refused once the
+dynamic has ended. Notes and needs go to the partner in the app, never into a notification's
+data, a push or a log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.accounts.models import User
+from app.checkins import repository
+from app.checkins.models import CheckIn, CheckInResponse
+from app.checkins.schemas import CheckInCreate, ResponseKind
+from app.core.db import utcnow
+from app.core.errors import AppError, forbidden
+from app.core.validation import ClientTimeError, check_client_time
+from app.dynamics import repository as dynamics_repository
+from app.dynamics.service import ensure_open
+from app.notifications.service import notify
+
+
+async def check_in(
+    session: AsyncSession, dynamic_id: uuid.UUID, user: User, data: CheckInCreate
+) -> CheckIn:
+    dynamic, _ = await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
+    ensure_open(dynamic)
+    try:
+        occurred_at = check_client_time(data.occurred_at, utcnow())
+    except ClientTimeError as error:
+        raise AppError(422, "occurred_at_out_of_range", str(error)) from None
+    checkin = CheckIn(
+        dynamic_id=dynamic.id,
+        user_id=user.id,
+        occurred_at=occurred_at,
+        mood=data.mood,
+        energy=data.energy,
+        needs=list(data.needs),
+        gave=data.gave,
+        received=data.received,
+        deal=data.deal,
+        note=data.note or None,
+    )
+    session.add(checkin)
+    await session.flush()
+    await notify(
+        session,
+        recipients=await dynamics_repository.partner_ids(session, dynamic.id, user.id),
+        kind="partner_checked_in",
+        dynamic_id=dynamic.id,
+        actor_id=user.id,
+        data={"checkin_id": str(checkin.id), "has_needs": bool(checkin.needs)},
+    )
+    return checkin
+
+
+async def respond(
+    session: AsyncSession,
+    checkin_id: uuid.UUID,
+    user: User,
+    kind: ResponseKind,
+    note: str | None,
+) -> CheckInResponse:
+    checkin, dynamic = await repository.member_checkin(
+        session, checkin_id, user.id, for_update=True
+    )
+    ensure_open(dynamic)
+    if checkin.user_id == user.id:
+        raise forbidden("own_checkin", "the answer to a check-in comes from your partner")
+    response = CheckInResponse(
+        checkin_id=checkin.id,
+        dynamic_id=checkin.dynamic_id,
+        user_id=user.id,
+        kind=kind,
+        note=note or None,
+    )
+    session.add(response)
+    checkin.response_kind = kind
+    checkin.response_at = response.created_at
+    session.add(checkin)
+    await session.flush()
+    await notify(
+        session,
+        recipients=[checkin.user_id],
+        kind="checkin_answered",
+        dynamic_id=checkin.dynamic_id,
+        actor_id=user.id,
+        data={"checkin_id": str(checkin.id), "response": str(kind)},
+    )
+    return response
+
+
+async def get(session: AsyncSession, checkin_id: uuid.UUID, user: User) -> CheckIn:
+    checkin, _ = await repository.member_checkin(session, checkin_id, user.id)
+    return checkin
+
+
+async def list_page(
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    user: User,
+    *,
+    member: uuid.UUID | None,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[CheckIn], str | None]:
+    await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
+    if since is not None and until is not None and since >= until:
+        raise AppError(422, "empty_range", "since must be before until")
+    return await repository.page(
+        session, dynamic_id, member=member, since=since, until=until, cursor=cursor, limit=limit
+    )
+
+
+async def responses_of(session: AsyncSession, checkin: CheckIn) -> list[CheckInResponse]:
+    result = await session.execute(
+        select(CheckInResponse)
+        .where(col(CheckInResponse.checkin_id) == checkin.id)
+        .order_by(col(CheckInResponse.created_at), col(CheckInResponse.id))
+    )
+    return list(result.scalars())

@@ -1,0 +1,147 @@
+"""The home screen in one call. Every part reads a bounded slice (today, the last week, the
+balance window), so its cost does not grow with the dynamic's history."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.accounts.models import User
+from app.balance.service import balance_of
+from app.checkins import repository as checkins_repository
+from app.checkins.models import CheckIn
+from app.checkins.schemas import CheckInPublic, ResponseKind
+from app.core.db import utcnow
+from app.dynamics import repository as dynamics_repository
+from app.dynamics import service as dynamics_service
+from app.dynamics.models import Membership
+from app.notifications.service import unread_count
+from app.protocols.adherence import occurrences
+from app.protocols.models import Completion, Protocol, ProtocolVersion
+from app.protocols.rules import Status
+from app.today.schemas import BalanceSummary, Occurrence, OpenNeed, TodayPublic
+
+OPEN_NEEDS_DAYS = 7
+BALANCE_DAYS = 28
+
+
+async def today(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> TodayPublic:
+    dynamic, _ = await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
+    now = utcnow()
+    view = await dynamics_service.view(session, dynamic)
+    member_ids = sorted((m.user_id for m in view.members if m.user_id is not None), key=str)
+    latest = [
+        c
+        for c in [await checkins_repository.latest_of(session, dynamic.id, m) for m in member_ids]
+        if c is not None
+    ]
+    recent = (
+        await session.execute(
+            select(CheckIn)
+            .where(
+                col(CheckIn.dynamic_id) == dynamic.id,
+                col(CheckIn.occurred_at) >= now - timedelta(days=OPEN_NEEDS_DAYS),
+            )
+            .order_by(col(CheckIn.occurred_at).desc(), col(CheckIn.id).desc())
+        )
+    ).scalars()
+    open_needs = [
+        OpenNeed(
+            checkin_id=c.id,
+            user_id=c.user_id,
+            needs=c.needs,
+            occurred_at=c.occurred_at,
+            response_kind=ResponseKind(c.response_kind) if c.response_kind else None,
+        )
+        for c in recent
+        if c.needs and c.response_kind != ResponseKind.done
+    ]
+    summary = await balance_of(session, dynamic, days=BALANCE_DAYS)
+    return TodayPublic(
+        dynamic=view,
+        latest_checkins=[CheckInPublic.model_validate(c) for c in latest],
+        open_needs=open_needs,
+        occurrences=await _occurrences(session, dynamic.id, now),
+        balance=BalanceSummary(verdict=summary.verdict, reasons=summary.reasons),
+        unread_notifications=await unread_count(session, user.id),
+    )
+
+
+async def _occurrences(
+    session: AsyncSession, dynamic_id: uuid.UUID, now: datetime
+) -> list[Occurrence]:
+    rows = (
+        await session.execute(
+            select(Protocol, ProtocolVersion)
+            .join(
+                ProtocolVersion,
+                (col(ProtocolVersion.protocol_id) == col(Protocol.id))
+                & (col(ProtocolVersion.number) == col(Protocol.in_force_version)),
+            )
+            .where(col(Protocol.dynamic_id) == dynamic_id, col(Protocol.status) == Status.active)
+        )
+    ).all()
+    scheduled = [(p, v) for p, v in rows if v.schedule]
+    if not scheduled:
+        return []
+    zones = {
+        m.id: ZoneInfo(m.timezone)
+        for m in (
+            await session.execute(
+                select(User)
+                .join(
+                    Membership,
+                    col(Membership.user_id) == col(User.id),
+                )
+                .where(col(Membership.dynamic_id) == dynamic_id)
+            )
+        ).scalars()
+    }
+    # Local days differ by at most a day either side of UTC's.
+    done = (
+        await session.execute(
+            select(Completion).where(
+                col(Completion.dynamic_id) == dynamic_id,
+                col(Completion.occurred_at) >= now - timedelta(days=2),
+            )
+        )
+    ).scalars()
+    done_by: Counter[tuple[uuid.UUID, uuid.UUID, date]] = Counter()
+    completions = list(done)
+    result: list[Occurrence] = []
+    for protocol, version in scheduled:
+        for performer_text in version.performer_ids:
+            performer = uuid.UUID(performer_text)
+            zone = zones.get(performer)
+            if zone is None:
+                continue
+            local_today = now.astimezone(zone).date()
+            for c in completions:
+                if c.protocol_id == protocol.id and c.user_id == performer:
+                    day = c.occurred_at.astimezone(zone).date()
+                    if day == local_today:
+                        done_by[(protocol.id, performer, day)] += 1
+            start = datetime.combine(local_today, time(0), zone)
+            end = datetime.combine(local_today + timedelta(days=1), time(0), zone)
+            schedule = version.schedule or {}
+            moments = occurrences(
+                schedule.get("times", []), schedule.get("weekdays", []), zone, start, end
+            )
+            finished = done_by[(protocol.id, performer, local_today)]
+            for index, moment in enumerate(moments):
+                result.append(
+                    Occurrence(
+                        protocol_id=protocol.id,
+                        title=version.title,
+                        performer_id=performer,
+                        at=moment,
+                        local_time=moment.astimezone(zone).strftime("%H:%M"),
+                        done=index < finished,
+                    )
+                )
+    return sorted(result, key=lambda o: (o.at, str(o.protocol_id), str(o.performer_id)))
