@@ -266,7 +266,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("protocol_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_protocol_versions_dynamic_id"))

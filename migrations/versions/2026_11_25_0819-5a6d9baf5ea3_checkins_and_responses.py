@@ -95,7 +95,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("checkin_responses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_checkin_responses_dynamic_id"))
