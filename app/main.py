@@ -14,6 +14,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from app import models  # noqa: F401 - registers every table
 from app.accounts.router import auth_router, me_router
@@ -42,6 +44,17 @@ The API behind Accord, for couples in a consensual power-exchange relationship.
 Every error is `{"detail": "...", "code": "..."}`. Send `Authorization: Bearer <access_token>`;
 every POST accepts an `Idempotency-Key`. A resource of a dynamic you are not in is a 404.
 """
+
+
+class _FrontendMount(Mount):
+    """The PWA at ``/``, except for API paths: an unknown ``/api`` route stays a JSON 404 (or
+    405 with the route's own methods) instead of falling through to the static files."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path: str = scope.get("path", "")
+        if path == "/api" or path.startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -99,5 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async def join_page(code: str) -> FileResponse:
             return FileResponse(index)
 
-        app.mount("/", StaticFiles(directory=FRONTEND, html=True), name="frontend")
+        app.router.routes.append(
+            _FrontendMount("/", app=StaticFiles(directory=FRONTEND, html=True), name="frontend")
+        )
     return app

@@ -8,6 +8,7 @@ arbitrary JSON and bytes at the routes that take input.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,8 +20,10 @@ import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlmodel import select
 
 from app.core.deps import SessionDep
+from app.core.web import RedactInviteCodes
 from app.dynamics.models import Dynamic
 from app.main import create_app
 from tests.conftest import make_settings
@@ -250,20 +253,33 @@ async def test_wrong_method_is_405_json(client: httpx.AsyncClient, alice: Member
         assert "allow" in response.headers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/main.py mounts the PWA at '/', so unmatched /api requests fall through to "
-    "StaticFiles: POST /api/nope is a 405, GET on a POST-only route a 404, and other wrong "
-    "methods list the PWA's 'GET, HEAD'",
-)
+async def check_api_routing(client: httpx.AsyncClient, alice: Member) -> None:
+    assert_error(await client.post("/api/nope", json={}, headers=alice.headers), 404, "not_found")
+    wrong = await client.request("DELETE", "/api/dynamics", headers=alice.headers)
+    assert_error(wrong, 405, "method_not_allowed")
+    assert wrong.headers["allow"] == "GET"
+    post_only = await client.get("/api/notifications/read", headers=alice.headers)
+    assert_error(post_only, 405, "method_not_allowed")
+    assert post_only.headers["allow"] == "POST"
+
+
 async def test_api_routes_are_not_shadowed_by_the_pwa(
     client: httpx.AsyncClient, alice: Member
 ) -> None:
-    assert_error(await client.post("/api/nope", json={}, headers=alice.headers), 404)
-    wrong = await client.request("DELETE", "/api/dynamics", headers=alice.headers)
-    assert_error(wrong, 405)
-    assert wrong.headers["allow"] == "GET"
-    assert_error(await client.get("/api/notifications/read", headers=alice.headers), 405)
+    await check_api_routing(client, alice)
+
+
+async def test_api_routing_is_right_without_the_pwa_mount(
+    app: FastAPI, database_url: str, tmp_path: Path, alice: Member
+) -> None:
+    """The control for the test above: the same checks pass once nothing is mounted at '/'."""
+    bare = create_app(make_settings(database_url, tmp_path, serve_frontend=False))
+    try:
+        transport = httpx.ASGITransport(app=bare)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            await check_api_routing(c, alice)
+    finally:
+        await bare.state.db.dispose()
 
 
 # --- auth and headers ---------------------------------------------------------------------------
@@ -339,10 +355,30 @@ async def test_a_bug_is_a_json_500_and_writes_nothing(app: FastAPI, buggy: FastA
         assert "RuntimeError" not in response.text
         assert_error(await c.get("/test/page-bug"), 500, "internal_error")
     async with app.state.db.reader() as session:
-        assert await session.get(Dynamic, uuid.UUID(int=0)) is None
-        from sqlmodel import select
-
         assert list((await session.execute(select(Dynamic))).scalars()) == []
+
+
+# --- access logs ---------------------------------------------------------------------------------
+
+
+def test_access_logs_never_show_an_invite_code() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.1:5000", "POST", "/api/invites/ABCD2345/accept?x=1", "1.1", 201),
+        None,
+    )
+    assert RedactInviteCodes().filter(record)
+    assert "ABCD2345" not in record.getMessage()
+    assert "/api/invites/…/accept?x=1" in record.getMessage()
+    page = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s %s", ("GET", "/join/ABCD2345"), None
+    )
+    RedactInviteCodes().filter(page)
+    assert page.getMessage() == "GET /join/…"
 
 
 # --- property: nothing a client sends is a 5xx --------------------------------------------------

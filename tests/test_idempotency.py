@@ -41,7 +41,7 @@ JSON = {"content-type": "application/json"}
 
 async def count(app: FastAPI, model: type[SQLModel], *where: ColumnElement[bool]) -> int:
     async with app.state.db.engine.connect() as conn:
-        stmt = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
+        stmt = select(func.count()).select_from(model).where(*where)
         return int((await conn.execute(stmt)).scalar_one())
 
 

@@ -27,7 +27,7 @@ class RegisterIn(_In):
 
 
 class LoginIn(_In):
-    email: Annotated[str, Field(max_length=320)]
+    email: Annotated[str, CleanLine, Field(max_length=320)]
     password: Annotated[str, Field(max_length=1024)]
 
 

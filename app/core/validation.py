@@ -36,8 +36,8 @@ def clean_text(value: object) -> object:
     if not isinstance(value, str):
         return value
     value = unicodedata.normalize("NFC", value.strip())
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-        raise ValueError("control characters are not allowed")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t" for ch in value):
+        raise ValueError("control characters and lone surrogates are not allowed")
     return value
 
 
