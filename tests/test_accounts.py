@@ -1178,3 +1178,53 @@ async def test_ending_one_device_session(
     refused = await client.post("/api/auth/refresh", json={"refresh_token": phone.refresh_token})
     assert refused.status_code == 401
     assert await status_of_me(client, alice.access_token) == 200
+
+
+async def test_delete_me_erases_the_words_left_in_shared_history(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    """Bob's notes in the shared history go with his account; Alice's own data stays."""
+    proposed = await client.post(
+        f"/api/dynamics/{dynamic_id}/protocols",
+        json={"title": "Tea", "kind": "care", "performer_ids": [bob.id]},
+        headers=alice.headers,
+    )
+    pid = proposed.json()["id"]
+    agreed = await client.post(
+        f"/api/protocols/{pid}/agree", json={"version": 1}, headers=bob.headers
+    )
+    assert agreed.status_code == 200, agreed.text
+    done = await client.post(
+        f"/api/protocols/{pid}/completions", json={"note": "bob-private-note"}, headers=bob.headers
+    )
+    assert done.status_code == 201, done.text
+    alices = await client.post(
+        f"/api/dynamics/{dynamic_id}/checkins",
+        json={"mood": 4, "note": "alice-note"},
+        headers=alice.headers,
+    )
+    answered = await client.post(
+        f"/api/checkins/{alices.json()['id']}/responses",
+        json={"kind": "seen", "note": "bob-answer-note"},
+        headers=bob.headers,
+    )
+    assert answered.status_code == 201, answered.text
+    withdrawn = await client.post(
+        f"/api/protocols/{pid}/withdraw", json={"reason": "bob-reason"}, headers=bob.headers
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    gone = await client.request(
+        "DELETE", "/api/me", json={"password": bob.password}, headers=bob.headers
+    )
+    assert gone.status_code == 204, gone.text
+
+    completions = await client.get(f"/api/protocols/{pid}/completions", headers=alice.headers)
+    history = await client.get(f"/api/protocols/{pid}/history", headers=alice.headers)
+    checkins = await client.get(f"/api/dynamics/{dynamic_id}/checkins", headers=alice.headers)
+    export = await client.get("/api/me/export", headers=alice.headers)
+    seen = completions.text + history.text + checkins.text + export.text
+    for word in ("bob-private-note", "bob-answer-note", "bob-reason"):
+        assert word not in seen
+    assert completions.json()["items"][0]["user_id"] is None  # the completion itself stays
+    assert "alice-note" in checkins.text

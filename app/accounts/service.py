@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.accounts import repository
+from app.accounts.erasure import erase_words
 from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
 from app.accounts.schemas import MeUpdate, RegisterIn
 from app.core.config import Settings
@@ -25,6 +26,7 @@ from app.core.db import Database, utcnow
 from app.core.errors import AppError, not_found
 from app.core.requests import keep_writes_on_error
 from app.core.security import Passwords, create_access_token, hash_token, new_refresh_token
+from app.dynamics.service import on_account_deleted
 
 
 @dataclass(frozen=True)
@@ -375,9 +377,8 @@ async def update_me(
 
 async def delete_account(session: AsyncSession, settings: Settings, user: User) -> None:
     """Remove the user and their personal data; the partner keeps the shared history."""
-    from app.dynamics.service import on_account_deleted
-
     await on_account_deleted(session, user)
+    await erase_words(session, user.id)
     await session.execute(
         delete(LoginFailure).where(
             col(LoginFailure.scope) == "account",
