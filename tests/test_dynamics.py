@@ -851,6 +851,7 @@ async def test_leave_ends_it_at_once_and_it_becomes_read_only(
     body = response.json()
     assert body["state"] == "ended"
     assert body["ended_by"] == leaver.id
+    assert body["ended_reason"] == "left"
     assert body["ended_at"] is not None
     stored = await stored_dynamic(app, dynamic_id)
     assert stored.state == "ended"
@@ -993,6 +994,16 @@ async def test_membership_bad_input(
     field_name = next(iter(payload))
     assert field_name in body["detail"], body
     assert ["body", field_name] in [e["loc"][:2] for e in body["errors"]], body
+
+
+async def test_membership_change_of_nothing_is_refused(
+    client: httpx.AsyncClient, alice: Member, dynamic_id: str
+) -> None:
+    response = await client.patch(
+        f"/api/dynamics/{dynamic_id}/membership", json={}, headers=alice.headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
     stored = await stored_membership(app, dynamic_id, alice)
     assert (stored.role, stored.nickname) == ("other", None)
 

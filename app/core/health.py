@@ -22,5 +22,13 @@ async def healthz(session: SessionDep) -> Health | JSONResponse:
     try:
         await session.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError):
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "database": "unreachable",
+                "detail": "the database did not answer",
+                "code": "database_unavailable",
+            },
+            status_code=503,
+        )
     return Health(status="ok", database="ok")

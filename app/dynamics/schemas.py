@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.validation import CleanLine, CleanText
 from app.dynamics.models import DynamicState, Role
@@ -50,6 +50,7 @@ class DynamicPublic(BaseModel):
     created_at: datetime
     ended_at: datetime | None
     ended_by: uuid.UUID | None
+    ended_reason: str | None = Field(description="left | account_deleted, once ended")
     members: list[MemberPublic]
 
 
@@ -71,6 +72,12 @@ class MembershipUpdate(_In):
         if value is None:
             raise ValueError("role cannot be null; use dominant, submissive, switch or other")
         return value
+
+    @model_validator(mode="after")
+    def _something(self) -> MembershipUpdate:
+        if not self.model_fields_set:
+            raise ValueError("change role or nickname")
+        return self
 
 
 class FlagIn(_In):

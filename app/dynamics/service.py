@@ -236,6 +236,7 @@ class _Views:
                 created_at=d.created_at,
                 ended_at=d.ended_at,
                 ended_by=d.ended_by,
+                ended_reason=d.ended_reason,
                 members=members[d.id],
             )
             for d in dynamics
