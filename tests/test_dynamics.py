@@ -994,6 +994,8 @@ async def test_membership_bad_input(
     field_name = next(iter(payload))
     assert field_name in body["detail"], body
     assert ["body", field_name] in [e["loc"][:2] for e in body["errors"]], body
+    stored = await stored_membership(app, dynamic_id, alice)
+    assert (stored.role, stored.nickname) == ("other", None)
 
 
 async def test_membership_change_of_nothing_is_refused(
@@ -1004,8 +1006,6 @@ async def test_membership_change_of_nothing_is_refused(
     )
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"
-    stored = await stored_membership(app, dynamic_id, alice)
-    assert (stored.role, stored.nickname) == ("other", None)
 
 
 async def test_nickname_at_the_limit(
