@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test lint typecheck pytest pg-up bench clean
+.PHONY: run install install-dev migrate test lint typecheck pytest pg-up bench bench-history clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ test: lint typecheck pytest
 
 bench: install-dev pg-up
 	$(BIN)/python -m bench.spine
+
+bench-history: install-dev pg-up
+	$(BIN)/python -m bench.history
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -7,6 +7,7 @@ Runs in its own process so that it never shares an event loop (or a GIL) with th
 Each of ``--concurrency`` workers sends one request, waits for the whole response, and sends the
 next, until ``--duration`` seconds have passed or ``--max-requests`` were sent. A warm-up of
 ``--warmup`` seconds runs first and is measured apart. Prints one JSON object (``Result``).
+``--unique-header Idempotency-Key`` gives every request a fresh random value for that header.
 Only 127.0.0.1 / localhost URLs are accepted.
 """
 
@@ -18,6 +19,7 @@ import json
 import math
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -35,6 +37,8 @@ class Spec:
     # Worker i always sends bodies[i % len(bodies)]; no body at all when empty.
     bodies: tuple[bytes, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
+    # Headers sent with a fresh random value on every request (an Idempotency-Key, say).
+    unique_headers: tuple[str, ...] = ()
     expect: int = 200
     concurrency: int = 16
     duration: float = 8.0
@@ -98,11 +102,12 @@ async def _worker(
     while time.monotonic() < deadline and budget[0] > 0:
         budget[0] -= 1
         phase.sent += 1
+        headers = spec.headers
+        if spec.unique_headers:
+            headers = headers | {name: uuid.uuid4().hex for name in spec.unique_headers}
         started = time.perf_counter()
         try:
-            response = await client.request(
-                spec.method, spec.url, content=body, headers=spec.headers
-            )
+            response = await client.request(spec.method, spec.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             phase.errors[type(exc).__name__] += 1
             continue
@@ -178,6 +183,12 @@ def _parse(argv: list[str] | None) -> Spec:
         help="a JSON request body; repeat it to spread the workers over several bodies",
     )
     parser.add_argument("--header", action="append", default=[], help="'Name: value', repeatable")
+    parser.add_argument(
+        "--unique-header",
+        action="append",
+        default=[],
+        help="a header given a fresh random value on every request, repeatable",
+    )
     parser.add_argument("--expect", type=int, default=200, help="the status that counts as ok")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds measured")
@@ -201,6 +212,7 @@ def _parse(argv: list[str] | None) -> Spec:
         method=args.method.upper(),
         bodies=bodies,
         headers=headers,
+        unique_headers=tuple(str(name).strip() for name in args.unique_header),
         expect=args.expect,
         concurrency=args.concurrency,
         duration=args.duration,

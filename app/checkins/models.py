@@ -17,7 +17,9 @@ class CheckIn(SQLModel, table=True):
         # Every read is "this dynamic, this window": balance, today and the list stay bounded
         # by the window whatever the total history.
         Index("ix_checkins_dynamic_occurred", "dynamic_id", "occurred_at", "id"),
-        Index("ix_checkins_dynamic_user_occurred", "dynamic_id", "user_id", "occurred_at"),
+        # With the id, so "this member's latest" is one index probe on SQLite too (it has no
+        # incremental sort and would otherwise walk the whole dynamic's history backwards).
+        Index("ix_checkins_dynamic_user_occurred", "dynamic_id", "user_id", "occurred_at", "id"),
     )
 
     id: uuid.UUID = uuid_pk()

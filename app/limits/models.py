@@ -18,6 +18,6 @@ class LimitAnswer(SQLModel, table=True):
     id: uuid.UUID = uuid_pk()
     dynamic_id: uuid.UUID = Field(foreign_key="dynamics.id", ondelete="CASCADE", index=True)
     user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
-    item: str = Field(max_length=80)  # a catalogue key, or "custom:<text>"
+    item: str = Field(max_length=80)  # a catalogue key, or a custom text (schemas.item_key)
     answer: str = Field(max_length=12)
     updated_at: datetime = created_at_field()

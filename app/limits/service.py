@@ -12,7 +12,7 @@ from app.core.errors import AppError
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.service import ensure_open
 from app.limits import repository
-from app.limits.catalogue import CATALOGUE, KEYS
+from app.limits.catalogue import CATALOGUE
 from app.limits.models import LimitAnswer
 from app.limits.schemas import (
     DESIRES,
@@ -24,11 +24,6 @@ from app.limits.schemas import (
 from app.notifications.service import notify
 
 _CATALOGUE = [CatalogueItem(key=k, category=c, label=label) for k, c, label in CATALOGUE]
-
-
-def item_key(item: str) -> str:
-    """A catalogue key as is; a custom item compared case-insensitively."""
-    return item if item in KEYS else item.casefold()
 
 
 def _answers(rows: list[LimitAnswer]) -> list[ItemAnswer]:
@@ -61,10 +56,11 @@ async def replace_mine(
     ensure_open(dynamic)
     seen: dict[str, Answer] = {}
     for entry in items:
-        key = item_key(entry.item)
-        if key in seen:
+        # ``entry.item`` is already the item's one name (see ``item_key``), so case variants of
+        # one item collide here.
+        if entry.item in seen:
             raise AppError(422, "duplicate_item", f"{entry.item!r} is answered twice")
-        seen[key] = entry.answer
+        seen[entry.item] = entry.answer
     partner_ids = await dynamics_repository.partner_ids(session, dynamic.id, user.id)
     before = {
         pid: {(a.item, a.answer) for a in await repository.revealed_to(session, dynamic.id, pid)}

@@ -53,7 +53,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_checkins_dynamic_user_occurred",
-            ["dynamic_id", "user_id", "occurred_at"],
+            ["dynamic_id", "user_id", "occurred_at", "id"],
             unique=False,
         )
 
