@@ -12,7 +12,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
 
 MIN_CHECKINS = 2  # per member in the window, for any verdict but not_enough_data
@@ -108,6 +108,21 @@ def _average(parts: dict[str, float | None]) -> float | None:
     return round(_clamp(fmean(present)), 3) if present else None
 
 
+def _averages(m: MemberStats) -> str:
+    """What this member answered on average, as ' (gave 4.5, received 2.0, deal -1.5 on
+    average)', or '' if they answered none of the three."""
+    values = [
+        f"{label} {value}"
+        for label, value in (
+            ("gave", m.mean_gave),
+            ("received", m.mean_received),
+            ("deal", m.mean_deal),
+        )
+        if value is not None
+    ]
+    return f" ({', '.join(values)} on average)" if values else ""
+
+
 def _stats(
     member: uuid.UUID,
     checkins: Sequence[CheckInFact],
@@ -166,12 +181,16 @@ def _importance(a: MemberStats, b: MemberStats) -> Gap:
     return Gap(_average(parts), parts)
 
 
+def _utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
 def _series(
     members: tuple[uuid.UUID, uuid.UUID], checkins: Sequence[CheckInFact], first: date, last: date
 ) -> tuple[Day, ...]:
     by_day: dict[date, list[CheckInFact]] = {}
     for c in checkins:
-        by_day.setdefault(c.occurred_at.date(), []).append(c)
+        by_day.setdefault(_utc_day(c.occurred_at), []).append(c)
     days = []
     day = first
     while day <= last:
@@ -211,7 +230,7 @@ def compute(
     a, b = (_stats(m, inside, done, total) for m in members)
     equity = _equity(a, b)
     importance = _importance(a, b)
-    series = _series(members, inside, start.date(), (end - timedelta(microseconds=1)).date())
+    series = _series(members, inside, _utc_day(start), _utc_day(end - timedelta(microseconds=1)))
     by_id = {a.user_id: a, b.user_id: b}
 
     def name(member: uuid.UUID) -> str:
@@ -243,15 +262,15 @@ def compute(
     if equity.value is not None and abs(equity.value) >= DRIFTING:
         over, under = (a, b) if equity.value > 0 else (b, a)
         severity = max(severity, abs(equity.value))
+        # "Less for what they give", not "gives more than they receive": the gap compares the
+        # two members, so the under-benefited one may well receive more than they give.
         reasons.append(
-            f"{name(under.user_id)} gives more than they receive "
-            f"(gave {under.mean_gave}, received {under.mean_received} on average) "
-            "and may come to feel resentment."
+            f"{name(under.user_id)} receives less for what they give than "
+            f"{name(over.user_id)}{_averages(under)} and may come to feel resentment."
         )
         reasons.append(
-            f"{name(over.user_id)} receives more than they give "
-            f"(gave {over.mean_gave}, received {over.mean_received} on average) "
-            "and may come to feel guilt."
+            f"{name(over.user_id)} receives more for what they give than "
+            f"{name(under.user_id)}{_averages(over)} and may come to feel guilt."
         )
     share = importance.parts.get("checkin_share")
     if share is not None and abs(share) >= DRIFTING:
@@ -270,11 +289,13 @@ def compute(
             for m in canonical
         ]
         reasons.append("; ".join(lines) + ".")
+    answered_told = answered is not None and abs(answered) >= DRIFTING
     for m in canonical:
         stats = by_id[m]
         if stats.needs_raised >= 3 and stats.needs_answered / stats.needs_raised < 0.5:
             severity = max(severity, DRIFTING)
-            if answered is None:
+            # Unless the comparison above already said it: both members can be unanswered alike.
+            if not answered_told:
                 reasons.append(
                     f"{name(m)}'s needs were answered {stats.needs_answered} of "
                     f"{stats.needs_raised} times."

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from pydantic import AwareDatetime
 
 from app.accounts.deps import CallerDep
 from app.checkins import service
@@ -47,8 +47,9 @@ async def list_checkins(
     caller: CallerDep,
     session: SessionDep,
     member: Annotated[uuid.UUID | None, Query(description="only this member's")] = None,
-    since: Annotated[datetime | None, Query(description="occurred at or after")] = None,
-    until: Annotated[datetime | None, Query(description="occurred before")] = None,
+    # Aware only: a time without an offset names no instant (and cannot be compared with one).
+    since: Annotated[AwareDatetime | None, Query(description="occurred at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="occurred before")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> CheckInPage:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -24,7 +25,9 @@ NEEDS = (
     "talk",
 )
 
-Scale = Annotated[int, Field(ge=1, le=5)]
+# Strict: a JSON number, not true (which lax parsing reads as 1) nor a string.
+Scale = Annotated[int, Field(ge=1, le=5, strict=True)]
+Deal = Annotated[int, Field(ge=-3, le=3, strict=True)]
 Note = Annotated[str, CleanText, Field(max_length=1000)]
 
 
@@ -48,7 +51,7 @@ class CheckInCreate(_In):
     )
     gave: Scale | None = Field(default=None, description="how much you gave since last time")
     received: Scale | None = Field(default=None, description="how much you received")
-    deal: Annotated[int, Field(ge=-3, le=3)] | None = Field(
+    deal: Deal | None = Field(
         default=None,
         description="who gets the better deal: -3 my partner, by far … 0 equal … +3 me, by far",
     )
@@ -63,6 +66,7 @@ class CheckInCreate(_In):
         if not isinstance(value, list):
             return value
         cleaned: list[str] = []
+        seen: set[str] = set()
         for raw in value:
             if not isinstance(raw, str):
                 raise ValueError("each need is a string")
@@ -73,10 +77,13 @@ class CheckInCreate(_In):
                 raise ValueError("a need cannot be blank")
             if len(need) > 24:
                 raise ValueError("a custom need is 24 characters at most")
-            key = need.lower() if need.lower() in NEEDS else need
-            if key.casefold() in (n.casefold() for n in cleaned):
+            # Compared folded and compatibility-normalised, so "PRAISE" and a phone keyboard's
+            # full-width "\uff30raise" are the fixed need, and "Foot rub" twice is a duplicate.
+            folded = unicodedata.normalize("NFKC", need).casefold()
+            if folded in seen:
                 raise ValueError(f"need {need!r} is listed twice")
-            cleaned.append(key)
+            seen.add(folded)
+            cleaned.append(folded if folded in NEEDS else need)
         return cleaned
 
 

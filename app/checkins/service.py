@@ -1,14 +1,15 @@
 """Check-ins and the partner's answers to them.
 
 Check-ins are allowed while a red stands (that is when they matter most) and refused once the
-dynamic has ended. Notes and needs go to the partner in the app, never into a notification's
-data, a push or a log.
+dynamic has ended. Only the partner answers a check-in; its latest answer is kept on it, except
+that "done" is final (a need answered stays answered). Notes and needs go to the partner in the
+app, never into a notification's data, a push or a log.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -23,6 +24,9 @@ from app.core.validation import ClientTimeError, check_client_time
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.service import ensure_open
 from app.notifications.service import notify
+
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
 
 
 async def check_in(
@@ -80,9 +84,12 @@ async def respond(
         note=note or None,
     )
     session.add(response)
-    checkin.response_kind = kind
-    checkin.response_at = response.created_at
-    session.add(checkin)
+    # "done" is final: a later "seen" or "on_it" (an offline tap arriving late, say) is kept in
+    # the history but does not reopen a need that was answered.
+    if checkin.response_kind != ResponseKind.done:
+        checkin.response_kind = kind
+        checkin.response_at = response.created_at
+        session.add(checkin)
     await session.flush()
     await notify(
         session,
@@ -114,6 +121,14 @@ async def list_page(
     await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
     if since is not None and until is not None and since >= until:
         raise AppError(422, "empty_range", "since must be before until")
+    # A bound beyond what a timestamp holds in UTC (year 1 at +01:00, say) cannot be converted,
+    # but it still means something: before every check-in, or after every one.
+    if since is not None and since <= _FIRST:
+        since = None
+    if until is not None and until > _LAST:
+        until = None
+    if (since is not None and since > _LAST) or (until is not None and until <= _FIRST):
+        return [], None
     return await repository.page(
         session, dynamic_id, member=member, since=since, until=until, cursor=cursor, limit=limit
     )
