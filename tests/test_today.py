@@ -245,6 +245,19 @@ async def test_todays_occurrences_and_their_done_state(client: httpx.AsyncClient
     assert [o["done"] for o in body["occurrences"]] == [True, True, False, False, False]
 
 
+async def test_nothing_is_due_while_a_red_stands(client: httpx.AsyncClient) -> None:
+    ann, ben, dynamic_id = await utc_pair(client)
+    await active_protocol(client, ann, ben, dynamic_id, performers=[ben], times=TIMES)
+    assert len((await today(client, ann, dynamic_id))["occurrences"]) == len(TIMES)
+    red = await client.post(f"/api/dynamics/{dynamic_id}/red", json={}, headers=ann.headers)
+    assert red.status_code == 200
+    for member in (ann, ben):
+        assert (await today(client, member, dynamic_id))["occurrences"] == []
+    resumed = await client.post(f"/api/dynamics/{dynamic_id}/resume", headers=ann.headers)
+    assert resumed.status_code == 200
+    assert len((await today(client, ben, dynamic_id))["occurrences"]) == len(TIMES)
+
+
 async def test_only_active_scheduled_protocols_due_today(client: httpx.AsyncClient) -> None:
     ann, ben, dynamic_id = await utc_pair(client)
     weekday = datetime.now(UTC).weekday()

@@ -39,7 +39,8 @@ class TodayPublic(BaseModel):
     latest_checkins: list[CheckInPublic] = Field(description="each member's latest, if any")
     open_needs: list[OpenNeed] = Field(description="needs of the last 7 days not yet done")
     occurrences: list[Occurrence] = Field(
-        description="today's scheduled protocol moments, each in its performer's local day"
+        description="today's scheduled protocol moments, each in its performer's local day; "
+        "none while a red stands"
     )
     balance: BalanceSummary
     unread_notifications: int

@@ -19,7 +19,7 @@ from app.checkins.schemas import CheckInPublic, ResponseKind
 from app.core.db import utcnow
 from app.dynamics import repository as dynamics_repository
 from app.dynamics import service as dynamics_service
-from app.dynamics.models import Membership
+from app.dynamics.models import DynamicState, Membership
 from app.notifications.service import unread_count
 from app.protocols.adherence import occurrences
 from app.protocols.models import Completion, Protocol, ProtocolVersion
@@ -66,7 +66,10 @@ async def today(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Tod
         dynamic=view,
         latest_checkins=[CheckInPublic.model_validate(c) for c in latest],
         open_needs=open_needs,
-        occurrences=await _occurrences(session, dynamic.id, now),
+        # A red pauses everything: nothing is due while it stands, so nothing is shown as due.
+        occurrences=[]
+        if dynamic.state == DynamicState.paused
+        else await _occurrences(session, dynamic.id, now),
         balance=BalanceSummary(verdict=summary.verdict, reasons=summary.reasons),
         unread_notifications=await unread_count(session, user.id),
     )
