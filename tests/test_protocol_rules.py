@@ -31,7 +31,7 @@ def _invariants(state: ProtocolState) -> None:
     if state.open_version is None:
         assert state.agreed == frozenset()
     else:
-        assert state.open_version == state.version
+        assert 1 <= state.open_version <= state.version
     assert state.agreed <= state.members
     if state.status in rules.FINAL:
         assert state.open_version is None and state.in_force is None
@@ -152,3 +152,18 @@ def test_live_agreements_mirror_the_state() -> None:
     changed = rules.renegotiate(active, A).state
     assert changed.live_agreements() == {(1, A), (1, B), (2, A)}
     assert rules.withdraw(changed, B).state.live_agreements() == frozenset()
+
+
+def test_withdrawing_after_a_declined_renegotiation_reopens_the_agreed_terms() -> None:
+    active = rules.agree(rules.propose(MEMBERS, A).state, B, 1, paused=False).state
+    declined = rules.decline(rules.renegotiate(active, A).state, B).state
+    suspended = rules.withdraw(declined, B).state
+    assert suspended.open_version == 1  # not version 2, which B refused
+    with pytest.raises(RuleError):
+        rules.agree(suspended, A, 2, paused=False)
+    assert (
+        rules.agree(
+            rules.agree(suspended, A, 1, paused=False).state, B, 1, paused=False
+        ).state.in_force
+        == 1
+    )

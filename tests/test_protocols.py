@@ -162,9 +162,7 @@ async def suspended_protocol(
 
 
 async def inbox(client: httpx.AsyncClient, member: Member) -> list[dict[str, Any]]:
-    response = await client.get(
-        "/api/notifications", params={"limit": 100}, headers=member.headers
-    )
+    response = await client.get("/api/notifications", params={"limit": 100}, headers=member.headers)
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
@@ -199,7 +197,9 @@ async def all_agreements(app: FastAPI, pid: str) -> list[ProtocolAgreement]:
 
 async def live_agreements(app: FastAPI, pid: str) -> set[tuple[int, str]]:
     return {
-        (a.version, str(a.user_id)) for a in await all_agreements(app, pid) if a.withdrawn_at is None
+        (a.version, str(a.user_id))
+        for a in await all_agreements(app, pid)
+        if a.withdrawn_at is None
     }
 
 
@@ -309,8 +309,7 @@ async def test_list_filters_by_status_and_pages(
 ) -> None:
     active = await active_protocol(client, alice, bob, dynamic_id)
     proposed = [
-        (await propose(client, bob, dynamic_id, terms(bob, title=f"P{i}")))["id"]
-        for i in range(3)
+        (await propose(client, bob, dynamic_id, terms(bob, title=f"P{i}")))["id"] for i in range(3)
     ]
     url = f"/api/dynamics/{dynamic_id}/protocols"
     only_active = await client.get(url, params={"status": "active"}, headers=alice.headers)
@@ -404,6 +403,22 @@ async def test_decline_a_proposal(
         assert response.status_code == 409, response.text
         assert error_code(response) == code
     assert (await stored_protocol(app, pid)).status == "declined"
+
+
+async def test_reason_bodies_are_optional(
+    client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    created = await propose(client, alice, dynamic_id, terms(bob))
+    pid = created["id"]
+    nobody = await client.post(f"/api/protocols/{pid}/withdraw", headers=alice.headers)
+    assert nobody.status_code == 200, nobody.text
+    assert nobody.json()["agreed_by"] == []
+    too_long = await act(client, bob, pid, "retire", reason="x" * 501)
+    assert too_long.status_code == 422
+    extra = await post(client, bob, f"/api/protocols/{pid}/retire", {"why": "no"})
+    assert extra.status_code == 422
+    retired = await client.post(f"/api/protocols/{pid}/retire", headers=bob.headers)
+    assert retired.status_code == 200 and retired.json()["status"] == "retired"
 
 
 async def test_decline_needs_something_to_decline(
@@ -511,6 +526,9 @@ def _invalid_bodies(bob: Member, alice: Member) -> list[tuple[str, dict[str, Any
         ("time 24:00", {**base, "schedule": {"times": ["24:00"]}}),
         ("time with seconds", {**base, "schedule": {"times": ["08:30:00"]}}),
         ("time as a number", {**base, "schedule": {"times": [830]}}),
+        ("time with a newline", {**base, "schedule": {"times": ["08:30\n"]}}),
+        ("time in other digits", {**base, "schedule": {"times": ["0\u0668:30"]}}),
+        ("same time twice, disguised", {**base, "schedule": {"times": ["08:30", "08:30\n"]}}),
         ("duplicate times", {**base, "schedule": {"times": ["08:30", "08:30"]}}),
         ("no times", {**base, "schedule": {"times": []}}),
         ("weekday 7", {**base, "schedule": {"times": ["08:30"], "weekdays": [7]}}),
@@ -582,13 +600,17 @@ async def test_propose_domain_validation(
 
 
 async def test_patch_validation(
-    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member, eve: Member,
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    alice: Member,
+    bob: Member,
+    eve: Member,
     dynamic_id: str,
 ) -> None:
     created = await propose(client, alice, dynamic_id, terms(bob))
     pid = created["id"]
     etag = created["etag"]
-    for body in (
+    invalid: list[dict[str, Any]] = [
         {},
         {"title": ""},
         {"title": "x" * 121},
@@ -603,19 +625,22 @@ async def test_patch_validation(
         {"schedule": {"times": ["08:00"], "weekdays": [9]}},
         {"status": "active"},
         {"version": 3},
-    ):
+    ]
+    for body in invalid:
         response = await patch(client, alice, pid, body, etag)
         assert response.status_code == 422, (body, response.text)
         assert error_code(response) == "validation_error", body
 
-    for body in (
+    unchanged: list[dict[str, Any]] = [
         {"title": "Morning message"},
+        {"title": "  Morning message "},
         {"title": "Morning message", "kind": "ritual"},
         {"performer_ids": [bob.id]},
         {"schedule": {"weekdays": [4, 3, 2, 1, 0], "times": ["08:30"]}},
         {"review_on": None},
         {"reminders": True},
-    ):
+    ]
+    for body in unchanged:
         response = await patch(client, alice, pid, body, etag)
         assert response.status_code == 422, (body, response.text)
         assert error_code(response) == "no_change", body
@@ -672,9 +697,7 @@ async def test_if_match_is_required_and_checked(
     # ``*`` means "whatever is current"; a list naming the current one matches too.
     star = await patch(client, alice, pid, {"title": "Star"}, "*")
     assert star.status_code == 200, star.text
-    listed = await patch(
-        client, bob, pid, {"title": "Listed"}, f'"p0", {star.json()["etag"]}'
-    )
+    listed = await patch(client, bob, pid, {"title": "Listed"}, f'"p0", {star.json()["etag"]}')
     assert listed.status_code == 200, listed.text
     weak = await patch(client, alice, pid, {"title": "Weak"}, f"W/{listed.json()['etag']}")
     assert weak.status_code == 200, weak.text
@@ -764,8 +787,10 @@ async def test_declined_renegotiation_leaves_the_old_version_in_force(
     assert third.json()["title"] == "Morning message"
     assert third.json()["description"] == "Before ten."
     history = (await client.get(f"/api/protocols/{pid}/history", headers=bob.headers)).json()
+    # The difference is from the previous version, here the refused one.
     assert history["versions"][2]["changes"] == {
-        "description": {"from": "A short message before nine.", "to": "Before ten."}
+        "title": {"from": "Evening message", "to": "Morning message"},
+        "description": {"from": "A short message before nine.", "to": "Before ten."},
     }
 
 
@@ -797,6 +822,52 @@ async def test_agreed_renegotiation_puts_the_new_version_in_force(
         assert done.status_code == 201, done.text
         assert done.json()["version"] == 2
     await consent_is_intact(app, {alice.id, bob.id})
+
+
+async def test_a_passed_review_date_does_not_block_renegotiation(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    soon = (datetime.now(PARIS).date() + timedelta(days=3)).isoformat()
+    active = await active_protocol(client, alice, bob, dynamic_id, terms(bob, review_on=soon))
+    pid = active["id"]
+    passed = datetime.now(PARIS).date() - timedelta(days=3)
+    async with app.state.db.writer() as session:
+        await session.execute(
+            update(ProtocolVersion)
+            .where(col(ProtocolVersion.protocol_id) == uuid.UUID(pid))
+            .values(review_on=passed)
+        )
+        await session.commit()
+    # The review date came: the partners look at it again and change something else.
+    changed = await renegotiate(client, alice, pid, {"description": "Reviewed, kept."})
+    assert changed["review_on"] == passed.isoformat()
+    assert changed["version"] == 2
+    # A new review date still has to be in the future.
+    refused = await patch(
+        client, bob, pid, {"review_on": (passed - timedelta(days=1)).isoformat()}, changed["etag"]
+    )
+    assert refused.status_code == 422
+    assert error_code(refused) == "review_on_past"
+    later = (datetime.now(PARIS).date() + timedelta(days=90)).isoformat()
+    moved = await patch(client, bob, pid, {"review_on": later}, changed["etag"])
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["review_on"] == later
+
+
+async def test_withdraw_after_a_declined_renegotiation_reopens_the_agreed_terms(
+    client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    active = await active_protocol(client, alice, bob, dynamic_id, terms(bob))
+    pid = active["id"]
+    await renegotiate(client, alice, pid, {"title": "Evening message"})
+    assert (await act(client, bob, pid, "decline")).status_code == 200
+    withdrawn = await act(client, bob, pid, "withdraw")
+    assert withdrawn.status_code == 200
+    # To be active again, both agree again to what they had agreed to, not to what Bob refused.
+    assert withdrawn.json()["title"] == "Morning message"
+    assert (await agree(client, bob, pid, withdrawn.json()["version"])).status_code == 200
+    reactivated = await agree(client, alice, pid, withdrawn.json()["version"])
+    assert reactivated.json()["in_force"]["title"] == "Morning message"
 
 
 async def test_renegotiating_a_proposal_needs_the_proposer_again(
@@ -1092,6 +1163,8 @@ async def test_an_ended_dynamic_is_read_only(
     writes = [
         await post(client, alice, f"/api/dynamics/{dynamic_id}/protocols", terms(bob)),
         await patch(client, alice, pid, {"title": "After the end"}, etag),
+        await patch(client, alice, pid, {"title": "After the end"}, None),
+        await patch(client, alice, pid, {"title": "After the end"}, '"stale"'),
         await agree(client, bob, pid, 2),
         await agree(client, bob, proposed["id"], 1),
         await act(client, bob, pid, "decline"),
@@ -1153,9 +1226,7 @@ async def test_an_outsider_finds_nothing(
         ("POST", f"/api/completions/{cid}/acknowledge", {}, {}),
     ]
     for method, path, body, extra in calls:
-        response = await client.request(
-            method, path, json=body, headers={**eve.headers, **extra}
-        )
+        response = await client.request(method, path, json=body, headers={**eve.headers, **extra})
         assert response.status_code == 404, (method, path, response.text)
         assert error_code(response) == "not_found"
         # Exactly as if it did not exist.
@@ -1305,9 +1376,7 @@ async def test_occurred_at_bounds(
         assert parse_time(response.json()["occurred_at"]) == value
     default = await complete(client, alice, pid)
     assert default.status_code == 201
-    assert abs(parse_time(default.json()["occurred_at"]) - datetime.now(UTC)) < timedelta(
-        minutes=1
-    )
+    assert abs(parse_time(default.json()["occurred_at"]) - datetime.now(UTC)) < timedelta(minutes=1)
     assert await count_rows(app, Completion) == 4
 
 
@@ -1423,9 +1492,7 @@ async def test_adherence_over_scheduled_occurrences(
     times = ["08:00", "20:00"]
     weekdays = [0, 2, 4, 6]
     schedule = {"times": times, "weekdays": weekdays}
-    active = await active_protocol(
-        client, bob, alice, dynamic_id, terms(alice, schedule=schedule)
-    )
+    active = await active_protocol(client, bob, alice, dynamic_id, terms(alice, schedule=schedule))
     pid = active["id"]
     assert active["adherence"] == {"window_days": 28, "scheduled": 0, "done": 0, "rate": None}
 
@@ -1446,18 +1513,14 @@ async def test_adherence_over_scheduled_occurrences(
         *(by_day[days[2]][0] + timedelta(minutes=m) for m in (0, 5, 10)),
     ]
     off_day = next(
-        d
-        for d in (days[0] + timedelta(days=k) for k in range(1, 8))
-        if d.weekday() not in weekdays
+        d for d in (days[0] + timedelta(days=k) for k in range(1, 8)) if d.weekday() not in weekdays
     )
     completions.append(datetime.combine(off_day, time(12, 0), tzinfo=PARIS).astimezone(UTC))
     for moment in completions:
         response = await complete(client, alice, pid, moment)
         assert response.status_code == 201, response.text
 
-    scheduled_now = len(
-        [d for d in _due(times, weekdays, PARIS, started, datetime.now(UTC))]
-    )
+    scheduled_now = len([d for d in _due(times, weekdays, PARIS, started, datetime.now(UTC))])
     view = await read(client, bob, pid)
     adherence = view["adherence"]
     assert adherence["window_days"] == 28
@@ -1517,10 +1580,144 @@ async def test_adherence_counts_only_while_in_force(
     assert pending["scheduled"] == 2 * len(due)
 
 
+async def test_adherence_excludes_suspended_time_after_a_renegotiation(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    schedule = {"times": ["12:00"], "weekdays": list(range(7))}
+    active = await active_protocol(client, bob, alice, dynamic_id, terms(alice, schedule=schedule))
+    pid = active["id"]
+    changed = await renegotiate(client, bob, pid, {"description": "Slowly."})
+    assert (await agree(client, alice, pid, changed["version"])).status_code == 200
+    assert (await act(client, alice, pid, "withdraw")).status_code == 200
+    for member in (alice, bob):
+        assert (await agree(client, member, pid, 2)).status_code == 200
+    assert (await read(client, bob, pid))["status"] == "active"
+
+    now = datetime.now(UTC)
+    # proposed..activated 10 days ago, renegotiated and activated again 9 days ago, suspended
+    # 7 days ago, active again for the last 3 days.
+    ages = [10, 10, 10, 9, 9, 9, 7, 7, 3, 3, 3]
+    async with app.state.db.writer() as session:
+        events = list(
+            (
+                await session.execute(
+                    select(ProtocolEvent)
+                    .where(col(ProtocolEvent.protocol_id) == uuid.UUID(pid))
+                    .order_by(col(ProtocolEvent.seq))
+                )
+            ).scalars()
+        )
+        assert [e.action for e in events] == [
+            "proposed",
+            "agreed",
+            "activated",
+            "renegotiated",
+            "agreed",
+            "activated",
+            "withdrawn",
+            "suspended",
+            "agreed",
+            "agreed",
+            "reactivated",
+        ]
+        for event, age in zip(events, ages, strict=True):
+            event.at = now - timedelta(days=age)
+            session.add(event)
+        await session.commit()
+
+    expected = _due(
+        ["12:00"], list(range(7)), PARIS, now - timedelta(days=10), now - timedelta(days=7)
+    ) + _due(["12:00"], list(range(7)), PARIS, now - timedelta(days=3), datetime.now(UTC))
+    adherence = (await read(client, alice, pid))["adherence"]
+    assert adherence["scheduled"] == len(expected), adherence
+    assert adherence["done"] == 0
+
+
+async def test_adherence_follows_the_schedule_in_force_at_the_time(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    daily = {"times": ["08:00"], "weekdays": list(range(7))}
+    active = await active_protocol(client, bob, alice, dynamic_id, terms(alice, schedule=daily))
+    pid = active["id"]
+    now = datetime.now(UTC)
+    started = now - timedelta(days=8)
+    await _backdate_activation(app, pid, started)
+    first_days = _due(["08:00"], list(range(7)), PARIS, started, now - timedelta(days=2))
+    for moment in first_days:
+        assert (await complete(client, alice, pid, moment)).status_code == 201
+
+    # From two days ago, twice a day: the week before keeps its own schedule.
+    twice = {"times": ["07:00", "19:00"], "weekdays": list(range(7))}
+    changed = await renegotiate(client, bob, pid, {"schedule": twice})
+    agreed = await agree(client, alice, pid, changed["version"])
+    assert agreed.status_code == 200 and agreed.json()["in_force"]["number"] == 2
+    switched = now - timedelta(days=2)
+    async with app.state.db.writer() as session:
+        await session.execute(
+            update(ProtocolEvent)
+            .where(
+                col(ProtocolEvent.protocol_id) == uuid.UUID(pid),
+                col(ProtocolEvent.action) == "activated",
+                col(ProtocolEvent.version) == 2,
+            )
+            .values(at=switched)
+        )
+        await session.commit()
+    second = _due(["07:00", "19:00"], list(range(7)), PARIS, switched, datetime.now(UTC))
+    adherence = (await read(client, alice, pid))["adherence"]
+    before = _due(["08:00"], list(range(7)), PARIS, started, switched)
+    assert adherence["scheduled"] == len(before) + len(second), adherence
+    assert adherence["done"] == len([d for d in first_days if d < switched])
+    # The list computes the same, next to another protocol of the dynamic.
+    await active_protocol(client, bob, alice, dynamic_id, terms(alice, schedule=daily))
+    listed = await client.get(f"/api/dynamics/{dynamic_id}/protocols", headers=bob.headers)
+    by_id = {p["id"]: p for p in listed.json()["items"]}
+    assert by_id[pid]["adherence"] == (await read(client, bob, pid))["adherence"]
+
+
+async def test_a_suspended_protocol_shows_its_adherence_frozen(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    schedule = {"times": ["12:00"], "weekdays": list(range(7))}
+    active = await active_protocol(client, bob, alice, dynamic_id, terms(alice, schedule=schedule))
+    pid = active["id"]
+    now = datetime.now(UTC)
+    await _backdate_activation(app, pid, now - timedelta(days=5))
+    due = _due(["12:00"], list(range(7)), PARIS, now - timedelta(days=5), now)
+    assert (await complete(client, alice, pid, due[0])).status_code == 201
+    withdrawn = await act(client, bob, pid, "withdraw")
+    assert withdrawn.json()["status"] == "suspended"
+    frozen = withdrawn.json()["adherence"]
+    assert frozen == {
+        "window_days": 28,
+        "scheduled": len(due),
+        "done": 1,
+        "rate": round(1 / len(due), 4),
+    }
+    # Nothing becomes due while it is suspended: the rate stays as it was.
+    async with app.state.db.writer() as session:
+        await session.execute(
+            update(ProtocolEvent)
+            .where(
+                col(ProtocolEvent.protocol_id) == uuid.UUID(pid),
+                col(ProtocolEvent.action) == "suspended",
+            )
+            .values(at=now - timedelta(days=2))
+        )
+        await session.commit()
+    earlier = _due(
+        ["12:00"], list(range(7)), PARIS, now - timedelta(days=5), now - timedelta(days=2)
+    )
+    assert (await read(client, alice, pid))["adherence"]["scheduled"] == len(earlier)
+    # A proposal never in force has none.
+    proposed = await propose(client, alice, dynamic_id, terms(alice, schedule=schedule))
+    assert proposed["adherence"] is None
+
+
 # --- races --------------------------------------------------------------------------------------
 
 
-ROUNDS = 8
+ROUNDS = 12
 
 
 async def test_agree_racing_an_edit_never_activates_unagreed_terms(

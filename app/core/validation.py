@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_CLOCK = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")  # ASCII digits only, whole string
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +26,7 @@ def check_timezone(value: str) -> str:
 
 
 def check_clock(value: str) -> str:
-    if not _CLOCK.match(value):
+    if not _CLOCK.fullmatch(value):
         raise ValueError("expected a time of day as HH:MM (00:00-23:59)")
     return value
 

@@ -158,11 +158,14 @@ def withdraw(state: ProtocolState, by: uuid.UUID) -> Outcome:
     _member(state, by)
     _open(state)
     if state.status == Status.active:
+        # Both must agree again to what is on the table: a pending renegotiation if there is
+        # one, else the terms that were in force (never a version that was declined).
+        reopened = state.open_version if state.open_version is not None else state.in_force
         suspended = replace(
             state,
             status=Status.suspended,
             in_force=None,
-            open_version=state.version,
+            open_version=reopened,
             agreed=frozenset(),
         )
         return Outcome(suspended, ("withdrawn", "suspended"))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -9,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.core.validation import CleanLine, CleanText, ClockTime
 from app.protocols.rules import Status
+
+_ASCII_CLOCK = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 
 Title = Annotated[str, CleanLine, Field(min_length=1, max_length=120)]
 Description = Annotated[str, CleanText, Field(max_length=4000)]
@@ -39,6 +42,10 @@ class Schedule(_In):
     @field_validator("times")
     @classmethod
     def _unique_times(cls, value: list[str]) -> list[str]:
+        # ClockTime's pattern lets through other scripts' digits and a trailing newline
+        # ("0٨:30", "08:30\n"), which would slip past the check for repeats: ASCII only.
+        if any(not _ASCII_CLOCK.fullmatch(t) for t in value):
+            raise ValueError("expected times of day as HH:MM (00:00-23:59)")
         if len(set(value)) != len(value):
             raise ValueError("times must not repeat")
         return sorted(value)
@@ -127,9 +134,12 @@ class ProtocolPublic(BaseModel):
     id: uuid.UUID
     dynamic_id: uuid.UUID
     status: Status
-    version: int = Field(description="the newest version: name it when agreeing")
+    version: int = Field(
+        description="the version whose terms are shown: the one waiting for agreement (name it "
+        "when agreeing), else the one in force; a declined renegotiation is only in the history"
+    )
     pending: bool = Field(description="a version is waiting for agreement")
-    agreed_by: list[uuid.UUID] = Field(description="members who agree to the newest version")
+    agreed_by: list[uuid.UUID] = Field(description="members who agree to this version")
     title: str
     description: str
     kind: Kind

@@ -23,7 +23,7 @@ from app.dynamics.models import DynamicState
 from app.dynamics.service import ensure_active, ensure_open
 from app.notifications.service import notify
 from app.protocols import repository, rules
-from app.protocols.adherence import adherence
+from app.protocols.adherence import Interval, Result, adherence
 from app.protocols.models import (
     Completion,
     Protocol,
@@ -47,6 +47,8 @@ from app.protocols.schemas import (
 )
 
 ADHERENCE_WINDOW_DAYS = 28
+# The statuses a protocol can have after it was once in force (a retired one maybe never was).
+IN_FORCE_ONCE = frozenset({Status.active, Status.suspended, Status.retired})
 TERM_FIELDS = (
     "title",
     "description",
@@ -72,6 +74,13 @@ NOTICE = {
 
 def etag(protocol: Protocol) -> str:
     return f'"p{protocol.revision}"'
+
+
+def current_version(protocol: Protocol) -> int:
+    """The version whose terms apply to the protocol now: the one open for agreement, else the
+    one in force, else the newest. A declined renegotiation is newer than the version in force
+    but never applies: it stays in the history only."""
+    return protocol.open_version or protocol.in_force_version or protocol.version
 
 
 def _refused(error: RuleError) -> AppError:
@@ -191,13 +200,18 @@ def _terms(version: ProtocolVersion) -> Terms:
 
 
 def _check_terms(
-    terms: dict[str, Any], member_ids: frozenset[uuid.UUID], zone: ZoneInfo, now: datetime
+    terms: dict[str, Any],
+    member_ids: frozenset[uuid.UUID],
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    check_review: bool = True,
 ) -> None:
     performers = {uuid.UUID(str(p)) for p in terms["performer_ids"]}
     if not performers <= member_ids:
         raise AppError(422, "performer_not_member", "performer_ids must be members of this dynamic")
     review_on: date | None = terms["review_on"]
-    if review_on is not None:
+    if review_on is not None and check_review:
         today = now.astimezone(zone).date()
         if review_on < today:
             raise AppError(422, "review_on_past", "review_on must be today or later")
@@ -266,6 +280,8 @@ async def renegotiate(
     protocol, dynamic = await repository.member_protocol(
         session, protocol_id, user.id, for_update=True
     )
+    # An ended dynamic is read-only whatever the precondition: no ETag would make this succeed.
+    ensure_open(dynamic)
     if if_match is None:
         raise AppError(
             428, "if_match_required", "send If-Match with the ETag of the protocol you edited"
@@ -274,19 +290,29 @@ async def renegotiate(
         raise AppError(
             412, "etag_mismatch", "the protocol changed since you read it; read it again"
         )
-    ensure_open(dynamic)
     state = await _state(session, protocol)
     try:
         outcome = rules.renegotiate(state, user.id)
     except RuleError as error:
         raise _refused(error) from None
-    (latest,) = await repository.versions(session, [protocol.id], numbers={protocol.version})
+    # A change starts from the terms that apply, never from a renegotiation that was declined.
+    (latest,) = await repository.versions(
+        session, [protocol.id], numbers={current_version(protocol)}
+    )
     terms = _terms_dict(latest)
     for name in data.model_fields_set:
         terms[name] = getattr(data, name)
     if _same_terms(terms, _terms_dict(latest)):
-        raise AppError(422, "no_change", "the new version would be identical to the newest one")
-    _check_terms(terms, state.members, ZoneInfo(user.timezone), utcnow())
+        raise AppError(422, "no_change", "the new version would be identical to the current one")
+    # A review date that has passed is exactly when a protocol gets renegotiated: only a new
+    # review date has to be in the future.
+    _check_terms(
+        terms,
+        state.members,
+        ZoneInfo(user.timezone),
+        utcnow(),
+        check_review=terms["review_on"] != latest.review_on,
+    )
     session.add(_new_version(protocol, outcome.state.version, terms, user))
     await _apply(session, protocol, outcome, user)
     return protocol
@@ -385,7 +411,7 @@ async def views(
     if not protocols:
         return []
     ids = [p.id for p in protocols]
-    wanted = {p.version for p in protocols} | {
+    wanted = {current_version(p) for p in protocols} | {
         p.in_force_version for p in protocols if p.in_force_version is not None
     }
     by_key = {
@@ -398,7 +424,8 @@ async def views(
     rates = await _adherence(session, dynamic_id, protocols, by_key)
     result = []
     for protocol in protocols:
-        latest = by_key[(protocol.id, protocol.version)]
+        shown = current_version(protocol)
+        latest = by_key[(protocol.id, shown)]
         in_force = (
             by_key.get((protocol.id, protocol.in_force_version))
             if protocol.in_force_version
@@ -419,7 +446,7 @@ async def views(
                 id=protocol.id,
                 dynamic_id=protocol.dynamic_id,
                 status=Status(protocol.status),
-                version=protocol.version,
+                version=shown,
                 pending=protocol.open_version is not None,
                 agreed_by=agreed_by,
                 title=terms.title,
@@ -456,56 +483,78 @@ async def _adherence(
     protocols: list[Protocol],
     by_key: dict[tuple[uuid.UUID, int], ProtocolVersion],
 ) -> dict[uuid.UUID, Adherence]:
-    """Adherence over the last 28 days for each scheduled protocol that was ever in force."""
+    """Adherence over the last 28 days for each protocol that was ever in force with a
+    schedule (a suspended one shows its rate frozen): each occurrence is due by the version in
+    force at its time, and done by a completion recorded under that version."""
     now = utcnow()
     window_start = now - timedelta(days=ADHERENCE_WINDOW_DAYS)
-    scheduled = [
-        p
-        for p in protocols
-        if p.in_force_version is not None
-        and by_key[(p.id, p.in_force_version)].schedule is not None
-    ]
-    if not scheduled:
+    ever_in_force = [p for p in protocols if p.status in IN_FORCE_ONCE]
+    if not ever_in_force:
         return {}
-    ids = [p.id for p in scheduled]
+    ids = [p.id for p in ever_in_force]
     zones = {m.id: ZoneInfo(m.timezone) for m in await repository.members(session, dynamic_id)}
     paused = await dynamics_repository.pause_intervals(session, dynamic_id, since=window_start)
-    intervals: dict[uuid.UUID, list[tuple[datetime, datetime | None]]] = {pid: [] for pid in ids}
+    # When each version was in force: an agreed renegotiation ends the span of the version it
+    # replaces and starts its own, so each occurrence is due by the terms in force at the time.
+    spans: dict[uuid.UUID, dict[int, list[Interval]]] = {pid: {} for pid in ids}
+    open_span: dict[uuid.UUID, tuple[int, datetime]] = {}
     for event in await repository.events(
         session, ids, actions={"activated", "reactivated", "suspended", "retired"}
     ):
-        spans = intervals[event.protocol_id]
+        current = open_span.pop(event.protocol_id, None)
+        if current is not None:
+            number, since = current
+            spans[event.protocol_id].setdefault(number, []).append((since, event.at))
         if event.action in ("activated", "reactivated"):
-            spans.append((event.at, None))
-        elif spans and spans[-1][1] is None:
-            spans[-1] = (spans[-1][0], event.at)
-    done: dict[uuid.UUID, list[tuple[uuid.UUID, datetime]]] = {pid: [] for pid in ids}
+            open_span[event.protocol_id] = (event.version, event.at)
+    for protocol_id, (number, since) in open_span.items():
+        spans[protocol_id].setdefault(number, []).append((since, None))
+    terms_of = dict(by_key)
+    missing = {(pid, n) for pid, by_number in spans.items() for n in by_number} - set(terms_of)
+    if missing:
+        for version in await repository.versions(
+            session, list({pid for pid, _ in missing}), numbers={n for _, n in missing}
+        ):
+            terms_of.setdefault((version.protocol_id, version.number), version)
+    # A completion counts for the version in force when it was recorded.
+    done: dict[tuple[uuid.UUID, int], list[tuple[uuid.UUID, datetime]]] = {}
     for completion in await repository.completions_since(session, ids, window_start):
         if completion.user_id is not None:
-            done[completion.protocol_id].append((completion.user_id, completion.occurred_at))
+            done.setdefault((completion.protocol_id, completion.version), []).append(
+                (completion.user_id, completion.occurred_at)
+            )
     rates = {}
-    for protocol in scheduled:
-        assert protocol.in_force_version is not None
-        terms = by_key[(protocol.id, protocol.in_force_version)]
-        schedule = terms.schedule or {}
-        performers = {
-            uuid.UUID(p): zones[uuid.UUID(p)] for p in terms.performer_ids if uuid.UUID(p) in zones
-        }
-        result = adherence(
-            times=schedule.get("times", []),
-            weekdays=schedule.get("weekdays", []),
-            performers=performers,
-            in_force=intervals[protocol.id],
-            paused=paused,
-            completions=done[protocol.id],
-            window_start=window_start,
-            now=now,
-        )
+    for protocol in ever_in_force:
+        total = Result(scheduled=0, done=0)
+        had_schedule = False
+        for number, in_force in spans[protocol.id].items():
+            terms = terms_of.get((protocol.id, number))
+            if terms is None or terms.schedule is None:
+                continue
+            had_schedule = True
+            performers = {
+                uuid.UUID(p): zones[uuid.UUID(p)]
+                for p in terms.performer_ids
+                if uuid.UUID(p) in zones
+            }
+            part = adherence(
+                times=terms.schedule.get("times", []),
+                weekdays=terms.schedule.get("weekdays", []),
+                performers=performers,
+                in_force=in_force,
+                paused=paused,
+                completions=done.get((protocol.id, number), []),
+                window_start=window_start,
+                now=now,
+            )
+            total = Result(scheduled=total.scheduled + part.scheduled, done=total.done + part.done)
+        if not had_schedule:
+            continue
         rates[protocol.id] = Adherence(
             window_days=ADHERENCE_WINDOW_DAYS,
-            scheduled=result.scheduled,
-            done=result.done,
-            rate=result.rate,
+            scheduled=total.scheduled,
+            done=total.done,
+            rate=total.rate,
         )
     return rates
 
