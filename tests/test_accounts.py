@@ -1228,3 +1228,48 @@ async def test_delete_me_erases_the_words_left_in_shared_history(
         assert word not in seen
     assert completions.json()["items"][0]["user_id"] is None  # the completion itself stays
     assert "alice-note" in checkins.text
+
+
+async def test_export_holds_protocols_checkins_and_answers(
+    client: httpx.AsyncClient, alice: Member, bob: Member, eve: Member, dynamic_id: str
+) -> None:
+    proposed = await client.post(
+        f"/api/dynamics/{dynamic_id}/protocols",
+        json={"title": "Evening call", "kind": "communication", "performer_ids": [bob.id]},
+        headers=alice.headers,
+    )
+    pid = proposed.json()["id"]
+    await client.post(f"/api/protocols/{pid}/agree", json={"version": 1}, headers=bob.headers)
+    done = await client.post(
+        f"/api/protocols/{pid}/completions", json={"note": "called"}, headers=bob.headers
+    )
+    assert done.status_code == 201, done.text
+    checkin = await client.post(
+        f"/api/dynamics/{dynamic_id}/checkins",
+        json={"mood": 4, "needs": ["praise"], "note": "a good day"},
+        headers=alice.headers,
+    )
+    answer = await client.post(
+        f"/api/checkins/{checkin.json()['id']}/responses",
+        json={"kind": "done", "note": "proud of you"},
+        headers=bob.headers,
+    )
+    assert answer.status_code == 201, answer.text
+
+    mine = (await client.get("/api/me/export", headers=alice.headers)).json()
+    (protocol,) = mine["protocols"]
+    assert protocol["id"] == pid and protocol["status"] == "active"
+    assert [c["note"] for c in protocol["completions"]] == ["called"]
+    assert [e["action"] for e in protocol["history"]["events"]][:1] == ["proposed"]
+    (own,) = mine["checkins"]
+    assert own["note"] == "a good day"
+    assert [r["note"] for r in own["responses"]] == ["proud of you"]
+    assert mine["responses_given"] == []
+
+    theirs = (await client.get("/api/me/export", headers=bob.headers)).json()
+    assert theirs["checkins"] == []  # Alice's check-ins are hers
+    assert [r["note"] for r in theirs["responses_given"]] == ["proud of you"]
+    assert [p["id"] for p in theirs["protocols"]] == [pid]
+
+    outsider = (await client.get("/api/me/export", headers=eve.headers)).json()
+    assert outsider["protocols"] == outsider["checkins"] == outsider["responses_given"] == []

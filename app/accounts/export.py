@@ -2,22 +2,70 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
 from app.accounts.schemas import SessionPublic, UserPublic
 from app.accounts.service import list_sessions
+from app.checkins.schemas import CheckInPublic, ResponsePublic
+from app.checkins.service import export_for as export_checkins
 from app.core.db import utcnow
+from app.dynamics.schemas import DynamicPublic
 from app.dynamics.service import export_for as export_dynamics
 from app.limits.service import export_for as export_limits
 from app.notifications.schemas import NotificationPublic
 from app.notifications.service import export_for as export_notifications
+from app.protocols.schemas import CompletionPublic, ProtocolHistory, ProtocolPublic
+from app.protocols.service import export_for as export_protocols
 
 _sessions = TypeAdapter(list[SessionPublic])
 _notifications = TypeAdapter(list[NotificationPublic])
+
+
+class ExportedInvite(BaseModel):
+    code: str
+    created_at: datetime
+    expires_at: datetime
+    state: str
+    dynamic_id: uuid.UUID | None
+
+
+class ExportedLimit(BaseModel):
+    dynamic_id: uuid.UUID
+    item: str
+    answer: str
+
+
+class ExportedProtocol(ProtocolPublic):
+    history: ProtocolHistory
+    completions: list[CompletionPublic]
+
+
+class ExportedCheckIn(CheckInPublic):
+    responses: list[ResponsePublic]
+
+
+class AccountExport(BaseModel):
+    """Everything Accord holds about you: your profile and devices, your dynamics (ended ones
+    too) with their protocols, your check-ins and answers, your limits and your inbox. Your
+    partner's private limit answers are not yours and are not in it."""
+
+    format: Literal["accord-export/1"]
+    exported_at: datetime
+    user: UserPublic
+    sessions: list[SessionPublic]
+    dynamics: list[DynamicPublic]
+    invites: list[ExportedInvite]
+    limits: list[ExportedLimit]
+    protocols: list[ExportedProtocol]
+    checkins: list[ExportedCheckIn]
+    responses_given: list[ResponsePublic]
+    notifications: list[NotificationPublic]
 
 
 async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
@@ -31,6 +79,8 @@ async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
         ),
         **await export_dynamics(session, user),
         "limits": await export_limits(session, user),
+        "protocols": await export_protocols(session, user),
+        **await export_checkins(session, user),
         "notifications": _notifications.dump_python(
             [
                 NotificationPublic.model_validate(n)

@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.accounts import service
 from app.accounts.deps import CallerDep
-from app.accounts.export import export_user
+from app.accounts.export import AccountExport, export_user
 from app.accounts.schemas import (
     DeleteMeIn,
     LoginIn,
@@ -158,7 +158,7 @@ async def delete_me(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@me_router.get("/export", responses=responses(401))
+@me_router.get("/export", response_model=AccountExport, responses=responses(401))
 async def export_me(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Everything Accord holds about you and your dynamics, as JSON (ended dynamics too)."""
     return await export_user(session, caller.user)

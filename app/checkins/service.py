@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from app.accounts.models import User
 from app.checkins import repository
 from app.checkins.models import CheckIn, CheckInResponse
-from app.checkins.schemas import CheckInCreate, ResponseKind
+from app.checkins.schemas import CheckInCreate, CheckInPublic, ResponseKind, ResponsePublic
 from app.core.db import utcnow
 from app.core.errors import AppError, forbidden
 from app.core.validation import ClientTimeError, check_client_time
@@ -141,3 +141,38 @@ async def responses_of(session: AsyncSession, checkin: CheckIn) -> list[CheckInR
         .order_by(col(CheckInResponse.created_at), col(CheckInResponse.id))
     )
     return list(result.scalars())
+
+
+async def export_for(session: AsyncSession, user: User) -> dict[str, list[dict[str, object]]]:
+    """The user's own check-ins (with the answers they got) and their answers to the partner."""
+    mine = (
+        await session.execute(
+            select(CheckIn)
+            .where(col(CheckIn.user_id) == user.id)
+            .order_by(col(CheckIn.occurred_at), col(CheckIn.id))
+        )
+    ).scalars()
+    checkins = []
+    for checkin in list(mine):
+        checkins.append(
+            {
+                **CheckInPublic.model_validate(checkin).model_dump(mode="json"),
+                "responses": [
+                    ResponsePublic.model_validate(r).model_dump(mode="json")
+                    for r in await responses_of(session, checkin)
+                ],
+            }
+        )
+    given = (
+        await session.execute(
+            select(CheckInResponse)
+            .where(col(CheckInResponse.user_id) == user.id)
+            .order_by(col(CheckInResponse.created_at), col(CheckInResponse.id))
+        )
+    ).scalars()
+    return {
+        "checkins": checkins,
+        "responses_given": [
+            ResponsePublic.model_validate(r).model_dump(mode="json") for r in given
+        ],
+    }

@@ -19,7 +19,7 @@ from app.core.db import utcnow
 from app.core.errors import AppError, conflict, forbidden
 from app.core.validation import ClientTimeError, check_client_time
 from app.dynamics import repository as dynamics_repository
-from app.dynamics.models import DynamicState
+from app.dynamics.models import DynamicState, Membership
 from app.dynamics.service import ensure_active, ensure_open
 from app.notifications.service import notify
 from app.protocols import repository, rules
@@ -36,6 +36,7 @@ from app.protocols.schemas import (
     Adherence,
     AgreementPublic,
     CompletionCreate,
+    CompletionPublic,
     EventPublic,
     ProtocolCreate,
     ProtocolHistory,
@@ -705,3 +706,45 @@ async def list_completions(
 ) -> tuple[list[Completion], str | None]:
     protocol, _ = await repository.member_protocol(session, protocol_id, user.id)
     return await repository.completions_page(session, protocol.id, cursor=cursor, limit=limit)
+
+
+async def export_for(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    """Every protocol of the user's dynamics (ended ones too): its terms, history and
+    completions, as both members see them."""
+    dynamic_ids = (
+        await session.execute(
+            select(Membership.dynamic_id).where(col(Membership.user_id) == user.id)
+        )
+    ).scalars()
+    exported: list[dict[str, Any]] = []
+    for dynamic_id in list(dynamic_ids):
+        protocols = list(
+            (
+                await session.execute(
+                    select(Protocol)
+                    .where(col(Protocol.dynamic_id) == dynamic_id)
+                    .order_by(col(Protocol.created_at), col(Protocol.id))
+                )
+            ).scalars()
+        )
+        for protocol, public in zip(
+            protocols, await views(session, dynamic_id, protocols), strict=True
+        ):
+            completions = (
+                await session.execute(
+                    select(Completion)
+                    .where(col(Completion.protocol_id) == protocol.id)
+                    .order_by(col(Completion.occurred_at), col(Completion.id))
+                )
+            ).scalars()
+            exported.append(
+                {
+                    **public.model_dump(mode="json"),
+                    "history": (await history(session, protocol.id, user)).model_dump(mode="json"),
+                    "completions": [
+                        CompletionPublic.model_validate(c).model_dump(mode="json")
+                        for c in completions
+                    ],
+                }
+            )
+    return exported
