@@ -13,6 +13,7 @@ from app.protocols.models import (
     ProtocolEvent,
     ProtocolVersion,
 )
+from app.reminders.models import Reminder
 
 __all__ = [
     "AuthSession",
@@ -32,5 +33,6 @@ __all__ = [
     "ProtocolEvent",
     "ProtocolVersion",
     "RefreshToken",
+    "Reminder",
     "User",
 ]

@@ -61,7 +61,12 @@ def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
 
 def _diff(conn: Connection) -> list[object]:
     context = MigrationContext.configure(
-        conn, opts={"compare_type": True, "render_as_batch": conn.dialect.name == "sqlite"}
+        conn,
+        opts={
+            "compare_type": True,
+            "compare_server_default": True,
+            "render_as_batch": conn.dialect.name == "sqlite",
+        },
     )
     return list(compare_metadata(context, metadata))
 

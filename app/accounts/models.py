@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, true
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, created_at_field, utcnow, uuid_pk
@@ -22,6 +22,8 @@ class User(SQLModel, table=True):
     quiet_hours_end: str | None = Field(default=None, max_length=5)
     checkin_reminder_time: str | None = Field(default=None, max_length=5)
     discreet_notifications: bool = Field(default=True)
+    # Push what arrives in the inbox, not only reminders. Added later: existing rows get true.
+    push_inbox: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     password_changed_at: datetime = created_at_field()

@@ -51,6 +51,7 @@ class UserPublic(BaseModel):
     quiet_hours_end: str | None
     checkin_reminder_time: str | None
     discreet_notifications: bool
+    push_inbox: bool = Field(description="push what arrives in the inbox, not only reminders")
     created_at: datetime
 
 
@@ -76,6 +77,7 @@ class MeUpdate(_In):
     quiet_hours_end: ClockTime | None = None
     checkin_reminder_time: ClockTime | None = None
     discreet_notifications: bool | None = None
+    push_inbox: bool | None = None
     email: EmailStr | None = Field(default=None, max_length=320)
     new_password: Password | None = None
     current_password: Annotated[str, Field(max_length=1024)] | None = None
@@ -85,7 +87,14 @@ class MeUpdate(_In):
         # Each rule names its own field in ``errors``, so a form can point at it.
         problems: list[tuple[str, str]] = []
         fields = self.model_fields_set
-        for name in ("display_name", "timezone", "discreet_notifications", "email", "new_password"):
+        for name in (
+            "display_name",
+            "timezone",
+            "discreet_notifications",
+            "push_inbox",
+            "email",
+            "new_password",
+        ):
             if name in fields and getattr(self, name) is None:
                 problems.append((name, f"{name} cannot be null"))
         start, end = "quiet_hours_start", "quiet_hours_end"

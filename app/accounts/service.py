@@ -325,6 +325,7 @@ _PROFILE_FIELDS = (
     "quiet_hours_end",
     "checkin_reminder_time",
     "discreet_notifications",
+    "push_inbox",
 )
 
 

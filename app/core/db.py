@@ -149,3 +149,22 @@ async def write_session(db: Database) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+async def insert_new(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], *, unique: list[str]
+) -> int:
+    """Insert the rows whose unique key is not taken yet; the others are left as they are."""
+    if not rows:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg_stmt = pg_insert(table).values(rows).on_conflict_do_nothing(index_elements=unique)
+        result = await session.execute(pg_stmt)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite_stmt = sqlite_insert(table).values(rows).on_conflict_do_nothing(index_elements=unique)
+        result = await session.execute(lite_stmt)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from app.core.db import utcnow
 from app.core.pagination import newest_first_after, page_of
 from app.notifications.models import Notification
+from app.reminders.models import Reminder
 
 
 class Kind(StrEnum):
@@ -32,9 +33,13 @@ async def notify(
     dynamic_id: uuid.UUID | None,
     actor_id: uuid.UUID | None,
     data: dict[str, Any] | None = None,
+    push: bool = True,
 ) -> list[Notification]:
-    """Tell each recipient something happened. Keep ``data`` to references and labels: the
-    inbox may be pushed to a lock screen, so it never carries notes or check-in contents."""
+    """Tell each recipient something happened, in the inbox and (``push``) on their devices.
+
+    Keep ``data`` to references and labels: the inbox may be pushed to a lock screen, so it
+    never carries notes or check-in contents. The push is queued as a reminder due now, in
+    this transaction, so it goes out once the change is committed, and never if it is not."""
     created = [
         Notification(
             user_id=recipient,
@@ -47,6 +52,21 @@ async def notify(
         if recipient != actor_id
     ]
     session.add_all(created)
+    if push:
+        now = utcnow()
+        session.add_all(
+            Reminder(
+                key=f"notification:{n.id}",
+                kind="notification",
+                user_id=n.user_id,
+                dynamic_id=n.dynamic_id,
+                notification_id=n.id,
+                actor_id=actor_id,
+                scheduled_for=now,
+                due_at=now,
+            )
+            for n in created
+        )
     return created
 
 

@@ -50,7 +50,7 @@ def occurrences(
     while day <= last:
         if day.weekday() in days:
             for at in clock:
-                moment = _local(day, at, zone)
+                moment = local_instant(day, at, zone)
                 if start <= moment < end:
                     found.add(moment)
         day += timedelta(days=1)
@@ -59,7 +59,8 @@ def occurrences(
     return sorted(found)
 
 
-def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall time on a local day (see below for gaps and folds)."""
     # fold=0 reads the wall time with the offset in force before a transition (PEP 495). In a
     # fold that is the first of the two instants; in a gap it is the instant after the clocks
     # moved forward (02:30 on a spring-forward night is 03:30 new time). fold=1 would put a
