@@ -34,6 +34,10 @@ from app.dynamics.router import router as dynamics_router
 from app.limits.router import router as limits_router
 from app.notifications.router import router as notifications_router
 from app.protocols.router import router as protocols_router
+from app.push.router import router as push_router
+from app.push.sender import PushSender
+from app.reminders import dispatcher
+from app.reminders.router import router as reminders_router
 from app.today.router import router as today_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -65,11 +69,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_log_redaction()
         tasks = []
+        stop = asyncio.Event()
         if settings.housekeeping:
             tasks.append(asyncio.create_task(housekeeping.run_forever(db)))
+        if settings.dispatcher:
+            sender = PushSender(settings, db)
+            tasks.append(
+                asyncio.create_task(
+                    dispatcher.run(db, sender, stop, interval=settings.dispatch_interval_seconds)
+                )
+            )
         try:
             yield
         finally:
+            stop.set()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -99,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         balance_router,
         today_router,
         notifications_router,
+        push_router,
+        reminders_router,
     ):
         app.include_router(router)
 

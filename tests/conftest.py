@@ -77,6 +77,7 @@ def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
         "housekeeping": False,
+        "dispatcher": False,  # tests dispatch explicitly, at the moments they choose
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -74,6 +74,14 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     serve_frontend: bool = True
     housekeeping: bool = True
+    # The reminder dispatcher inside the app (the embedded default); 0 when workers run it.
+    dispatcher: bool = True
+    dispatch_interval_seconds: float = 15.0
+    # Web Push: a PEM or a base64url raw P-256 key; None means generated into the data directory.
+    vapid_private_key: str | None = field(default=None, repr=False)
+    vapid_subject: str = "mailto:admin@localhost"
+    # Development and tests only: accept http:// and local push endpoints (see app.push.rules).
+    push_allow_insecure_endpoints: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,6 +109,11 @@ class Settings:
             "public_url": os.environ.get("PUBLIC_URL") or None,
             "serve_frontend": _bool("SERVE_FRONTEND", True),
             "housekeeping": _bool("HOUSEKEEPING", True),
+            "dispatcher": _bool("DISPATCHER", True),
+            "dispatch_interval_seconds": float(os.environ.get("DISPATCH_INTERVAL_SECONDS") or 15),
+            "vapid_private_key": os.environ.get("VAPID_PRIVATE_KEY") or None,
+            "vapid_subject": os.environ.get("VAPID_SUBJECT") or "mailto:admin@localhost",
+            "push_allow_insecure_endpoints": _bool("PUSH_ALLOW_INSECURE_ENDPOINTS", False),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

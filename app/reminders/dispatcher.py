@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -48,6 +49,7 @@ class Round:
     sent: int = 0
     skipped: int = 0
     moved: int = 0
+    sent_kinds: Counter[str] = field(default_factory=Counter)
     pushes: list[tuple[uuid.UUID, PushMessage]] = field(default_factory=list)
 
 
@@ -138,6 +140,7 @@ async def _settle(session: AsyncSession, reminder: Reminder, now: datetime, out:
     reminder.state = "sent"
     reminder.sent_at = now
     out.sent += 1
+    out.sent_kinds[reminder.kind] += 1
     out.pushes.append((user.id, await message_for(session, reminder, notification)))
 
 
