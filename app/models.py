@@ -13,6 +13,7 @@ from app.protocols.models import (
     ProtocolEvent,
     ProtocolVersion,
 )
+from app.push.models import PushSubscription
 from app.reminders.models import Reminder
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ProtocolAgreement",
     "ProtocolEvent",
     "ProtocolVersion",
+    "PushSubscription",
     "RefreshToken",
     "Reminder",
     "User",

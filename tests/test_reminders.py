@@ -236,7 +236,7 @@ async def test_a_renegotiated_schedule_replaces_the_old_times(
 async def test_checkin_reminder_for_members_who_turned_it_on(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, _ben, _dynamic_id = await utc_pair(client)
     due = next_minute(10)
     on = await client.patch(
         "/api/me", json={"checkin_reminder_time": clock(due)}, headers=ann.headers

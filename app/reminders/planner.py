@@ -78,9 +78,7 @@ async def plan(session: AsyncSession, now: datetime, horizon: timedelta = HORIZO
     rows += await _review_rows(session, now)
     created = 0
     for chunk in range(0, len(rows), 500):
-        created += await insert_new(
-            session, REMINDERS, rows[chunk : chunk + 500], unique=["key"]
-        )
+        created += await insert_new(session, REMINDERS, rows[chunk : chunk + 500], unique=["key"])
     return created
 
 

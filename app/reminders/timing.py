@@ -10,7 +10,7 @@ stored once (a unique key) and never sent twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.protocols.adherence import local_instant
@@ -23,11 +23,14 @@ class QuietHours:
 
     @classmethod
     def parse(cls, start: str | None, end: str | None) -> QuietHours | None:
-        if not start or not end or start == end:
+        if not start or not end:
             return None
-        return cls(_clock(start), _clock(end))
+        quiet = cls(_clock(start), _clock(end))
+        return None if quiet.start == quiet.end else quiet  # "07:00" and "07:00:00" are equal
 
     def contains(self, at: time) -> bool:
+        if self.start == self.end:
+            return False  # an empty window, never all day (nothing could ever be sent)
         if self.start < self.end:
             return self.start <= at < self.end
         return at >= self.start or at < self.end  # wraps midnight, e.g. 22:00-07:00
@@ -49,16 +52,48 @@ class Due:
 
 
 def defer_for_quiet(moment: datetime, zone: ZoneInfo, quiet: QuietHours | None) -> datetime:
-    """The first instant at or after ``moment`` that is outside quiet hours."""
-    if quiet is None:
+    """The first instant at or after ``moment`` that is outside quiet hours.
+
+    That is the quiet-hours end on the local clock, unless the clocks change first: when they
+    jump over the end (quiet until 02:30 on a night that goes from 02:00 to 03:00), quiet hours
+    are over at the jump (03:00 new time), and when they are turned back out of the window, at
+    that instant. The result is never inside quiet hours, so deferring twice changes nothing.
+    """
+    if quiet is None or not quiet.contains(_minute(moment.astimezone(zone))):
         return moment
-    local = moment.astimezone(zone)
-    if not quiet.contains(local.time().replace(second=0, microsecond=0)):
-        return moment
-    day = local.date()
-    if quiet.start > quiet.end and local.time() >= quiet.start:
-        day += timedelta(days=1)  # in the evening part: quiet ends tomorrow morning
-    return local_instant(day, quiet.end, zone)
+    at = moment.astimezone(UTC)
+    while True:  # once per change of the clocks before the end of quiet hours (rarely any)
+        local = at.astimezone(zone)
+        if not quiet.contains(_minute(local)):
+            return at
+        wall = local.replace(tzinfo=None)
+        end = datetime.combine(wall.date(), quiet.end)
+        if end <= wall:
+            end += timedelta(days=1)  # in the evening part of 22:00-07:00: tomorrow morning
+        then = at + (end - wall)  # where the local clock reads the end, if it does not change
+        if then.astimezone(zone).utcoffset() == local.utcoffset():
+            return then
+        at = _next_change(at, then, zone)  # the clocks change first: look again from there
+
+
+def _minute(local: datetime) -> time:
+    return local.time().replace(second=0, microsecond=0)
+
+
+_TICK = timedelta(microseconds=1)
+
+
+def _next_change(after: datetime, before: datetime, zone: ZoneInfo) -> datetime:
+    """The instant in (after, before] when the zone's UTC offset changes (one is known to)."""
+    offset = after.astimezone(zone).utcoffset()
+    low, high = 0, (before - after) // _TICK
+    while high - low > 1:
+        middle = (low + high) // 2
+        if (after + middle * _TICK).astimezone(zone).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return after + high * _TICK
 
 
 def scheduled(
