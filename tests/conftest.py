@@ -25,6 +25,7 @@ from app.core.config import Settings
 from app.core.db import metadata
 from app.main import create_app
 from tests.helpers import Member, pair, register
+from tests.push_service import PushService
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = [b for b in os.environ.get("ACCORD_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
@@ -139,3 +140,39 @@ async def eve(client: httpx.AsyncClient) -> Member:
 @pytest.fixture
 async def dynamic_id(client: httpx.AsyncClient, alice: Member, bob: Member) -> str:
     return await pair(client, alice, bob)
+
+
+# --- Web Push: the push service inside the suite (tests/push_service.py) ------------------------
+
+
+@pytest.fixture(scope="session")
+def push_service_server() -> Iterator[PushService]:
+    service = PushService()
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def push_service(push_service_server: PushService) -> Iterator[PushService]:
+    yield push_service_server
+    push_service_server.reset()
+
+
+@pytest.fixture
+async def push_app(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
+    """The app on the run's database, accepting the local push service's http endpoints.
+
+    It asks for ``app`` so that the suite empties the tables after each test."""
+    application = create_app(
+        make_settings(database_url, tmp_path / "data", push_allow_insecure_endpoints=True)
+    )
+    yield application
+    await application.state.db.dispose()
+
+
+@pytest.fixture
+async def push_client(push_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=push_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c

@@ -64,39 +64,6 @@ MESSAGE = PushMessage(
 # --- fixtures -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def push_service_server() -> Iterator[PushService]:
-    service = PushService()
-    service.start()
-    yield service
-    service.stop()
-
-
-@pytest.fixture
-def push_service(push_service_server: PushService) -> Iterator[PushService]:
-    yield push_service_server
-    push_service_server.reset()
-
-
-@pytest.fixture
-async def push_app(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
-    """The app on the run's database, accepting the local push service's http endpoints.
-
-    It asks for ``app`` so that the suite empties the tables after each test."""
-    application = create_app(
-        make_settings(database_url, tmp_path / "data", push_allow_insecure_endpoints=True)
-    )
-    yield application
-    await application.state.db.dispose()
-
-
-@pytest.fixture
-async def push_client(push_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=push_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
-
-
 class Sleeps:
     """An injected ``sleep`` that records the waits instead of waiting."""
 
