@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test lint typecheck pytest pg-up bench bench-history clean
+.PHONY: run install install-dev migrate test lint typecheck pytest pg-up bench bench-history bench-reminders clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ bench: install-dev pg-up
 
 bench-history: install-dev pg-up
 	$(BIN)/python -m bench.history
+
+bench-reminders: install-dev pg-up
+	$(BIN)/python -m bench.reminders
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -7,6 +7,7 @@ once — with the dispatcher running inside the app, as ``make run`` starts it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,11 +32,11 @@ def _local_minute_ahead(zone: ZoneInfo) -> datetime:
 
 
 async def _wait_for(
-    push_service: PushService, predicate: object, *, timeout: float
+    push_service: PushService, predicate: Callable[[Received], bool], *, within: float
 ) -> list[Received]:
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
-        found = [r for r in push_service.received() if predicate(r)]  # type: ignore[operator]
+        found = [r for r in push_service.received() if predicate(r)]
         if found:
             return found
         await asyncio.sleep(0.2)
@@ -96,7 +97,7 @@ async def test_reminder_arrives_decrypted_at_the_local_minute_once(
             proposal = await _wait_for(
                 push_service,
                 lambda r: r.payload is not None and "proposed" in r.payload.get("body", ""),
-                timeout=20,
+                within=20,
             )
             assert proposal, push_service.received()
 
@@ -104,7 +105,7 @@ async def test_reminder_arrives_decrypted_at_the_local_minute_once(
                 return r.payload is not None and r.payload.get("title") == "Reminder"
 
             wait = (target - datetime.now(UTC)).total_seconds() + 30
-            arrived = await _wait_for(push_service, is_reminder, timeout=wait)
+            arrived = await _wait_for(push_service, is_reminder, within=wait)
             landed_at = datetime.now(UTC)
             assert arrived, [r.payload for r in push_service.received()]
             (reminder,) = arrived
