@@ -329,6 +329,8 @@ class RequestUnitOfWork:
                 scope.pop(SESSION_KEY, None)
         if claim is not None and not stored:
             await self._release(claim)
+        if method == "GET" and captured.status == 200:
+            captured = _conditional(captured, headers.get("if-none-match"))
         await _send_captured(send, captured)
         if unexpected is not None:
             raise unexpected
@@ -465,6 +467,26 @@ def _lone_surrogate() -> _Captured:
         f"body: {msg}",
         errors=[{"loc": ["body"], "msg": msg, "type": "string_unicode"}],
     )
+
+
+def _conditional(captured: _Captured, if_none_match: str | None) -> _Captured:
+    """Give a read an ETag of its content, and answer 304 when the client already has it.
+
+    Clients polling (the home screen, balance, lists) send back the ETag they were given and
+    get an empty 304 while nothing changed. A response that carries its own ETag (a protocol's,
+    which ``If-Match`` on edits relies on) keeps it and is always sent in full.
+    """
+    if captured.header(b"etag") is not None:
+        return captured
+    tag = f'W/"{hashlib.sha256(bytes(captured.body)).hexdigest()[:32]}"'
+    captured.headers.append((b"etag", tag.encode()))
+    if if_none_match is None:
+        return captured
+    offered = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    if "*" in offered or tag.removeprefix("W/") in offered:
+        kept = [(k, v) for k, v in captured.headers if k.lower() in (b"etag", b"cache-control")]
+        return _Captured(status=304, headers=kept, body=bytearray())
+    return captured
 
 
 def request_fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:
