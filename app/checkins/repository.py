@@ -7,26 +7,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.checkins.models import CheckIn
-from app.core.errors import not_found
 from app.core.pagination import newest_first_after, page_of
-from app.dynamics.models import Dynamic, Membership
+from app.dynamics.models import Dynamic
+from app.dynamics.repository import member_owned
 
 
 async def member_checkin(
     session: AsyncSession, checkin_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[CheckIn, Dynamic]:
-    stmt = (
-        select(CheckIn, Dynamic)
-        .join(Dynamic, col(Dynamic.id) == col(CheckIn.dynamic_id))
-        .join(Membership, col(Membership.dynamic_id) == col(CheckIn.dynamic_id))
-        .where(col(CheckIn.id) == checkin_id, col(Membership.user_id) == user_id)
+    return await member_owned(
+        session, CheckIn, checkin_id, user_id, what="check-in", for_update=for_update
     )
-    if for_update:
-        stmt = stmt.with_for_update(of=CheckIn)
-    row = (await session.execute(stmt)).one_or_none()
-    if row is None:
-        raise not_found("check-in")
-    return row[0], row[1]
 
 
 async def page(

@@ -10,15 +10,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 
 from app.accounts.models import User
 from app.core.errors import not_found
 from app.core.pagination import newest_first_after, page_of
 from app.dynamics.models import Dynamic, DynamicPause, Membership
+
+Owned = TypeVar("Owned", bound=SQLModel)
 
 
 async def member_dynamic(
@@ -39,6 +42,32 @@ async def member_dynamic(
     row = (await session.execute(stmt)).one_or_none()
     if row is None:
         raise not_found("dynamic")
+    return row[0], row[1]
+
+
+async def member_owned(
+    session: AsyncSession,
+    model: type[Owned],
+    object_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    what: str,
+    for_update: bool = False,
+) -> tuple[Owned, Dynamic]:
+    """Load an object owned by a dynamic (a protocol, a check-in, …) *through* the caller's
+    membership of that dynamic: another dynamic's object is never loaded, and is a 404."""
+    owner = col(model.dynamic_id)  # type: ignore[attr-defined]
+    stmt = (
+        select(model, Dynamic)
+        .join(Dynamic, col(Dynamic.id) == owner)
+        .join(Membership, col(Membership.dynamic_id) == owner)
+        .where(col(model.id) == object_id, col(Membership.user_id) == user_id)  # type: ignore[attr-defined]
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=model)
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise not_found(what)
     return row[0], row[1]
 
 

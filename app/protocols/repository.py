@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.accounts.models import User
-from app.core.errors import not_found
 from app.core.pagination import newest_first_after, page_of
 from app.dynamics.models import Dynamic, Membership
+from app.dynamics.repository import member_owned
 from app.protocols.models import (
     Completion,
     Protocol,
@@ -25,37 +25,19 @@ from app.protocols.models import (
 async def member_protocol(
     session: AsyncSession, protocol_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Protocol, Dynamic]:
-    stmt = (
-        select(Protocol, Dynamic)
-        .join(Dynamic, col(Dynamic.id) == col(Protocol.dynamic_id))
-        .join(Membership, col(Membership.dynamic_id) == col(Protocol.dynamic_id))
-        .where(col(Protocol.id) == protocol_id, col(Membership.user_id) == user_id)
+    # for_update: one change at a time per protocol on PostgreSQL, so an agree racing an edit
+    # (or two agrees) sees the other's result instead of the same stale state.
+    return await member_owned(
+        session, Protocol, protocol_id, user_id, what="protocol", for_update=for_update
     )
-    if for_update:
-        # One change at a time per protocol on PostgreSQL: an agree racing an edit, or two
-        # agrees, see each other's result instead of the same stale state.
-        stmt = stmt.with_for_update(of=Protocol)
-    row = (await session.execute(stmt)).one_or_none()
-    if row is None:
-        raise not_found("protocol")
-    return row[0], row[1]
 
 
 async def member_completion(
     session: AsyncSession, completion_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Completion, Dynamic]:
-    stmt = (
-        select(Completion, Dynamic)
-        .join(Dynamic, col(Dynamic.id) == col(Completion.dynamic_id))
-        .join(Membership, col(Membership.dynamic_id) == col(Completion.dynamic_id))
-        .where(col(Completion.id) == completion_id, col(Membership.user_id) == user_id)
+    return await member_owned(
+        session, Completion, completion_id, user_id, what="completion", for_update=for_update
     )
-    if for_update:
-        stmt = stmt.with_for_update(of=Completion)
-    row = (await session.execute(stmt)).one_or_none()
-    if row is None:
-        raise not_found("completion")
-    return row[0], row[1]
 
 
 async def members(session: AsyncSession, dynamic_id: uuid.UUID) -> list[User]:
