@@ -38,6 +38,7 @@ from app.push.router import router as push_router
 from app.push.sender import PushSender
 from app.reminders import dispatcher
 from app.reminders.router import router as reminders_router
+from app.sync.router import router as sync_router
 from app.today.router import router as today_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifications_router,
         push_router,
         reminders_router,
+        sync_router,
     ):
         app.include_router(router)
 

@@ -15,9 +15,12 @@ from app.protocols.models import (
 )
 from app.push.models import PushSubscription
 from app.reminders.models import Reminder
+from app.sync.models import Change, ChangeStream
 
 __all__ = [
     "AuthSession",
+    "Change",
+    "ChangeStream",
     "CheckIn",
     "CheckInResponse",
     "Completion",

@@ -27,6 +27,7 @@ from app.core.errors import AppError, not_found
 from app.core.requests import keep_writes_on_error
 from app.core.security import Passwords, create_access_token, hash_token, new_refresh_token
 from app.dynamics.service import on_account_deleted
+from app.sync import record as sync
 
 
 @dataclass(frozen=True)
@@ -373,11 +374,15 @@ async def update_me(
         await session.flush()
     except IntegrityError:
         raise AppError(409, "email_taken", "an account with this email already exists") from None
+    if {"display_name", "pronouns"} & data.model_fields_set:
+        # Shown in every dynamic the user is in.
+        await sync.profile_changed(session, user.id)
     return user
 
 
 async def delete_account(session: AsyncSession, settings: Settings, user: User) -> None:
     """Remove the user and their personal data; the partner keeps the shared history."""
+    await sync.account_deleted(session, user.id)
     await on_account_deleted(session, user)
     await erase_words(session, user.id)
     await session.execute(

@@ -24,6 +24,7 @@ from app.core.validation import ClientTimeError, check_client_time
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.service import ensure_open
 from app.notifications.service import notify
+from app.sync import record as sync
 
 _FIRST = datetime.min.replace(tzinfo=UTC)
 _LAST = datetime.max.replace(tzinfo=UTC)
@@ -52,6 +53,7 @@ async def check_in(
     )
     session.add(checkin)
     await session.flush()
+    await sync.in_dynamic(session, dynamic.id, sync.CHECKIN, checkin.id)
     await notify(
         session,
         recipients=await dynamics_repository.partner_ids(session, dynamic.id, user.id),
@@ -91,6 +93,8 @@ async def respond(
         checkin.response_at = response.created_at
         session.add(checkin)
     await session.flush()
+    await sync.in_dynamic(session, checkin.dynamic_id, sync.CHECKIN_RESPONSE, response.id)
+    await sync.in_dynamic(session, checkin.dynamic_id, sync.CHECKIN, checkin.id)
     await notify(
         session,
         recipients=[checkin.user_id],

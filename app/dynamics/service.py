@@ -36,6 +36,7 @@ from app.dynamics.models import (
 )
 from app.dynamics.schemas import DynamicPublic, MemberPublic, MembershipUpdate
 from app.notifications.service import Kind, notify
+from app.sync import record as sync
 
 # No 0/O, 1/I/L: a code read aloud or copied by hand cannot be mistaken.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -206,6 +207,9 @@ async def accept_invite(session: AsyncSession, code: str, user: User) -> Dynamic
     await session.execute(
         update(Invite).where(col(Invite.id) == invite.id).values(dynamic_id=dynamic.id)
     )
+    await sync.dynamic_changed(session, dynamic.id)
+    # Each member's (empty) view of the limits exists from the start.
+    await sync.limits_changed_for(session, dynamic.id, [invite.inviter_id, user.id])
     await notify(
         session,
         recipients=[invite.inviter_id],
@@ -286,6 +290,8 @@ async def _locked(
         session, dynamic_id, user.id, for_update=True
     )
     ensure_open(dynamic)
+    # Every caller changes the dynamic (or fails and rolls this back with it).
+    await sync.dynamic_changed(session, dynamic.id)
     return dynamic, membership
 
 

@@ -22,6 +22,7 @@ from app.limits.schemas import (
     LimitsView,
 )
 from app.notifications.service import notify
+from app.sync import record as sync
 
 _CATALOGUE = [CatalogueItem(key=k, category=c, label=label) for k, c, label in CATALOGUE]
 
@@ -39,6 +40,13 @@ async def _view(session: AsyncSession, dynamic_id: uuid.UUID, user_id: uuid.UUID
         partner=_answers(partner),
         matches=sorted(r.item for r in partner if Answer(r.answer) in DESIRES),
     )
+
+
+async def view_for(
+    session: AsyncSession, dynamic_id: uuid.UUID, viewer_id: uuid.UUID
+) -> LimitsView:
+    """The view of a member already known to be in the dynamic (the change feed's)."""
+    return await _view(session, dynamic_id, viewer_id)
 
 
 async def view(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> LimitsView:
@@ -77,18 +85,22 @@ async def replace_mine(
         for key, answer in seen.items()
     )
     await session.flush()
+    told = []
     for pid in partner_ids:
         after = {(a.item, a.answer) for a in await repository.revealed_to(session, dynamic.id, pid)}
         # Tell the partner only when what they may see changed: a private answer changing
-        # must not be given away by a notification.
+        # must not be given away by a notification (nor by the change feed).
         if after != before[pid]:
-            await notify(
-                session,
-                recipients=[pid],
-                kind="limits_updated",
-                dynamic_id=dynamic.id,
-                actor_id=user.id,
-            )
+            told.append(pid)
+    await sync.limits_changed_for(session, dynamic.id, [user.id, *told])
+    for pid in told:
+        await notify(
+            session,
+            recipients=[pid],
+            kind="limits_updated",
+            dynamic_id=dynamic.id,
+            actor_id=user.id,
+        )
     return await _view(session, dynamic.id, user.id)
 
 

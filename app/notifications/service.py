@@ -15,6 +15,7 @@ from app.core.db import utcnow
 from app.core.pagination import newest_first_after, page_of
 from app.notifications.models import Notification
 from app.reminders.models import Reminder
+from app.sync import record as sync
 
 
 class Kind(StrEnum):
@@ -52,6 +53,8 @@ async def notify(
         if recipient != actor_id
     ]
     session.add_all(created)
+    for n in sorted(created, key=lambda n: str(n.user_id)):
+        await sync.notification_created(session, n.user_id, n.id)
     if push:
         now = utcnow()
         session.add_all(
@@ -108,8 +111,11 @@ async def mark_read(
     )
     if ids is not None:
         stmt = stmt.where(col(Notification.id).in_(ids))
-    result = await session.execute(stmt)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    result = await session.execute(stmt.returning(col(Notification.id)))
+    marked = sorted(result.scalars(), key=str)
+    for notification_id in marked:
+        await sync.notification_created(session, user_id, notification_id)
+    return len(marked)
 
 
 async def export_for(session: AsyncSession, user_id: uuid.UUID) -> list[Notification]:

@@ -46,6 +46,7 @@ from app.protocols.schemas import (
     Terms,
     VersionHistory,
 )
+from app.sync import record as sync
 
 ADHERENCE_WINDOW_DAYS = 28
 # The statuses a protocol can have after it was once in force (a retired one maybe never was).
@@ -166,6 +167,7 @@ async def _apply(
         raise conflict(
             "concurrent_change", "the protocol changed meanwhile; read it again"
         ) from None
+    await sync.in_dynamic(session, protocol.dynamic_id, sync.PROTOCOL, protocol.id)
     if outcome.events:
         kind = NOTICE[outcome.events[-1]]
         await notify(
@@ -658,6 +660,9 @@ async def complete(
     )
     session.add(completion)
     await session.flush()
+    await sync.in_dynamic(session, dynamic.id, sync.COMPLETION, completion.id)
+    # Its adherence counts the completion.
+    await sync.in_dynamic(session, dynamic.id, sync.PROTOCOL, protocol.id)
     await notify(
         session,
         recipients=[m.id for m in await repository.members(session, dynamic.id)],
@@ -689,6 +694,7 @@ async def acknowledge(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise conflict("already_acknowledged", "this completion was already acknowledged")
     await session.refresh(completion)
+    await sync.in_dynamic(session, dynamic.id, sync.COMPLETION, completion.id)
     if completion.user_id is not None:
         await notify(
             session,
