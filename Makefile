@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test lint typecheck pytest pg-up bench bench-history bench-reminders clean
+.PHONY: run install install-dev migrate test lint typecheck pytest pg-up bench bench-history bench-reminders bench-sync clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ bench-history: install-dev pg-up
 
 bench-reminders: install-dev pg-up
 	$(BIN)/python -m bench.reminders
+
+bench-sync: install-dev pg-up
+	$(BIN)/python -m bench.sync
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
