@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -73,8 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop = asyncio.Event()
         if settings.housekeeping:
             tasks.append(asyncio.create_task(housekeeping.run_forever(db)))
+        push_client = None
         if settings.dispatcher:
-            sender = PushSender(settings, db)
+            # One client for the process: a new one per push would load the TLS trust store.
+            push_client = httpx.AsyncClient(follow_redirects=False)
+            sender = PushSender(settings, db, push_client)
             tasks.append(
                 asyncio.create_task(
                     dispatcher.run(db, sender, stop, interval=settings.dispatch_interval_seconds)
@@ -88,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if push_client is not None:
+                await push_client.aclose()
             await db.dispose()
 
     app = FastAPI(

@@ -211,7 +211,9 @@ async def run(
                 async with db.writer() as session:
                     await planner.plan(session, utcnow())
                     await session.commit()
-            while True:
+            # Drain what is due, but stop between batches when asked (a SIGTERM must not wait
+            # for a whole backlog; what is claimed is always pushed before stopping).
+            while not stop.is_set():
                 done = await dispatch_once(db, sender)
                 if done.sent + done.skipped + done.moved < BATCH:
                     break

@@ -12,6 +12,8 @@ import asyncio
 import logging
 import signal
 
+import httpx
+
 from app import models  # noqa: F401 - registers every table
 from app.core.config import Settings
 from app.core.db import Database
@@ -26,11 +28,13 @@ async def main(interval: float) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    sender = PushSender(settings, db)
-    try:
-        await run(db, sender, stop, interval=interval)
-    finally:
-        await db.dispose()
+    # One client for the process: a new one per push would load the TLS trust store every time.
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        sender = PushSender(settings, db, client)
+        try:
+            await run(db, sender, stop, interval=interval)
+        finally:
+            await db.dispose()
 
 
 if __name__ == "__main__":
