@@ -827,3 +827,20 @@ async def test_two_processes_starting_at_once_share_one_key(tmp_path: Path) -> N
     settings = make_settings("sqlite+aiosqlite://", tmp_path / "shared")
     keys = await asyncio.gather(*(asyncio.to_thread(load_vapid_keys, settings) for _ in range(8)))
     assert len({k.public_key for k in keys}) == 1
+
+
+async def test_devices_are_in_the_export_without_their_keys(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    phone = https_subscription("https://push.example.com/alice-phone")
+    assert (await subscribe(client, alice, phone)).status_code == 201
+    assert (
+        await subscribe(client, bob, https_subscription("https://push.example.com/bob"))
+    ).status_code == 201
+    export = await client.get("/api/me/export", headers=alice.headers)
+    assert export.status_code == 200, export.text
+    devices = export.json()["push_devices"]
+    assert [d["endpoint"] for d in devices] == [phone["endpoint"]]
+    assert set(devices[0]) == {"id", "endpoint", "created_at"}
+    assert phone["keys"]["p256dh"] not in export.text
+    assert phone["keys"]["auth"] not in export.text

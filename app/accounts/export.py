@@ -22,6 +22,8 @@ from app.notifications.schemas import NotificationPublic
 from app.notifications.service import export_for as export_notifications
 from app.protocols.schemas import CompletionPublic, ProtocolHistory, ProtocolPublic
 from app.protocols.service import export_for as export_protocols
+from app.push.repository import for_user as push_devices
+from app.push.schemas import SubscriptionPublic
 
 _sessions = TypeAdapter(list[SessionPublic])
 _notifications = TypeAdapter(list[NotificationPublic])
@@ -66,6 +68,7 @@ class AccountExport(BaseModel):
     checkins: list[ExportedCheckIn]
     responses_given: list[ResponsePublic]
     notifications: list[NotificationPublic]
+    push_devices: list[SubscriptionPublic]
 
 
 async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
@@ -88,4 +91,9 @@ async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
             ],
             mode="json",
         ),
+        # Devices subscribed to push, as the API shows them (never their keys).
+        "push_devices": [
+            SubscriptionPublic.model_validate(d).model_dump(mode="json")
+            for d in await push_devices(session, user.id)
+        ],
     }
