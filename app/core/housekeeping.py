@@ -12,12 +12,18 @@ from sqlmodel import col
 from app.accounts.models import AuthSession, LoginFailure
 from app.core.db import Database, utcnow, write_session
 from app.core.models import IdempotencyRecord
+from app.push.models import PushSubscription
+from app.reminders.models import Reminder
 
 log = logging.getLogger("accord.housekeeping")
 
 IDEMPOTENCY_KEEP = timedelta(days=30)
 LOGIN_FAILURES_KEEP = timedelta(days=1)
 ENDED_SESSIONS_KEEP = timedelta(days=30)
+DONE_REMINDERS_KEEP = timedelta(days=30)
+# A device that has failed this often and not taken a push for this long is gone for good.
+DEAD_DEVICE_FAILURES = 10
+DEAD_DEVICE_SILENCE = timedelta(days=30)
 INTERVAL_SECONDS = 3600
 
 
@@ -44,6 +50,25 @@ async def sweep(db: Database) -> dict[str, int]:
             )
         )
         counts["auth_sessions"] = result.rowcount  # type: ignore[attr-defined]
+        result = await session.execute(
+            delete(Reminder).where(
+                col(Reminder.state) != "pending",
+                col(Reminder.due_at) < now - DONE_REMINDERS_KEEP,
+            )
+        )
+        counts["reminders"] = result.rowcount  # type: ignore[attr-defined]
+        silent_since = now - DEAD_DEVICE_SILENCE
+        result = await session.execute(
+            delete(PushSubscription).where(
+                col(PushSubscription.failure_count) >= DEAD_DEVICE_FAILURES,
+                col(PushSubscription.created_at) < silent_since,
+                or_(
+                    col(PushSubscription.last_success_at).is_(None),
+                    col(PushSubscription.last_success_at) < silent_since,
+                ),
+            )
+        )
+        counts["push_subscriptions"] = result.rowcount  # type: ignore[attr-defined]
     return counts
 
 
