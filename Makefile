@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test lint typecheck pytest pg-up bench bench-history bench-reminders bench-sync clean
+.PHONY: run install install-dev migrate test lint typecheck pytest pg-up browser-deps bench bench-history bench-reminders bench-sync clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,14 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy app tests bench
 
-pytest: install-dev pg-up
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
+
+pytest: install-dev pg-up browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -233,7 +233,10 @@ class Run:
             # Meanwhile the version may have been replaced (stale) or agreed by both (active).
             return {(200, None), (409, "stale_version"), (409, "nothing_to_agree")}
         if now["pending"]:
-            return {(409, "stale_version")}
+            if exact:
+                return {(409, "stale_version")}
+            # A concurrent agree by the partner may have activated the pending version meanwhile.
+            return {(409, "stale_version"), (409, "nothing_to_agree")}
         if exact:
             return {(409, "nothing_to_agree")}
         return {(409, "nothing_to_agree"), (409, "stale_version")}

@@ -1,0 +1,44 @@
+// A tiny DOM builder: h("button", {type: "submit"}, "Save"). Text is always text, never HTML.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (value === true) el.setAttribute(name, "");
+    else el.setAttribute(name, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+// An error line that screen readers announce when it is filled.
+export function alertBox() {
+  return h("p", { role: "alert" });
+}
+
+// A modal confirmation; resolves true when the user confirms.
+export function confirmDialog({ title, text, confirm, danger = false }) {
+  return new Promise((resolve) => {
+    const dialog = h(
+      "dialog",
+      { "aria-labelledby": "confirm-title" },
+      h("h2", { id: "confirm-title" }, title),
+      h("p", {}, text),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "secondary", value: "cancel", onclick: () => dialog.close("cancel") }, "Cancel"),
+        h("button", { type: "button", class: danger ? "danger" : "", value: "confirm", onclick: () => dialog.close("confirm") }, confirm),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "confirm");
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
