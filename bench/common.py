@@ -145,6 +145,20 @@ def serving(
         server.stop()
 
 
+@contextlib.contextmanager
+def app_on_fresh_database(kind: str, work: Path) -> Iterator[tuple[str, Server]]:
+    """A fresh database of this kind, migrated, and the app serving it as `make run` does."""
+    data_dir = work / f"data-{kind}"
+    data_dir.mkdir()
+    with database(kind, data_dir) as url:
+        env = base_env() | {"DATABASE_URL": url, "DATA_DIR": str(data_dir), "HOUSEKEEPING": "0"}
+        log(f"{kind}: alembic upgrade head")
+        migrate(env)
+        log_path = work / f"app-{kind}.log"
+        with serving(f"app ({kind})", "app.main:create_app", env, log_path, "/healthz") as app:
+            yield url, app
+
+
 def base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
     env["PYTHONUNBUFFERED"] = "1"

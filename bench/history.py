@@ -72,12 +72,11 @@ from bench.common import (
     Section,
     Server,
     Timing,
+    app_on_fresh_database,
     base_env,
-    database,
     log,
     maybe,
     measure,
-    migrate,
     seed_pair,
     serving,
     table,
@@ -373,22 +372,9 @@ class Options:
 
 def bench_database(kind: str, options: Options, bare: Server, work: Path) -> HistorySection:
     section = HistorySection(kind)
-    data_dir = work / f"data-{kind}"
-    data_dir.mkdir()
     try:
-        with database(kind, data_dir) as url:
-            env = base_env() | {
-                "DATABASE_URL": url,
-                "DATA_DIR": str(data_dir),
-                "HOUSEKEEPING": "0",
-            }
-            log(f"{kind}: alembic upgrade head")
-            migrate(env)
-            log_path = work / f"app-{kind}.log"
-            with serving(
-                f"app ({kind})", "app.main:create_app", env, log_path, "/healthz"
-            ) as server:
-                _run(section, kind, options, server, bare, url)
+        with app_on_fresh_database(kind, work) as (url, server):
+            _run(section, kind, options, server, bare, url)
             section.notes += [f"app log: {finding}" for finding in server.log_findings()]
     except Exception as exc:
         section.failure = f"{type(exc).__name__}: {exc}"

@@ -33,12 +33,11 @@ from bench.common import (
     Section,
     Server,
     Timing,
+    app_on_fresh_database,
     base_env,
-    database,
     log,
     maybe,
     measure,
-    migrate,
     seed,
     serving,
     table,
@@ -53,43 +52,30 @@ QUICK = Timing(duration=3.0, warmup=0.5, concurrency=16)
 
 def bench_database(kind: str, timing: Timing, bare: Server, work: Path) -> Section:
     section = Section(kind)
-    data_dir = work / f"data-{kind}"
-    data_dir.mkdir()
     try:
-        with database(kind, data_dir) as url:
-            env = base_env() | {
-                "DATABASE_URL": url,
-                "DATA_DIR": str(data_dir),
-                "HOUSEKEEPING": "0",
-            }
-            log(f"{kind}: alembic upgrade head")
-            migrate(env)
-            log_path = work / f"app-{kind}.log"
-            with serving(f"app ({kind})", "app.main:create_app", env, log_path, "/healthz") as app:
-                log(f"{kind}: app on {app.base_url}; seeding")
-                members = seed(app.base_url, max(3, timing.login_accounts))
-                alice = members[0]
-                logins = [
-                    json.dumps({"email": m.email, "password": PASSWORD})
-                    for m in members[: timing.login_accounts]
-                ]
-                login_name = "POST /api/auth/login"
-                if timing.login_accounts > 1:
-                    login_name += f" ({timing.login_accounts} accounts)"
+        with app_on_fresh_database(kind, work) as (_url, app):
+            log(f"{kind}: app on {app.base_url}; seeding")
+            members = seed(app.base_url, max(3, timing.login_accounts))
+            alice = members[0]
+            logins = [
+                json.dumps({"email": m.email, "password": PASSWORD})
+                for m in members[: timing.login_accounts]
+            ]
+            login_name = "POST /api/auth/login"
+            if timing.login_accounts > 1:
+                login_name += f" ({timing.login_accounts} accounts)"
 
-                log(f"{kind}: GET /bare (baseline)")
-                baseline, cpu = measure(timing, bare, "/bare")
-                section.rows.append(Row(kind, "GET /bare", baseline, baseline, cpu))
+            log(f"{kind}: GET /bare (baseline)")
+            baseline, cpu = measure(timing, bare, "/bare")
+            section.rows.append(Row(kind, "GET /bare", baseline, baseline, cpu))
 
-                log(f"{kind}: {login_name}")
-                login, cpu = measure(
-                    timing, app, "/api/auth/login", method="POST", json_bodies=logins
-                )
-                section.rows.append(Row(kind, login_name, login, baseline, cpu))
+            log(f"{kind}: {login_name}")
+            login, cpu = measure(timing, app, "/api/auth/login", method="POST", json_bodies=logins)
+            section.rows.append(Row(kind, login_name, login, baseline, cpu))
 
-                log(f"{kind}: GET /api/dynamics")
-                dynamics, cpu = measure(timing, app, "/api/dynamics", headers=alice.headers)
-                section.rows.append(Row(kind, "GET /api/dynamics", dynamics, baseline, cpu))
+            log(f"{kind}: GET /api/dynamics")
+            dynamics, cpu = measure(timing, app, "/api/dynamics", headers=alice.headers)
+            section.rows.append(Row(kind, "GET /api/dynamics", dynamics, baseline, cpu))
             section.notes += [f"app log: {finding}" for finding in app.log_findings()]
     except Exception as exc:
         section.failure = f"{type(exc).__name__}: {exc}"

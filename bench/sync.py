@@ -49,12 +49,11 @@ from bench.common import (
     Member,
     Server,
     Timing,
+    app_on_fresh_database,
     base_env,
-    database,
     log,
     maybe,
     measure,
-    migrate,
     process_cpu_seconds,
     seed_pair,
     serving,
@@ -336,24 +335,11 @@ def run_api(section: SyncSection, server: Server, options: Options) -> None:
 
 def bench_database(kind: str, options: Options, bare: Server, work: Path) -> SyncSection:
     section = SyncSection(kind)
-    data_dir = work / f"data-{kind}"
-    data_dir.mkdir()
     try:
-        with database(kind, data_dir) as url:
-            env = base_env() | {
-                "DATABASE_URL": url,
-                "DATA_DIR": str(data_dir),
-                "HOUSEKEEPING": "0",
-            }
-            log(f"{kind}: alembic upgrade head")
-            migrate(env)
-            log_path = work / f"app-{kind}.log"
-            with serving(
-                f"app ({kind})", "app.main:create_app", env, log_path, "/healthz"
-            ) as server:
-                log(f"{kind}: {BARE} (baseline)")
-                section.bare, _ = measure(options.bare_timing, bare, "/bare")
-                run_api(section, server, options)
+        with app_on_fresh_database(kind, work) as (_url, server):
+            log(f"{kind}: {BARE} (baseline)")
+            section.bare, _ = measure(options.bare_timing, bare, "/bare")
+            run_api(section, server, options)
             section.notes += [f"app log: {finding}" for finding in server.log_findings()]
     except Exception as exc:
         section.failure = f"{type(exc).__name__}: {exc}"
