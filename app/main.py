@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
 from starlette.types import Scope
@@ -26,6 +26,7 @@ from app.core import housekeeping
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
+from app.core.frontend import ShellCache
 from app.core.health import router as health_router
 from app.core.requests import RequestUnitOfWork
 from app.core.security import Passwords
@@ -130,6 +131,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if settings.serve_frontend and FRONTEND.is_dir():
         index = FRONTEND / "index.html"
+        shell = ShellCache(FRONTEND)
+
+        @app.get("/sw.js", include_in_schema=False)
+        async def service_worker() -> Response:
+            # no-cache: the browser asks every time, so a new version is seen at once.
+            return Response(
+                shell.get().worker,
+                media_type="text/javascript",
+                headers={"Cache-Control": "no-cache"},
+            )
 
         @app.get("/join/{code}", include_in_schema=False)
         async def join_page(code: str) -> FileResponse:

@@ -1,25 +1,20 @@
-// The service worker: the app shell comes from the cache, the API always from the network.
-// Bump VERSION whenever a shell file changes: the new worker precaches the new shell and
-// drops the old cache when it activates.
-const VERSION = "accord-shell-v1";
-const SHELL = [
-  "/",
-  "/index.html",
-  "/style.css",
-  "/manifest.webmanifest",
-  "/js/app.js",
-  "/js/api.js",
-  "/js/dom.js",
-  "/js/screens/welcome.js",
-  "/js/screens/pair.js",
-  "/js/screens/home.js",
-  "/icons/icon-192.png",
-  "/icons/icon-512.png",
-  "/icons/icon-maskable-512.png",
-];
+// The service worker (an ES module). The server puts two constants in front of this file when
+// it serves it (app/core/frontend.py): VERSION, a hash of every file of the app, and SHELL, the
+// list of those files. A change to any file therefore makes a new worker, which precaches the
+// new shell and drops the old cache when it activates.
+//
+// The shell comes from the cache (so the app opens offline at once); the API never does: the
+// private data that must be readable offline is kept by the app itself in IndexedDB.
+// Only static imports: a service worker may not use import().
+import { flush, items, SYNC_TAG } from "/js/outbox.js";
+import { resubscribe } from "/js/push.js";
+import { trySync } from "/js/store.js";
+
+/* global VERSION, SHELL */
+const CACHE = `accord-shell-${VERSION}`;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)));
   self.skipWaiting();
 });
 
@@ -27,7 +22,7 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
       const names = await caches.keys();
-      await Promise.all(names.filter((n) => n !== VERSION).map((n) => caches.delete(n)));
+      await Promise.all(names.filter((n) => n.startsWith("accord-shell-") && n !== CACHE).map((n) => caches.delete(n)));
       await self.clients.claim();
     })(),
   );
@@ -37,7 +32,6 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  // Network only: private data is never cached here (the API says no-store anyway).
   if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return;
   // Every page of the app is the same shell; /join/CODE reads its code from the address.
   if (request.mode === "navigate" && (url.pathname === "/" || url.pathname.startsWith("/join/"))) {
@@ -48,6 +42,67 @@ self.addEventListener("fetch", (event) => {
 });
 
 async function cacheFirst(path) {
-  const cached = await caches.match(path, { cacheName: VERSION });
+  const cached = await caches.match(path, { cacheName: CACHE });
   return cached || fetch(path);
 }
+
+// Background Sync: the outbox is sent even if the app was closed before the phone got online.
+self.addEventListener("sync", (event) => {
+  if (event.tag === SYNC_TAG) event.waitUntil(sendOutbox());
+});
+
+async function sendOutbox() {
+  const sent = await flush();
+  // Throwing makes the browser try again later, with its own backoff.
+  if ((await items()).some((item) => item.state === "pending")) throw new Error(`outbox not empty (${sent} sent)`);
+}
+
+// A push is encrypted JSON {title, body, url, tag} (docs/api.md, "Push"). It is also a hint
+// that something changed: catch up with the feed so the app opens on fresh data.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch {
+    message = {};
+  }
+  const title = typeof message.title === "string" && message.title ? message.title : "Accord";
+  const options = {
+    body: typeof message.body === "string" ? message.body : "You have something new in Accord",
+    tag: typeof message.tag === "string" && message.tag ? message.tag : "accord",
+    data: { url: safeUrl(message.url) },
+    icon: "/icons/icon-192.png",
+    badge: "/icons/icon-192.png",
+  };
+  event.waitUntil(Promise.all([self.registration.showNotification(title, options), trySync()]));
+});
+
+// Only a path of this app may be opened from a notification.
+function safeUrl(url) {
+  if (typeof url !== "string" || !url.startsWith("/") || url.startsWith("//")) return "/";
+  return url;
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = safeUrl(event.notification.data && event.notification.data.url);
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
+      if (open) {
+        await open.focus();
+        open.postMessage({ type: "open", url });
+        return;
+      }
+      await self.clients.openWindow(url);
+    })(),
+  );
+});
+
+// The browser renewed the push subscription: tell the server, or it keeps pushing to the old one.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil(
+    resubscribe(event.oldSubscription, event.newSubscription),
+  );
+});

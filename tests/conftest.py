@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,6 +23,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
+from playwright.async_api import Browser, async_playwright
 from sqlalchemy import text
 
 from app.core.config import Settings
@@ -176,3 +181,90 @@ async def push_client(push_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=push_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+# The browser tests' fixtures (helpers are in tests/browser.py).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """The real app in its own process, on its own fresh SQLite database."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("browser tests run on SQLite only; the API suite covers PostgreSQL")
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: run `make browser-deps`")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    url = f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
+    command.upgrade(alembic_config(url), "head")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": url,
+        "SECRET_KEY": "browser-test-" + "x" * 40,
+        "DISPATCHER": "0",
+        "HOUSEKEEPING": "0",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "1024",
+    }
+    log = (tmp_path / "uvicorn.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603 - a fixed command line
+        [
+            *(sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"),
+            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "uvicorn.log").read_text())
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture
+async def browser(server: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -1,10 +1,14 @@
-// The API client: JSON in and out, the Bearer access token, one refresh on a 401, and an
-// Idempotency-Key on every POST and PATCH (a retry after the refresh reuses the same key).
+// The API client, for pages and the service worker alike: JSON in and out, the Bearer access
+// token, one refresh on a 401, and an Idempotency-Key on every POST and PATCH (a retry reuses
+// the same key, so the server does the work once).
 //
-// Tokens are kept in localStorage for now. That is readable by any script on this origin, so
-// the CSP (script-src 'self', no inline scripts) is what guards them; moving the refresh token
-// to an HttpOnly cookie or IndexedDB behind the PIN lock is planned with the full PWA.
-const STORE = "accord.session";
+// The session lives in IndexedDB (not localStorage) so the service worker can send the outbox
+// by Background Sync. Refreshes are serialised across tabs and the worker with a Web Lock: the
+// server takes two refreshes with one token as a stolen token and ends the session.
+import { del, get, put } from "./idb.js";
+
+const KEY = "session";
+let current = null;
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -15,27 +19,41 @@ export class ApiError extends Error {
   }
 }
 
-export function session() {
-  try {
-    return JSON.parse(localStorage.getItem(STORE)) || null;
-  } catch {
-    return null;
+// A network failure (offline, server unreachable): the write can wait in the outbox.
+export class OfflineError extends Error {
+  constructor() {
+    super("You are offline.");
+    this.offline = true;
   }
 }
 
-function saveSession(answer) {
-  localStorage.setItem(
-    STORE,
-    JSON.stringify({
-      user: answer.user,
-      access_token: answer.access_token,
-      refresh_token: answer.refresh_token,
-    }),
-  );
+export async function loadSession() {
+  current = (await get("kv", KEY)) || null;
+  return current;
 }
 
-export function clearSession() {
-  localStorage.removeItem(STORE);
+export function session() {
+  return current;
+}
+
+async function saveSession(answer) {
+  current = {
+    user: answer.user || (current && current.user),
+    access_token: answer.access_token,
+    refresh_token: answer.refresh_token,
+  };
+  await put("kv", current, KEY);
+}
+
+export async function setUser(user) {
+  if (!current) return;
+  current = { ...current, user };
+  await put("kv", current, KEY);
+}
+
+export async function clearSession() {
+  current = null;
+  await del("kv", KEY);
 }
 
 async function send(method, path, body, headers) {
@@ -44,7 +62,12 @@ async function send(method, path, body, headers) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(path, init);
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new OfflineError();
+  }
   const text = await response.text();
   let data = null;
   if (text) {
@@ -57,75 +80,83 @@ async function send(method, path, body, headers) {
   return { response, data };
 }
 
-// One refresh at a time: the server takes two refreshes with one token as a stolen token.
-let refreshing = null;
-
-function refresh() {
-  const current = session();
-  if (!current || !current.refresh_token) return Promise.resolve(false);
-  if (!refreshing) {
-    refreshing = send("POST", "/api/auth/refresh", { refresh_token: current.refresh_token }, {})
-      .then(({ response, data }) => {
-        if (!response.ok) return false;
-        saveSession(data);
-        return true;
-      })
-      .catch(() => false)
-      .finally(() => {
-        refreshing = null;
-      });
-  }
-  return refreshing;
+async function withLock(name, work) {
+  if (globalThis.navigator && navigator.locks) return navigator.locks.request(name, work);
+  return work();
 }
 
-export async function api(method, path, body) {
+// One refresh at a time, everywhere on this device. Inside the lock the stored session is read
+// again: if another tab or the worker refreshed meanwhile, its new tokens are used as they are.
+function refresh(staleAccess) {
+  return withLock("accord-refresh", async () => {
+    const stored = (await get("kv", KEY)) || null;
+    if (!stored || !stored.refresh_token) return false;
+    if (stored.access_token !== staleAccess) {
+      current = stored;
+      return true;
+    }
+    // An OfflineError goes up as it is: being offline must not sign anybody out.
+    const { response, data } = await send("POST", "/api/auth/refresh", { refresh_token: stored.refresh_token }, {});
+    if (!response.ok) return false;
+    await saveSession({ ...data, user: data.user || stored.user });
+    return true;
+  });
+}
+
+// Sends one request. `key` is the Idempotency-Key to use (the outbox passes its own); `ifMatch`
+// is a protocol's ETag for an edit. Throws ApiError for an answer that is not 2xx and
+// OfflineError when the server cannot be reached. Returns {data, status, headers}.
+export async function request(method, path, body, { key, ifMatch, ifNoneMatch } = {}) {
+  if (!current) await loadSession();
   const extra = {};
-  if (method === "POST" || method === "PATCH") extra["Idempotency-Key"] = crypto.randomUUID();
+  if (method === "POST" || method === "PATCH") extra["Idempotency-Key"] = key || crypto.randomUUID();
+  if (ifMatch) extra["If-Match"] = ifMatch;
+  if (ifNoneMatch) extra["If-None-Match"] = ifNoneMatch;
   const attempt = () => {
-    const current = session();
     const auth = current ? { Authorization: `Bearer ${current.access_token}` } : {};
     return send(method, path, body, { ...extra, ...auth });
   };
+  let used = current && current.access_token;
   let { response, data } = await attempt();
-  if (response.status === 401 && session()) {
-    if (await refresh()) ({ response, data } = await attempt());
-    if (response.status === 401) clearSession();
+  if (response.status === 401 && current) {
+    if (await refresh(used)) ({ response, data } = await attempt());
+    if (response.status === 401) {
+      await clearSession();
+      if (globalThis.dispatchEvent && globalThis.CustomEvent) {
+        globalThis.dispatchEvent(new CustomEvent("accord:signed-out"));
+      }
+    }
   }
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
+  if (!response.ok && response.status !== 304) throw new ApiError(response.status, data);
+  return { data, status: response.status, headers: response.headers };
+}
+
+export async function api(method, path, body, options) {
+  return (await request(method, path, body, options)).data;
 }
 
 export async function register({ email, password, display_name }) {
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  const { response, data } = await send(
-    "POST",
-    "/api/auth/register",
-    { email, password, display_name, timezone },
-    {},
-  );
+  const { response, data } = await send("POST", "/api/auth/register", { email, password, display_name, timezone }, {});
   if (!response.ok) throw new ApiError(response.status, data);
-  saveSession(data);
+  await saveSession(data);
   return data.user;
 }
 
 export async function login({ email, password }) {
   const { response, data } = await send("POST", "/api/auth/login", { email, password }, {});
   if (!response.ok) throw new ApiError(response.status, data);
-  saveSession(data);
+  await saveSession(data);
   return data.user;
 }
 
+// Signs out on the server (best effort) and forgets the session; the caller wipes local data.
 export async function logout() {
-  const current = session();
-  clearSession();
-  if (!current) return;
+  const was = current || (await loadSession());
+  await clearSession();
+  if (!was) return;
   try {
-    await send(
-      "POST",
-      "/api/auth/logout",
-      { refresh_token: current.refresh_token },
-      { Authorization: `Bearer ${current.access_token}` },
-    );
+    await send("POST", "/api/auth/logout", { refresh_token: was.refresh_token }, { Authorization: `Bearer ${was.access_token}` });
   } catch {
     // Offline: the session stays on the server until it expires or is ended from elsewhere.
   }

@@ -1,25 +1,51 @@
-// The app shell: registers the service worker and routes on location.hash, one module per screen.
-import { session } from "./api.js";
-import * as welcome from "./screens/welcome.js";
-import * as pair from "./screens/pair.js";
-import * as home from "./screens/home.js";
+// The app shell: loads the session, routes on location.hash (one module per screen, loaded on
+// first use), keeps the local copy in step with the server (sync feed + outbox) and shows the
+// offline and pending-writes banner above every screen.
+import { loadSession, session } from "./api.js";
+import { h } from "./dom.js";
+import { flush, items } from "./outbox.js";
+import { isLocked, watchForLock } from "./pin.js";
+import { currentDynamic, subscribe, trySync } from "./store.js";
 
-const ROUTES = { welcome, pair, home };
+// name: [loader, needs a dynamic, shows the tab bar]
+const ROUTES = {
+  welcome: [() => import("./screens/welcome.js"), false, false],
+  pair: [() => import("./screens/pair.js"), false, false],
+  lock: [() => import("./screens/lock.js"), false, false],
+  home: [() => import("./screens/home.js"), true, true],
+  checkin: [() => import("./screens/checkin.js"), true, true],
+  checkins: [() => import("./screens/checkins.js"), true, true],
+  protocols: [() => import("./screens/protocols.js"), true, true],
+  protocol: [() => import("./screens/protocol.js"), true, true],
+  propose: [() => import("./screens/propose.js"), true, true],
+  limits: [() => import("./screens/limits.js"), true, true],
+  balance: [() => import("./screens/balance.js"), true, true],
+  settings: [() => import("./screens/settings.js"), false, true],
+  outbox: [() => import("./screens/outbox.js"), false, true],
+};
+const TABS = [
+  ["home", "Home"],
+  ["checkin", "Check in"],
+  ["protocols", "Protocols"],
+  ["balance", "Balance"],
+  ["settings", "More"],
+];
 const JOIN_KEY = "accord.join";
-const root = document.getElementById("app");
+
+const main = document.getElementById("app");
+const banner = h("div", { id: "banner", class: "banner", "aria-live": "polite" });
+const screen = h("div", { id: "screen" });
+const nav = h("nav", { class: "tabs", "aria-label": "Main" });
+main.replaceChildren(banner, screen);
+document.body.append(nav);
 let cleanup = null;
+let rendering = 0;
 
 // /join/CODE (an invite link) keeps its code for the pairing screen, then shows the shell at /.
 const joined = location.pathname.match(/^\/join\/([^/]+)\/?$/);
 if (joined) {
   sessionStorage.setItem(JOIN_KEY, decodeURIComponent(joined[1]));
   history.replaceState(null, "", "/#/pair");
-}
-
-export function go(name) {
-  const hash = `#/${name}`;
-  if (location.hash === hash) render();
-  else location.hash = hash;
 }
 
 export function takeJoinCode() {
@@ -32,35 +58,130 @@ export function hasJoinCode() {
   return sessionStorage.getItem(JOIN_KEY) !== null;
 }
 
-function currentRoute() {
-  const name = location.hash.replace(/^#\/?/, "").split("/")[0];
-  if (!session()) return "welcome";
-  if (ROUTES[name] && name !== "welcome") return name;
-  return hasJoinCode() ? "pair" : "home";
+// go("protocol/ID") or go("home"): a new history entry, so Back works as people expect.
+export function go(path) {
+  const hash = `#/${path}`;
+  if (location.hash === hash) render();
+  else location.hash = hash;
 }
 
-async function render() {
-  const name = currentRoute();
-  if (location.hash !== `#/${name}`) history.replaceState(null, "", `#/${name}`);
+// "#/protocol/abc" -> ["protocol", ["abc"]]. Push links may say "#/dynamics/ID/<screen>/…".
+function parse() {
+  let parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === "dynamics") parts = parts.slice(2);
+  return [parts[0] || "home", parts.slice(1)];
+}
+
+async function decide() {
+  let [name, params] = parse();
+  if (!session()) return ["welcome", []];
+  if (await isLocked()) return ["lock", []];
+  if (!ROUTES[name] || name === "welcome" || name === "lock") [name, params] = ["home", []];
+  let dynamic = await currentDynamic();
+  if (!dynamic && navigator.onLine) {
+    await trySync();
+    dynamic = await currentDynamic();
+  }
+  if (hasJoinCode() && name !== "pair") [name, params] = ["pair", []];
+  if (ROUTES[name][1] && !dynamic) [name, params] = ["pair", []];
+  return [name, params, dynamic];
+}
+
+export async function render() {
+  const ticket = ++rendering;
+  const [name, params, dynamic] = await decide();
+  if (ticket !== rendering) return;
+  const wanted = params.length ? `#/${[name, ...params].map(encodeURIComponent).join("/")}` : `#/${name}`;
+  if (location.hash !== wanted) history.replaceState(null, "", wanted);
   if (cleanup) cleanup();
   cleanup = null;
-  root.replaceChildren();
+  const [load, , tabs] = ROUTES[name];
+  const module = await load();
+  if (ticket !== rendering) return;
+  screen.replaceChildren();
   document.body.dataset.screen = name;
-  const result = await ROUTES[name].render(root, { go, takeJoinCode, hasJoinCode });
+  renderTabs(tabs ? name : null);
+  const context = { go, params, me: session() && session().user, dynamic, takeJoinCode, hasJoinCode, render };
+  const result = await module.render(screen, context);
+  if (ticket !== rendering) {
+    if (typeof result === "function") result();
+    return;
+  }
   if (typeof result === "function") cleanup = result;
-  // Move focus to the new screen's heading, so screen readers announce the change.
-  const heading = root.querySelector("h1");
+  // Focus the new screen's heading, so screen readers announce the change.
+  const heading = screen.querySelector("h1");
   if (heading) {
     heading.setAttribute("tabindex", "-1");
-    heading.focus();
+    heading.focus({ preventScroll: true });
   }
 }
 
+function renderTabs(current) {
+  nav.hidden = current === null;
+  document.body.classList.toggle("with-tabs", current !== null);
+  if (current === null) return nav.replaceChildren();
+  const section = { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", outbox: "settings" }[current] || current;
+  nav.replaceChildren(
+    ...TABS.map(([target, label]) =>
+      h("a", { href: `#/${target}`, class: "tab", "aria-current": target === section ? "page" : false }, label),
+    ),
+  );
+}
+
+// The banner: offline, writes waiting to be sent, writes the server refused.
+async function renderBanner() {
+  if (!session()) return banner.replaceChildren();
+  const queued = await items();
+  const pending = queued.filter((i) => i.state === "pending").length;
+  const failed = queued.filter((i) => i.state === "failed").length;
+  const parts = [];
+  if (!navigator.onLine) parts.push(h("span", { id: "offline" }, "Offline: showing what this phone last saw."));
+  if (pending) {
+    parts.push(h("a", { href: "#/outbox", id: "pending" }, `${pending} ${pending === 1 ? "change" : "changes"} waiting to be sent`));
+  }
+  if (failed) {
+    parts.push(h("a", { href: "#/outbox", id: "failed", class: "failed" }, `${failed} ${failed === 1 ? "change" : "changes"} could not be made: review`));
+  }
+  banner.replaceChildren(...parts);
+  banner.hidden = parts.length === 0;
+}
+
+async function catchUp() {
+  if (!session()) return;
+  await flush().catch(() => 0);
+  await trySync();
+}
+
+subscribe((message) => {
+  if (message.type === "outbox" || message.type === "outbox-sent") renderBanner();
+  if (message.type === "signed-out") render();
+});
 window.addEventListener("hashchange", render);
-render();
+window.addEventListener("online", () => {
+  renderBanner();
+  catchUp();
+});
+window.addEventListener("offline", renderBanner);
+window.addEventListener("accord:signed-out", () => render());
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") catchUp();
+});
 
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((error) => {
+  navigator.serviceWorker.register("/sw.js", { scope: "/", type: "module" }).catch((error) => {
     console.warn("service worker not registered", error);
   });
+  // A click on a notification in an open app: the worker asks this page to show a screen.
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data && event.data.type === "open" && typeof event.data.url === "string") {
+      const url = new URL(event.data.url, location.origin);
+      if (url.origin === location.origin) location.hash = url.hash || "#/home";
+    }
+  });
 }
+
+await loadSession();
+watchForLock(render);
+await render();
+renderBanner();
+catchUp();

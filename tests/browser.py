@@ -1,0 +1,145 @@
+"""What the browser tests share: the real app served by uvicorn on a free port with its own
+fresh SQLite database, Debian's chromium driven by Playwright, phone-sized contexts, two
+partners signed up and paired, screenshots in light and dark, and axe-core accessibility checks.
+
+Chromium comes from ``make browser-deps`` (apt), never from ``playwright install``; axe-core is
+vendored under ``tests/vendor/axe-core`` (MPL-2.0).
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+)
+
+from tests.conftest import ROOT
+from tests.helpers import PASSWORD
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PHONE: ViewportSize = {"width": 360, "height": 740}
+# The paths the service worker precached, across its caches.
+CACHED_PATHS = """async () => {
+  const paths = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) paths.push(new URL(request.url).pathname);
+  }
+  return paths;
+}"""
+
+
+async def phone(browser: Browser, base: str) -> BrowserContext:
+    context = await browser.new_context(
+        base_url=base, viewport=PHONE, timezone_id="Europe/Paris", locale="en-GB"
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
+def watch_console(page: Page) -> list[str]:
+    """Console errors (a CSP violation, a failed module) collected for the test to check."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+async def shot(page: Page, name: str) -> None:
+    """Saves the screen as it is, in light and in dark, as ``tests/artifacts/<name>-light.png``
+    and ``-dark.png`` (360 x 740 in a phone context)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for scheme in ("light", "dark"):
+        await page.emulate_media(color_scheme=scheme)
+        await page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}.png"))
+    await page.emulate_media(color_scheme="light")
+
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+
+
+async def axe(page: Page, name: str) -> None:
+    """Runs axe-core (WCAG 2 A and AA rules) on the screen in light and in dark and fails on
+    any serious or critical violation, naming the rule and the elements."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(content=AXE.read_text())
+    problems = []
+    for scheme in ("light", "dark"):
+        await page.emulate_media(color_scheme=scheme)
+        result = await page.evaluate(
+            """async () => {
+              const r = await axe.run(document, {
+                runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+              });
+              return r.violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+            }"""
+        )
+        problems += [f"{name} ({scheme}) {p}" for p in result]
+    await page.emulate_media(color_scheme="light")
+    assert problems == []
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+async def sign_up(page: Page, name: str) -> None:
+    form = page.locator("#signup")
+    await form.get_by_label("Your name").fill(name)
+    await form.get_by_label("Email").fill(f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org")
+    await form.get_by_label("Password").fill(PASSWORD)
+    # Without the adult confirmation, the form does not go anywhere.
+    await form.get_by_role("button", name="Create account").click()
+    await expect(form).to_be_visible()
+    assert await stored_session(page) is None
+    await form.get_by_label("I am an adult").check()
+    await form.get_by_role("button", name="Create account").click()
+
+
+async def pair_partners(
+    browser: Browser, base: str
+) -> tuple[BrowserContext, Page, BrowserContext, Page]:
+    """Alice and Bob, each in a phone context, signed up through the screens and paired by
+    Alice's invite link; both end on home."""
+    alice_context = await phone(browser, base)
+    bob_context = await phone(browser, base)
+    alice = await alice_context.new_page()
+    bob = await bob_context.new_page()
+    await alice.goto("/")
+    await sign_up(alice, "Alice")
+    await alice.get_by_role("button", name="Create an invite").click()
+    link = await alice.locator("#invite-link").get_attribute("href")
+    assert link
+    await bob.goto(link)
+    await sign_up(bob, "Bob")
+    await bob.get_by_role("button", name="Join").click()
+    await expect(bob.get_by_role("heading", name="You and Alice")).to_be_visible()
+    await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
+    return alice_context, alice, bob_context, bob
+
+
+async def stored_session(page: Page) -> dict[str, object] | None:
+    """The session as the app keeps it, in IndexedDB (``accord`` / ``kv`` / ``session``)."""
+    return await page.evaluate(
+        """() => new Promise((resolve, reject) => {
+          const open = indexedDB.open("accord");
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const db = open.result;
+            if (!db.objectStoreNames.contains("kv")) { db.close(); return resolve(null); }
+            const get = db.transaction("kv").objectStore("kv").get("session");
+            get.onsuccess = () => { db.close(); resolve(get.result || null); };
+            get.onerror = () => reject(get.error);
+          };
+        })"""
+    )
