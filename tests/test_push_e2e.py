@@ -112,7 +112,7 @@ async def test_reminder_arrives_decrypted_at_the_local_minute_once(
             assert reminder.status == 201 and reminder.problems == []
             assert reminder.payload is not None
             assert reminder.payload["body"] == "Stretch together"
-            assert reminder.payload["url"].endswith(f"/protocols/{proposed.json()['id']}")
+            assert reminder.payload["url"] == f"/#/protocol/{proposed.json()['id']}"
             assert reminder.headers.get("urgency") == "normal"
             assert reminder.claims is not None and reminder.claims["aud"] == push_service.origin
             assert target <= landed_at < target + timedelta(seconds=20)

@@ -4,6 +4,7 @@ never for what is no longer agreed, never in a burst after downtime, deferred by
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,9 @@ from fastapi import FastAPI
 from sqlmodel import col, select
 
 from app.core.db import write_session
+from app.notifications.models import Notification
 from app.reminders.dispatcher import dispatch_once
+from app.reminders.messages import screen_for
 from app.reminders.models import Reminder
 from app.reminders.planner import plan
 from tests.helpers import Member, error_code, pair, register
@@ -344,3 +347,24 @@ async def test_inbox_notifications_are_queued_and_sent_once(
     assert sum(r.sent for r in results) == len(await reminders(app, state="sent"))
     # Even while paused: the red's own notice is not a reminder and must reach the partner.
     assert all(r.state == "sent" for r in await reminders(app, kind="notification"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "screen"),
+    [
+        ("protocol_proposed", {"protocol_id": "p1", "version": 1}, "/#/protocol/p1"),
+        ("completion_recorded", {"protocol_id": "p1", "completion_id": "c1"}, "/#/protocol/p1"),
+        ("partner_checked_in", {"checkin_id": "c1", "has_needs": True}, "/#/checkins"),
+        ("checkin_answered", {"checkin_id": "c1"}, "/#/checkins"),
+        ("limits_updated", {}, "/#/limits"),
+        ("red", {}, "/#/home"),
+        ("nudge", {}, "/#/home"),
+        # A protocol id on a kind that is not about protocols does not make a protocol link.
+        ("partner_linked", {"protocol_id": "p1"}, "/#/home"),
+    ],
+)
+def test_a_notification_opens_the_screen_it_is_about(
+    kind: str, data: dict[str, object], screen: str
+) -> None:
+    notification = Notification(user_id=uuid.uuid4(), kind=kind, data=data)
+    assert screen_for(notification) == screen

@@ -33,19 +33,33 @@ _TEXT = {
     "nudge": "{actor} is thinking of you",
 }
 _URGENT = {"red", "yellow", "partner_left"}
+# Which screen of the app a click on the notification opens (frontend/js/app.js routes).
+_SCREEN = {
+    "partner_checked_in": "checkins",
+    "checkin_answered": "checkins",
+    "limits_updated": "limits",
+}
+
+
+def screen_for(notification: Notification) -> str:
+    """The app path for a notification: the protocol it is about, the check-ins, the limits,
+    or home (red, yellow, resume, linking, leaving, nudges)."""
+    protocol_id = notification.data.get("protocol_id") if notification.data else None
+    if protocol_id and notification.kind.startswith(("protocol_", "completion_")):
+        return f"/#/protocol/{protocol_id}"
+    return f"/#/{_SCREEN.get(notification.kind, 'home')}"
 
 
 async def message_for(
     session: AsyncSession, reminder: Reminder, notification: Notification | None
 ) -> PushMessage:
-    url = f"/#/dynamics/{reminder.dynamic_id}" if reminder.dynamic_id else "/"
     if reminder.kind == "notification" and notification is not None:
         actor = await session.get(User, notification.actor_id) if notification.actor_id else None
         text = _TEXT.get(notification.kind, "Something new in your dynamic")
         return PushMessage(
             title="Accord",
             body=text.format(actor=actor.display_name if actor else "Your partner"),
-            url=url,
+            url=screen_for(notification),
             tag=notification.kind,
             urgency="high" if notification.kind in _URGENT else "normal",
             ttl=24 * 3600,
@@ -54,7 +68,7 @@ async def message_for(
         return PushMessage(
             title="Check in",
             body="How are you today?",
-            url=f"{url}/checkin",
+            url="/#/checkin",
             tag="checkin",
             urgency="normal",
             ttl=3 * 3600,
@@ -78,14 +92,14 @@ async def message_for(
         return PushMessage(
             title="Time to review",
             body=f"Look at “{title}” together again",
-            url=url,
+            url=f"/#/protocol/{reminder.protocol_id}" if reminder.protocol_id else "/#/protocols",
             tag=f"review:{reminder.protocol_id}",
             ttl=12 * 3600,
         )
     return PushMessage(
         title="Reminder",
         body=title,
-        url=f"{url}/protocols/{reminder.protocol_id}",
+        url=f"/#/protocol/{reminder.protocol_id}",
         tag=f"protocol:{reminder.protocol_id}",
         ttl=3600,
     )

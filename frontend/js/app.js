@@ -69,6 +69,7 @@ export function go(path) {
 function parse() {
   let parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "dynamics") parts = parts.slice(2);
+  if (parts[0] === "protocols" && parts[1]) parts[0] = "protocol";
   return [parts[0] || "home", parts.slice(1)];
 }
 
