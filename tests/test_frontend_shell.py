@@ -1,0 +1,87 @@
+"""The service worker as the server sends it: the shell list and a version that changes with
+any file of the app (app/core/frontend.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import httpx
+
+from app.core.frontend import ShellCache, build_shell
+
+
+def make_app(root: Path) -> None:
+    (root / "js" / "screens").mkdir(parents=True)
+    (root / "tools").mkdir()
+    (root / "index.html").write_text("<!doctype html>")
+    (root / "js" / "app.js").write_text("export {};")
+    (root / "js" / "screens" / "home.js").write_text("export {};")
+    (root / "tools" / "make_icons.py").write_text("print()")
+    (root / ".hidden").write_text("x")
+    (root / "sw.js").write_text("self.addEventListener('fetch', () => {});")
+
+
+def constants(worker: bytes) -> tuple[str, list[str]]:
+    text = worker.decode()
+    version = re.search(r'^const VERSION = "([0-9a-f]{16})";$', text, re.MULTILINE)
+    shell = re.search(r"^const SHELL = (\[.*\]);$", text, re.MULTILINE)
+    assert version and shell
+    return version.group(1), json.loads(shell.group(1))
+
+
+def test_the_shell_lists_every_app_file_but_tools_and_the_worker(tmp_path: Path) -> None:
+    make_app(tmp_path)
+    shell = build_shell(tmp_path)
+    version, paths = constants(shell.worker)
+    assert shell.worker.decode().endswith("self.addEventListener('fetch', () => {});")
+    assert version == shell.version
+    assert paths == ["/", "/index.html", "/js/app.js", "/js/screens/home.js"]
+
+
+def test_any_change_makes_a_new_version(tmp_path: Path) -> None:
+    make_app(tmp_path)
+    cache = ShellCache(tmp_path)
+    first = cache.get()
+    assert cache.get() is first  # nothing changed: not rebuilt
+    home = tmp_path / "js" / "screens" / "home.js"
+    home.write_text("export const changed = 1;")
+    os.utime(home, ns=(home.stat().st_atime_ns, home.stat().st_mtime_ns + 10**9))
+    second = cache.get()
+    assert second.version != first.version
+    (tmp_path / "js" / "new.js").write_text("export {};")
+    third = cache.get()
+    assert third.version != second.version and "/js/new.js" in third.paths
+    # The worker's own code counts too.
+    worker = tmp_path / "sw.js"
+    worker.write_text("self.addEventListener('fetch', () => { /* v2 */ });")
+    os.utime(worker, ns=(worker.stat().st_atime_ns, worker.stat().st_mtime_ns + 2 * 10**9))
+    assert cache.get().version != third.version
+
+
+async def test_the_app_serves_the_worker_uncached(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/sw.js")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/javascript")
+    assert answer.headers["cache-control"] == "no-cache"
+    _version, paths = constants(answer.content)
+    assert "import { flush, items, SYNC_TAG }" in answer.text
+    for path in paths:
+        assert (await client.get(path)).status_code == 200, path
+
+
+async def test_app_files_are_compressed_and_api_answers_are_not(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/js/app.js", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200
+    assert page.headers["content-encoding"] == "gzip"
+    api = await client.post(
+        "/api/auth/login",
+        json={"email": "nobody@example.org", "password": "x" * 600},
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert api.status_code in (401, 422)
+    assert "content-encoding" not in api.headers
