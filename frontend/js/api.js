@@ -5,7 +5,7 @@
 // The session lives in IndexedDB (not localStorage) so the service worker can send the outbox
 // by Background Sync. Refreshes are serialised across tabs and the worker with a Web Lock: the
 // server takes two refreshes with one token as a stolen token and ends the session.
-import { del, get, put } from "./idb.js";
+import { del, get, put, wipe } from "./idb.js";
 
 const KEY = "session";
 let current = null;
@@ -135,10 +135,19 @@ export async function api(method, path, body, options) {
   return (await request(method, path, body, options)).data;
 }
 
+// A sign-in by someone else than the last person on this device starts from an empty local
+// copy: nobody sees, or sends, what the previous account left here.
+async function adopt(user) {
+  const owner = await get("kv", "owner");
+  if (owner && owner !== user.id) await wipe();
+  await put("kv", user.id, "owner");
+}
+
 export async function register({ email, password, display_name }) {
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   const { response, data } = await send("POST", "/api/auth/register", { email, password, display_name, timezone }, {});
   if (!response.ok) throw new ApiError(response.status, data);
+  await adopt(data.user);
   await saveSession(data);
   return data.user;
 }
@@ -146,6 +155,7 @@ export async function register({ email, password, display_name }) {
 export async function login({ email, password }) {
   const { response, data } = await send("POST", "/api/auth/login", { email, password }, {});
   if (!response.ok) throw new ApiError(response.status, data);
+  await adopt(data.user);
   await saveSession(data);
   return data.user;
 }
