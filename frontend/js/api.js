@@ -11,11 +11,14 @@ const KEY = "session";
 let current = null;
 
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, headers) {
     super((body && body.detail) || `Request failed (${status})`);
     this.status = status;
     this.code = body && body.code;
     this.body = body;
+    // Seconds to wait, from Retry-After (429 throttling, 503, 409 idempotency_in_flight).
+    const retry = headers && Number.parseInt(headers.get("Retry-After"), 10);
+    this.retryAfter = Number.isFinite(retry) ? retry : null;
   }
 }
 
@@ -127,7 +130,7 @@ export async function request(method, path, body, { key, ifMatch, ifNoneMatch } 
       }
     }
   }
-  if (!response.ok && response.status !== 304) throw new ApiError(response.status, data);
+  if (!response.ok && response.status !== 304) throw new ApiError(response.status, data, response.headers);
   return { data, status: response.status, headers: response.headers };
 }
 
@@ -146,7 +149,7 @@ async function adopt(user) {
 export async function register({ email, password, display_name }) {
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   const { response, data } = await send("POST", "/api/auth/register", { email, password, display_name, timezone }, {});
-  if (!response.ok) throw new ApiError(response.status, data);
+  if (!response.ok) throw new ApiError(response.status, data, response.headers);
   await adopt(data.user);
   await saveSession(data);
   return data.user;
@@ -154,7 +157,7 @@ export async function register({ email, password, display_name }) {
 
 export async function login({ email, password }) {
   const { response, data } = await send("POST", "/api/auth/login", { email, password }, {});
-  if (!response.ok) throw new ApiError(response.status, data);
+  if (!response.ok) throw new ApiError(response.status, data, response.headers);
   await adopt(data.user);
   await saveSession(data);
   return data.user;

@@ -131,7 +131,11 @@ function renderTabs(current) {
 
 // The banner: offline, writes waiting to be sent, writes the server refused.
 async function renderBanner() {
-  if (!session()) return banner.replaceChildren();
+  if (!session()) {
+    banner.replaceChildren();
+    banner.hidden = true;
+    return;
+  }
   const queued = await items();
   const pending = queued.filter((i) => i.state === "pending").length;
   const failed = queued.filter((i) => i.state === "failed").length;
