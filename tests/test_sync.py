@@ -234,6 +234,10 @@ async def test_from_empty_cursor_the_feed_gives_the_rest_state(
             "checkin_response",
             "notification",
         }
+        # Every entity of a dynamic names it, so a client can file it without a lookup.
+        for (entity, _), data in state.items():
+            if entity not in ("dynamic", "limits", "notification"):
+                assert data["dynamic_id"] == dynamic_id, entity
     # One page at a time reaches the same state.
     one_by_one, _, pages = await sync_state(client, alice, limit=1)
     assert len(pages) > 10

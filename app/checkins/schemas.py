@@ -97,6 +97,7 @@ class ResponsePublic(BaseModel):
 
     id: uuid.UUID
     checkin_id: uuid.UUID
+    dynamic_id: uuid.UUID
     user_id: uuid.UUID | None
     kind: ResponseKind
     note: str | None
