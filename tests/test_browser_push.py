@@ -52,7 +52,8 @@ async def deliver(context: BrowserContext, page: Page, server: str, message: obj
 
 
 async def notifications(page: Page, count: int) -> list[dict[str, Any]]:
-    for _ in range(50):
+    # Generous: on a loaded machine the worker may take seconds to wake for an event.
+    for _ in range(200):
         shown: list[dict[str, Any]] = await page.evaluate(NOTIFICATIONS)
         if len(shown) >= count:
             return shown
@@ -65,6 +66,7 @@ async def test_a_push_is_shown_and_its_link_opens_the_screen(server: str, browse
     await alice_context.grant_permissions(["notifications"], origin=server)
     assert await alice.evaluate("navigator.serviceWorker.ready.then((r) => r.active !== null)")
     await alice.reload()
+    assert await alice.evaluate("navigator.serviceWorker.controller !== null")
 
     await deliver(
         alice_context,

@@ -93,7 +93,8 @@ export async function render() {
   const [name, params, dynamic] = await decide();
   if (ticket !== rendering) return;
   const wanted = params.length ? `#/${[name, ...params].map(encodeURIComponent).join("/")}` : `#/${name}`;
-  if (location.hash !== wanted) history.replaceState(null, "", wanted);
+  // The lock screen keeps the address, so unlocking shows the screen that was asked for.
+  if (name !== "lock" && location.hash !== wanted) history.replaceState(null, "", wanted);
   if (cleanup) cleanup();
   cleanup = null;
   const [load, , tabs] = ROUTES[name];

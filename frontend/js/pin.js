@@ -60,8 +60,8 @@ export async function unlock(pin) {
     return { result: "ok" };
   }
   const failures = (stored.failures || 0) + 1;
-  if (failures >= MAX_ATTEMPTS) return { result: "wiped" };
   await put("kv", { ...stored, failures }, KEY);
+  if (failures >= MAX_ATTEMPTS) return { result: "wiped" };
   return { result: "wrong", left: MAX_ATTEMPTS - failures };
 }
 

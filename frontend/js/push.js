@@ -13,6 +13,13 @@ async function registration() {
   return navigator.serviceWorker.ready;
 }
 
+// The registration if there is one, without waiting for a worker that may never come (ready
+// never resolves when the worker failed to register).
+async function existing() {
+  if (globalThis.registration && globalThis.registration.pushManager) return globalThis.registration;
+  return (await navigator.serviceWorker.getRegistration()) || null;
+}
+
 export function supported() {
   return "serviceWorker" in navigator && "PushManager" in globalThis && "Notification" in globalThis;
 }
@@ -21,7 +28,8 @@ export function supported() {
 export async function status() {
   if (!supported()) return "unsupported";
   if (Notification.permission === "denied") return "blocked";
-  const subscription = await (await registration()).pushManager.getSubscription();
+  const reg = await existing();
+  const subscription = reg && (await reg.pushManager.getSubscription());
   return subscription ? "on" : "off";
 }
 
@@ -31,7 +39,12 @@ export async function enable() {
   const permission = await Notification.requestPermission();
   if (permission !== "granted") throw new Error("Notifications are blocked for Accord in this browser's settings.");
   const { public_key } = await api("GET", "/api/push/key");
-  const reg = await registration();
+  const reg = await Promise.race([
+    registration(),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error("The app's background worker is not running. Reload the page and try again.")), 10_000),
+    ),
+  ]);
   let subscription = await reg.pushManager.getSubscription();
   if (subscription) {
     // Subscribed with another key (the server's key changed): start again.
@@ -57,7 +70,8 @@ export async function enable() {
 // then in the browser. Called from settings and before signing out.
 export async function disable() {
   if (!supported()) return;
-  const subscription = await (await registration()).pushManager.getSubscription();
+  const reg = await existing();
+  const subscription = reg && (await reg.pushManager.getSubscription());
   if (!subscription) return;
   try {
     await api("DELETE", "/api/push/subscriptions", { endpoint: subscription.endpoint });

@@ -117,7 +117,9 @@ export async function render(root, ctx) {
       if (ok) act("yellow");
     });
     const partnerRed = Boolean(partner && partner.red_at);
-    const resume = h("button", { type: "button", class: "secondary big", id: "resume", disabled: !standing }, "Resume");
+    // Resume is shown while there is something to resume: a flag of mine, or a pause (then
+    // disabled when only the partner can lift it, so it is clear why nothing can be done).
+    const resume = h("button", { type: "button", class: "secondary big", id: "resume", disabled: !standing, hidden: !standing && dynamic.state !== "paused" }, "Resume");
     resume.addEventListener("click", async () => {
       const ok = await confirmDialog({
         title: "Resume?",
