@@ -1,0 +1,158 @@
+"""The whole journey of issue 7 in one run, as two people would live it on their phones (two
+browser contexts at 360 x 740): sign up, pair by link, propose and agree a protocol, check in
+with a need, answer it, call red and see it on the other phone, resume. Then the same browser
+signed in by someone else starts from nothing of theirs.
+
+The screens' own tests (test_browser_*.py) go into each area in depth; this one proves the
+parts work together, with every screen it passes checked by axe.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.async_api import Browser, Locator, Page, expect
+
+from tests.browser import axe, pair_partners, shot, stored_session, watch_console
+from tests.helpers import PASSWORD
+
+
+def tab(page: Page, name: str) -> Locator:
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+
+
+def unexpected(errors: list[str]) -> list[str]:
+    return [e for e in errors if not re.search(r"status of 40[19]\b", e)]
+
+
+async def test_the_whole_journey(server: str, browser: Browser) -> None:
+    alice_context, alice, bob_context, bob = await pair_partners(browser, server)
+    alice_errors, bob_errors = watch_console(alice), watch_console(bob)
+    await axe(alice, "home")
+
+    # Alice proposes a protocol that Bob performs.
+    await tab(alice, "Protocols").click()
+    await alice.get_by_role("link", name="Propose a protocol").click()
+    form = alice.locator("#propose-form")
+    await form.get_by_label("Title").fill("Evening check-in call")
+    await form.get_by_label("Kind").select_option("communication")
+    await form.get_by_label("Bob", exact=True).check()
+    await form.get_by_role("button", name="Propose", exact=True).click()
+    await expect(alice.locator("#protocol-status")).to_contain_text("waiting for Bob")
+    pid = re.search(r"#/protocol/([0-9a-f-]{36})$", alice.url)
+    assert pid
+
+    # Bob reviews and agrees; it is in force for both.
+    await tab(bob, "Protocols").click()
+    await bob.locator(f'#protocols-mine a[data-id="{pid.group(1)}"]').click()
+    await expect(bob.locator("#review")).to_contain_text("Evening check-in call")
+    await bob.get_by_role("button", name="Agree to version 1").click()
+    await expect(bob.locator("#protocol-status")).to_have_text(
+        "In force: you both agreed to version 1."
+    )
+    await tab(alice, "Protocols").click()
+    await expect(alice.locator(f'#protocols-active a[data-id="{pid.group(1)}"]')).to_be_visible()
+
+    # Alice checks in from home with a need (the quick path is three taps; this one adds one).
+    await tab(alice, "Home").click()
+    await alice.locator("#quick-checkin").click()
+    checkin = alice.locator("#checkin-form")
+    await checkin.get_by_label("2 — low", exact=True).check()
+    await checkin.get_by_label("Reassurance").check()
+    await checkin.get_by_role("button", name="Save", exact=True).click()
+    await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
+
+    # Bob's home shows the need; he answers it.
+    await tab(bob, "Home").click()
+    await expect(bob.locator("#needs-title")).to_have_text("Alice needs")
+    await shot(bob, "home-open-need")
+    await axe(bob, "home with a need")
+    await bob.locator("#answer-needs").click()
+    need = bob.locator("#open-needs .cards > li").filter(has_text="Reassurance")
+    await need.get_by_role("button", name="Done").click()
+    await expect(bob.locator("#open-needs .cards > li")).to_have_count(0)
+
+    # Alice sees the answer.
+    await alice.goto("/#/checkins")
+    await expect(alice.locator("#screen")).to_contain_text("Bob: Done")
+
+    # Bob calls red; Alice's phone shows it when she looks, and nothing is due meanwhile.
+    await tab(bob, "Home").click()
+    await bob.get_by_role("button", name="Red: stop everything").click()
+    await bob.get_by_role("dialog").get_by_role("button", name="Call red").click()
+    await expect(bob.locator("#state")).to_have_text("Paused")
+    await alice.goto("/#/home")
+    await expect(alice.locator("#state")).to_have_text("Paused")
+    await expect(alice.locator("#state-detail")).to_contain_text("Bob called red")
+    await expect(alice.get_by_role("button", name="Resume")).to_be_disabled()
+    await shot(alice, "home-paused-by-partner")
+    await axe(alice, "home paused")
+    # A red stops agreements too: Alice's protocol page says so.
+    await alice.goto(f"/#/protocol/{pid.group(1)}")
+    await expect(alice.locator("#screen")).to_contain_text("red")
+
+    # Yellow from Alice while paused: it pauses nothing more, and Bob sees it.
+    await tab(alice, "Home").click()
+    await alice.get_by_role("button", name="Yellow: we need to talk").click()
+    await alice.get_by_role("dialog").get_by_role("button", name="Raise yellow").click()
+    await expect(alice.locator("#state-detail")).to_contain_text("You raised yellow")
+    await bob.reload()
+    await expect(bob.locator("#state-detail")).to_contain_text("Alice raised yellow")
+
+    # Bob resumes; Alice's yellow still stands until she lifts it, but nothing is paused.
+    await bob.get_by_role("button", name="Resume").click()
+    await bob.get_by_role("dialog").get_by_role("button", name="Resume").click()
+    await expect(bob.locator("#state")).to_have_text("Active")
+    await alice.reload()
+    await expect(alice.locator("#state")).to_have_text("Active")
+    await expect(alice.locator("#state-detail")).to_contain_text("You raised yellow")
+    await shot(alice, "home-yellow")
+    await axe(alice, "home yellow")
+
+    assert unexpected(alice_errors) == []
+    assert unexpected(bob_errors) == []
+    await alice_context.close()
+    await bob_context.close()
+
+
+async def test_another_account_on_the_same_browser_starts_from_nothing(
+    server: str, browser: Browser
+) -> None:
+    """Alice's session ends from elsewhere (her other device signs it out); Carol then signs in
+    on the same browser and sees none of Alice's dynamic, whose local copy is wiped."""
+    alice_context, alice, bob_context, _bob = await pair_partners(browser, server)
+    session = await stored_session(alice)
+    assert session is not None
+    async with httpx.AsyncClient(base_url=server) as http:
+        await http.post("/api/auth/logout", json={"refresh_token": session["refresh_token"]})
+        carol = await http.post(
+            "/api/auth/register",
+            json={
+                "email": "carol@example.org",
+                "password": PASSWORD,
+                "display_name": "Carol",
+                "timezone": "UTC",
+            },
+        )
+        assert carol.status_code == 201
+    await alice.reload()
+    await expect(alice.locator("#signin")).to_be_visible()
+    signin = alice.locator("#signin")
+    await signin.get_by_label("Email").fill("carol@example.org")
+    await signin.get_by_label("Password").fill(PASSWORD)
+    await signin.get_by_role("button", name="Sign in").click()
+    await expect(alice.get_by_role("heading", name="Link with your partner")).to_be_visible()
+    dynamics = await alice.evaluate(
+        """() => new Promise((resolve) => {
+          const open = indexedDB.open("accord");
+          open.onsuccess = () => {
+            const all = open.result.transaction("entities").objectStore("entities").getAll();
+            all.onsuccess = () => resolve(all.result.map((r) => r.entity));
+          };
+        })"""
+    )
+    assert "dynamic" not in dynamics
+    assert "Bob" not in await alice.locator("body").inner_text()
+    await alice_context.close()
+    await bob_context.close()
