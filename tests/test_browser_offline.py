@@ -100,6 +100,9 @@ async def test_offline_checkin_arrives_exactly_once(server: str, browser: Browse
     await quick_checkin(alice, "4 — good")
     await expect(alice.get_by_text("Saved on this phone", exact=False)).to_be_visible()
     await expect(alice.locator("#pending")).to_have_text("1 change waiting to be sent")
+    # Background Sync is asked for, so the worker sends it even if the app is closed first.
+    tags = await alice.evaluate("navigator.serviceWorker.ready.then((r) => r.sync.getTags())")
+    assert "accord-outbox" in tags
     # It survives the app being closed and opened again, still offline.
     await alice.reload()
     await expect(alice.locator("#pending")).to_have_text("1 change waiting to be sent")
@@ -180,5 +183,53 @@ async def test_a_refused_write_is_shown_not_swallowed(server: str, browser: Brow
     await refused.get_by_role("button", name="Dismiss").click()
     await expect(alice.locator("#outbox-empty")).to_be_visible()
     await expect(alice.locator("#failed")).to_have_count(0)
+    await alice_context.close()
+    await bob_context.close()
+
+
+async def test_background_sync_sends_the_outbox_with_the_app_closed(
+    server: str, browser: Browser
+) -> None:
+    """Alice checks in offline and closes the app; when the browser fires Background Sync (here
+    through the DevTools protocol, as Chromium does once the phone is online), the service
+    worker alone sends the check-in."""
+    alice_context, alice, bob_context, bob = await pair_partners(browser, server)
+    await controlled(alice)
+    await alice_context.set_offline(True)
+    await quick_checkin(alice, "5 — very good")
+    await expect(alice.locator("#pending")).to_be_visible()
+    await alice.close()
+    await alice_context.set_offline(False)
+
+    blank = await alice_context.new_page()
+    cdp = await alice_context.new_cdp_session(blank)
+    registrations: list[dict[str, Any]] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    await cdp.send("ServiceWorker.enable")
+    for _ in range(50):
+        if registrations:
+            break
+        await blank.wait_for_timeout(100)
+    (registration,) = [r for r in registrations if not r.get("isDeleted")]
+    await cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": server,
+            "registrationId": registration["registrationId"],
+            "tag": "accord-outbox",
+            "lastChance": False,
+        },
+    )
+    # Bob's side of the API shows it: nothing of Alice's app was open to send it.
+    for _ in range(100):
+        moods = [c["mood"] for c in await checkins_of(server, bob)]
+        if moods:
+            break
+        await blank.wait_for_timeout(100)
+    assert moods == [5]
+    assert alice_context.pages == [blank]
     await alice_context.close()
     await bob_context.close()
