@@ -88,6 +88,28 @@ async def test_the_whole_journey(server: str, browser: Browser) -> None:
     await expect(alice.get_by_role("button", name="Resume")).to_be_disabled()
     await shot(alice, "home-paused-by-partner")
     await axe(alice, "home paused")
+    # Her updates say what happened, newest first, each linking to its screen; opening them
+    # marks them read on the server.
+    await alice.locator("#unread").click()
+    inbox = alice.locator("#inbox")
+    await expect(inbox.locator("li").first).to_contain_text("Bob called red: everything is paused")
+    await expect(inbox).to_contain_text("Bob answered your check-in")
+    await expect(inbox).to_contain_text("A protocol is now in force")
+    await shot(alice, "inbox")
+    await axe(alice, "inbox")
+    session = await stored_session(alice)
+    assert session is not None
+    async with httpx.AsyncClient(base_url=server) as http:
+        headers = {"Authorization": f"Bearer {session['access_token']}"}
+        for _ in range(50):
+            inbox_now = (await http.get("/api/notifications", headers=headers)).json()
+            if inbox_now["unread"] == 0:
+                break
+            await alice.wait_for_timeout(100)
+        assert inbox_now["unread"] == 0
+    await inbox.locator('li[data-kind="checkin_answered"] a').click()
+    await expect(alice.get_by_role("heading", name="Check-ins", level=1)).to_be_visible()
+
     # A red stops agreements too: Alice's protocol page says so.
     await alice.goto(f"/#/protocol/{pid.group(1)}")
     await expect(alice.locator("#screen")).to_contain_text("red")

@@ -22,6 +22,7 @@ const ROUTES = {
   balance: [() => import("./screens/balance.js"), true, true],
   settings: [() => import("./screens/settings.js"), false, true],
   outbox: [() => import("./screens/outbox.js"), false, true],
+  inbox: [() => import("./screens/inbox.js"), false, true],
 };
 const TABS = [
   ["home", "Home"],
@@ -122,7 +123,7 @@ function renderTabs(current) {
   nav.hidden = current === null;
   document.body.classList.toggle("with-tabs", current !== null);
   if (current === null) return nav.replaceChildren();
-  const section = { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", outbox: "settings" }[current] || current;
+  const section = { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", inbox: "home", outbox: "settings" }[current] || current;
   nav.replaceChildren(
     ...TABS.map(([target, label]) =>
       h("a", { href: `#/${target}`, class: "tab", "aria-current": target === section ? "page" : false }, label),

@@ -141,6 +141,7 @@ export async function render(root, ctx) {
         { class: "actions" },
         h("a", { href: "#/checkins", class: "button secondary" }, "Check-ins and needs"),
         h("a", { href: "#/limits", class: "button secondary" }, "Limits and desires"),
+        h("a", { href: "#/inbox", class: "button secondary" }, "Updates"),
         h("button", { type: "button", class: "secondary", id: "nudge", onclick: () => act("nudge", { offline: false }) }, `Thinking of ${partnerName}`),
         h("button", { type: "button", class: "secondary", id: "refresh", onclick: () => refresh() }, "Refresh"),
       ),
@@ -199,7 +200,7 @@ export async function render(root, ctx) {
       ),
     );
     if (data.unread_notifications) {
-      sections.push(h("p", { class: "muted", id: "unread" }, `${data.unread_notifications} new ${data.unread_notifications === 1 ? "update" : "updates"}.`));
+      sections.push(h("a", { href: "#/inbox", class: "button secondary", id: "unread" }, `${data.unread_notifications} new ${data.unread_notifications === 1 ? "update" : "updates"}`));
     }
     return sections;
   }
