@@ -1,6 +1,7 @@
-// More / settings: profile, my role in the dynamic, time zone and quiet hours, reminders,
-// notifications on this phone, the PIN lock, signed-in devices, export, sign out, and the two
-// irreversible acts (leave the dynamic, delete the account). Works without a dynamic: the
+// More / settings: profile, sign-in details (email and password), my role in the dynamic,
+// time zone and quiet hours, reminders, notifications on this phone, the PIN lock, signed-in
+// devices, export, sign out, and the two irreversible acts (leave the dynamic, delete the
+// account). Works without a dynamic: the
 // dynamic's parts are simply not shown.
 //
 // Account changes are never queued (`offline: false`): a setting saved "later" would surprise.
@@ -31,6 +32,54 @@ export function describe(error) {
     return error.message;
   }
   return (error && error.message) || "Something went wrong.";
+}
+
+// The password rule of the API (8 to 128 characters), counted as the server counts: code
+// points, not UTF-16 units.
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 128;
+const length = (text) => [...text].length;
+
+function passwordProblem(password) {
+  const n = length(password);
+  if (n < PASSWORD_MIN) return `The new password is too short: use at least ${PASSWORD_MIN} characters${n ? ` (this one has ${n})` : ""}.`;
+  if (n > PASSWORD_MAX) return `The new password is too long: use at most ${PASSWORD_MAX} characters (this one has ${n}).`;
+  return null;
+}
+
+// "in 12 minutes", from Retry-After when the answer had it.
+function waitWords(error) {
+  const seconds = Number(error.retryAfter);
+  if (!Number.isFinite(seconds) || seconds <= 0) return "in a few minutes";
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  return `in ${minutes} ${minutes === 1 ? "minute" : "minutes"}`;
+}
+
+// A refused change of email or password in words, and the field it is about (or null).
+// `fields` names this form's inputs: {current, email, password}.
+function signInProblem(error, fields) {
+  if (error instanceof ApiError) {
+    if (error.code === "wrong_password") return ["Your current password is not right. Nothing was changed.", fields.current];
+    if (error.code === "email_taken") return ["Another account already uses this email. Nothing was changed.", fields.email];
+    if (error.code === "too_many_attempts" || error.status === 429) {
+      return [`Too many wrong passwords: changes that need the password are paused for safety. Try again ${waitWords(error)}.`, null];
+    }
+    if (error.code === "validation_error" && error.body && Array.isArray(error.body.errors) && error.body.errors.length) {
+      const name = error.body.errors[0].loc && error.body.errors[0].loc[1];
+      if (name === "email") return ["This email address does not look right. Check it, like name@example.org.", fields.email];
+      if (name === "new_password") return [`The new password must have ${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`, fields.password];
+      if (name === "current_password") return ["Type your current password.", fields.current];
+    }
+  }
+  return [describe(error), null];
+}
+
+// Marks one input of a form as wrong (and only that one), and puts the cursor in it.
+function flag(form, input) {
+  for (const other of form.querySelectorAll("input")) other.removeAttribute("aria-invalid");
+  if (!input) return;
+  input.setAttribute("aria-invalid", "true");
+  input.focus();
 }
 
 // A status line (polite) next to an alert line (assertive), for one form.
@@ -162,6 +211,114 @@ export async function render(root, ctx) {
       profileNote.ok("Profile saved.");
     } catch (error) {
       profileNote.fail(error);
+    }
+  });
+
+  // ---- sign-in details: email and password (PATCH /api/me with current_password). A new
+  // password signs out every other device; this one keeps its session (docs/api.md).
+  const signedInAs = h("p", { id: "account-email" });
+  const showEmail = () => signedInAs.replaceChildren("You sign in with ", h("strong", {}, me.email), ".");
+  showEmail();
+
+  const newEmail = h("input", { type: "email", id: "new-email", required: true, maxlength: 320, autocomplete: "email", inputmode: "email", spellcheck: "false" });
+  const emailCurrent = h("input", { type: "password", id: "email-current-password", required: true, autocomplete: "current-password" });
+  const emailNote = feedback();
+  const emailButton = h("button", { type: "submit", id: "email-save" }, "Change email");
+  const emailForm = h(
+    "form",
+    { id: "email-form", novalidate: true, "aria-labelledby": "email-form-title" },
+    h("h3", { id: "email-form-title", class: "set-subtitle" }, "Email"),
+    field("New email", newEmail),
+    field("Current password", emailCurrent, "Needed to change the email."),
+    ...emailNote.nodes,
+    emailButton,
+  );
+  emailForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    emailNote.clear();
+    flag(emailForm, null);
+    const email = newEmail.value.trim();
+    const fail = (text, input) => {
+      emailNote.fail(text);
+      flag(emailForm, input);
+    };
+    if (!email) return fail("Type the new email address.", newEmail);
+    if (newEmail.validity.typeMismatch || length(email) > 320) return fail("This email address does not look right. Check it, like name@example.org.", newEmail);
+    if (email.toLowerCase() === me.email.toLowerCase()) return fail("That is already the email you sign in with.", newEmail);
+    if (!emailCurrent.value) return fail("Type your current password: changing the email needs it.", emailCurrent);
+    emailButton.disabled = true;
+    try {
+      const { data } = await write({ method: "PATCH", path: "/api/me", body: { email, current_password: emailCurrent.value }, label: "Sign-in details", offline: false });
+      me = data;
+      await setUser(data);
+      showEmail();
+      username.value = data.email;
+      newEmail.value = "";
+      emailCurrent.value = "";
+      emailNote.ok(`Email changed. From now on, sign in with ${data.email}.`);
+    } catch (error) {
+      emailCurrent.value = "";
+      const [text, input] = signInProblem(error, { current: emailCurrent, email: newEmail });
+      fail(text, input);
+    } finally {
+      emailButton.disabled = false;
+    }
+  });
+
+  // The account's email, for password managers: they file the new password under it.
+  const username = h("input", { type: "email", id: "password-username", autocomplete: "username", value: me.email, hidden: true, readonly: true });
+  const currentPassword = h("input", { type: "password", id: "current-password", required: true, autocomplete: "current-password" });
+  const newPassword = h("input", { type: "password", id: "new-password", required: true, minlength: PASSWORD_MIN, maxlength: PASSWORD_MAX, autocomplete: "new-password" });
+  const newPasswordAgain = h("input", { type: "password", id: "new-password-again", required: true, maxlength: PASSWORD_MAX, autocomplete: "new-password" });
+  const passwordNote = feedback();
+  const passwordButton = h("button", { type: "submit", id: "password-save" }, "Change password");
+  const passwordForm = h(
+    "form",
+    { id: "password-form", novalidate: true, "aria-labelledby": "password-form-title" },
+    h("h3", { id: "password-form-title", class: "set-subtitle" }, "Password"),
+    username,
+    field("Current password", currentPassword),
+    field("New password", newPassword, `${PASSWORD_MIN} to ${PASSWORD_MAX} characters. Changing it signs out your other devices; this phone stays signed in.`),
+    field("New password again", newPasswordAgain),
+    ...passwordNote.nodes,
+    passwordButton,
+  );
+  passwordForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    passwordNote.clear();
+    flag(passwordForm, null);
+    const fail = (text, input) => {
+      passwordNote.fail(text);
+      flag(passwordForm, input);
+    };
+    if (!currentPassword.value) return fail("Type your current password: changing the password needs it.", currentPassword);
+    const problem = passwordProblem(newPassword.value);
+    if (problem) return fail(problem, newPassword);
+    if (newPassword.value !== newPasswordAgain.value) {
+      newPasswordAgain.value = "";
+      return fail("The two new passwords are not the same. Type the new one again.", newPasswordAgain);
+    }
+    passwordButton.disabled = true;
+    try {
+      const { data } = await write({
+        method: "PATCH",
+        path: "/api/me",
+        body: { current_password: currentPassword.value, new_password: newPassword.value },
+        label: "Sign-in details",
+        offline: false,
+      });
+      // The answer is the User; this device's session goes on as it was.
+      me = data;
+      await setUser(data);
+      for (const input of [currentPassword, newPassword, newPasswordAgain]) input.value = "";
+      passwordNote.ok("Password changed. Other devices have been signed out; this phone stays signed in.");
+      loadDevices(); // defined below: the list now shows this phone only
+    } catch (error) {
+      currentPassword.value = "";
+      const [text, input] = signInProblem(error, { current: currentPassword, password: newPassword });
+      fail(text, input);
+    } finally {
+      passwordButton.disabled = false;
     }
   });
 
@@ -541,6 +698,7 @@ export async function render(root, ctx) {
     topError,
     links,
     section("profile", "Profile", profile),
+    section("account", "Sign-in details", signedInAs, emailForm, passwordForm),
     roleSection,
     section("times", "Time zone and reminders", timeForm),
     notifications,
