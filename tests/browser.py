@@ -55,10 +55,38 @@ async def shot(page: Page, name: str) -> None:
     """Saves the screen as it is, in light and in dark, as ``tests/artifacts/<name>-light.png``
     and ``-dark.png`` (360 x 740 in a phone context)."""
     ARTIFACTS.mkdir(exist_ok=True)
+    await fits_a_phone(page, name)
     for scheme in ("light", "dark"):
         await page.emulate_media(color_scheme=scheme)
         await page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}.png"))
     await page.emulate_media(color_scheme="light")
+
+
+# Controls a thumb must hit: buttons, fields, tabs and links styled as buttons.
+SMALL_TARGETS = """() => {
+  const small = [];
+  const selector = "button, select, textarea, a.button, nav a, " +
+    "input:not([type=hidden]):not([type=checkbox]):not([type=radio])";
+  for (const el of document.querySelectorAll(selector)) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height || getComputedStyle(el).visibility === "hidden") continue;
+    if (el.closest("dialog:not([open])")) continue;
+    if (box.height < 44 || box.width < 44) {
+      small.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} "${
+        (el.textContent || el.getAttribute("aria-label") || "").trim().slice(0, 30)
+      }" ${Math.round(box.width)}x${Math.round(box.height)}`);
+    }
+  }
+  return small;
+}"""
+
+
+async def fits_a_phone(page: Page, name: str) -> None:
+    """Nothing scrolls sideways at the page's width, and every control is at least 44 x 44."""
+    width = await page.evaluate("window.innerWidth")
+    scroll = await page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{name}: {scroll} px wide content in a {width} px window"
+    assert await page.evaluate(SMALL_TARGETS) == [], name
 
 
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
