@@ -178,3 +178,43 @@ async def test_another_account_on_the_same_browser_starts_from_nothing(
     assert "Bob" not in await alice.locator("body").inner_text()
     await alice_context.close()
     await bob_context.close()
+
+
+async def tab_to(page: Page, selector: str) -> None:
+    """Presses Tab until the element is focused, as a keyboard user would."""
+    for _ in range(40):
+        if await page.evaluate(f"document.activeElement === document.querySelector({selector!r})"):
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+async def test_home_by_keyboard_alone(server: str, browser: Browser) -> None:
+    alice_context, alice, bob_context, _bob = await pair_partners(browser, server)
+    # A new screen puts the focus on its heading, so a screen reader announces it.
+    assert await alice.evaluate("document.activeElement.tagName") == "H1"
+
+    await tab_to(alice, "#red")
+    outline = await alice.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focus is visible
+    await alice.keyboard.press("Enter")
+    dialog = alice.get_by_role("dialog")
+    await expect(dialog).to_be_visible()
+    assert await alice.evaluate("document.activeElement.closest('dialog') !== null")
+    await alice.keyboard.press("Escape")  # changes nothing
+    await expect(dialog).to_have_count(0)
+    await expect(alice.locator("#state")).to_have_text("Active")
+
+    await tab_to(alice, "#yellow")
+    await alice.keyboard.press("Enter")
+    await expect(dialog).to_be_visible()
+    await tab_to(alice, "dialog button[value=confirm]")
+    await alice.keyboard.press("Enter")
+    await expect(alice.locator("#state-detail")).to_contain_text("You raised yellow")
+
+    # The tabs are reachable and work from the keyboard too.
+    await tab_to(alice, 'nav.tabs a[href="#/checkin"]')
+    await alice.keyboard.press("Enter")
+    await expect(alice.get_by_role("heading", name="Check in", level=1)).to_be_focused()
+    await alice_context.close()
+    await bob_context.close()
