@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test lint typecheck pytest pg-up browser-deps bench bench-history bench-reminders bench-sync clean
+.PHONY: run install install-dev migrate test lint typecheck pytest pg-up browser-deps bench bench-history bench-reminders bench-sync bench-pwa clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,9 @@ bench-reminders: install-dev pg-up
 
 bench-sync: install-dev pg-up
 	$(BIN)/python -m bench.sync
+
+bench-pwa: install-dev browser-deps
+	$(BIN)/python -m bench.pwa
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+# The page baseline for bench.pwa: the least a browser can be asked to show.
+PAGE = "<!doctype html><html lang=en><title>bare</title><h1 id=state>bare</h1></html>"
 
 
 def create_app() -> FastAPI:
@@ -14,5 +18,9 @@ def create_app() -> FastAPI:
     @app.get("/bare")
     async def bare() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/page", response_class=HTMLResponse)
+    async def page() -> str:
+        return PAGE
 
     return app
