@@ -130,9 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestUnitOfWork, db=db, settings=settings)
     app.add_middleware(SecurityHeaders)
 
-    if settings.serve_frontend and FRONTEND.is_dir():
-        index = FRONTEND / "index.html"
-        shell = ShellCache(FRONTEND)
+    frontend = settings.frontend_dir or FRONTEND
+    if settings.serve_frontend and frontend.is_dir():
+        index = frontend / "index.html"
+        shell = ShellCache(frontend)
 
         @app.get("/sw.js", include_in_schema=False)
         async def service_worker() -> Response:
@@ -150,6 +151,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Compressed, the whole shell is a fraction of its size on a phone's first visit. Only
         # the app's own files: API answers (tokens, private data) are never compressed, so a
         # compression side channel has nothing secret to work on.
-        static = GZipMiddleware(StaticFiles(directory=FRONTEND, html=True), minimum_size=512)
+        static = GZipMiddleware(StaticFiles(directory=frontend, html=True), minimum_size=512)
         app.router.routes.append(_FrontendMount("/", app=static, name="frontend"))
     return app

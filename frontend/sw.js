@@ -13,9 +13,17 @@ import { trySync } from "/js/store.js";
 /* global VERSION, SHELL */
 const CACHE = `accord-shell-${VERSION}`;
 
+// A new version waits until the app says to take over (the person tapped "Reload"): taking
+// over an open page at once could hand its old modules a screen module of the new version.
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)));
-  self.skipWaiting();
+  // cache: "reload" skips the browser's HTTP cache, which could hand the new version a file
+  // of the old one (static files have a Last-Modified, so browsers may reuse them unasked).
+  const fresh = SHELL.map((path) => new Request(path, { cache: "reload" }));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(fresh)));
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
 });
 
 self.addEventListener("activate", (event) => {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -203,8 +204,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """The real app in its own process, on its own fresh SQLite database."""
+def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The real app in its own process, on its own fresh SQLite database (and, for a test
+    marked ``frontend_copy``, serving a copy of the web app in ``tmp_path / "frontend"``)."""
     if not database_url.startswith("sqlite"):
         pytest.skip("browser tests run on SQLite only; the API suite covers PostgreSQL")
     if not CHROMIUM.exists():
@@ -224,6 +226,9 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_KIB": "1024",
     }
+    if request.node.get_closest_marker("frontend_copy"):
+        shutil.copytree(ROOT / "frontend", tmp_path / "frontend")
+        env["FRONTEND_DIR"] = str(tmp_path / "frontend")
     log = (tmp_path / "uvicorn.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 - a fixed command line
         [

@@ -73,6 +73,8 @@ class Settings:
     public_url: str | None = None
     max_body_bytes: int = 64 * 1024
     serve_frontend: bool = True
+    # The web app's files: the repository's frontend/ unless set (e.g. a copy being deployed).
+    frontend_dir: Path | None = None
     housekeeping: bool = True
     # The reminder dispatcher inside the app (the embedded default); 0 when workers run it.
     dispatcher: bool = True
@@ -108,6 +110,9 @@ class Settings:
             "argon2_memory_kib": _int("ARGON2_MEMORY_KIB", 65_536),
             "public_url": os.environ.get("PUBLIC_URL") or None,
             "serve_frontend": _bool("SERVE_FRONTEND", True),
+            "frontend_dir": Path(os.environ["FRONTEND_DIR"]).resolve()
+            if os.environ.get("FRONTEND_DIR")
+            else None,
             "housekeeping": _bool("HOUSEKEEPING", True),
             "dispatcher": _bool("DISPATCHER", True),
             "dispatch_interval_seconds": float(os.environ.get("DISPATCH_INTERVAL_SECONDS") or 15),

@@ -131,23 +131,25 @@ function renderTabs(current) {
   );
 }
 
-// The banner: offline, writes waiting to be sent, writes the server refused.
+// The banner: offline, writes waiting to be sent, writes the server refused, a new version.
 async function renderBanner() {
-  if (!session()) {
-    banner.replaceChildren();
-    banner.hidden = true;
-    return;
-  }
-  const queued = await items();
-  const pending = queued.filter((i) => i.state === "pending").length;
-  const failed = queued.filter((i) => i.state === "failed").length;
   const parts = [];
-  if (!navigator.onLine) parts.push(h("span", { id: "offline" }, "Offline: showing what this phone last saw."));
-  if (pending) {
-    parts.push(h("a", { href: "#/outbox", id: "pending" }, `${pending} ${pending === 1 ? "change" : "changes"} waiting to be sent`));
+  if (session()) {
+    const queued = await items();
+    const pending = queued.filter((i) => i.state === "pending").length;
+    const failed = queued.filter((i) => i.state === "failed").length;
+    if (!navigator.onLine) parts.push(h("span", { id: "offline" }, "Offline: showing what this phone last saw."));
+    if (pending) {
+      parts.push(h("a", { href: "#/outbox", id: "pending" }, `${pending} ${pending === 1 ? "change" : "changes"} waiting to be sent`));
+    }
+    if (failed) {
+      parts.push(h("a", { href: "#/outbox", id: "failed", class: "failed" }, `${failed} ${failed === 1 ? "change" : "changes"} could not be made: review`));
+    }
   }
-  if (failed) {
-    parts.push(h("a", { href: "#/outbox", id: "failed", class: "failed" }, `${failed} ${failed === 1 ? "change" : "changes"} could not be made: review`));
+  if (waitingWorker) {
+    const reload = h("button", { type: "button", id: "update", class: "secondary" }, "Reload");
+    reload.addEventListener("click", () => waitingWorker.postMessage({ type: "skip-waiting" }));
+    parts.push(h("span", { class: "update" }, "A new version of Accord is ready. ", reload));
   }
   banner.replaceChildren(...parts);
   banner.hidden = parts.length === 0;
@@ -174,8 +176,36 @@ document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") catchUp();
 });
 
+// A new version of the app, installed and waiting: offered in the banner, applied on a tap.
+let waitingWorker = null;
+
+function offerUpdate(worker) {
+  waitingWorker = worker;
+  renderBanner();
+}
+
+async function watchForUpdates() {
+  const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/", type: "module" });
+  if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const installing = registration.installing;
+    if (!installing) return;
+    installing.addEventListener("statechange", () => {
+      // With no controller this is the first install, not an update: nothing to offer.
+      if (installing.state === "installed" && navigator.serviceWorker.controller) offerUpdate(installing);
+    });
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (waitingWorker && !reloading) {
+      reloading = true;
+      location.reload();
+    }
+  });
+}
+
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js", { scope: "/", type: "module" }).catch((error) => {
+  watchForUpdates().catch((error) => {
     console.warn("service worker not registered", error);
   });
   // A click on a notification in an open app: the worker asks this page to show a screen.
