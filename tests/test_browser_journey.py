@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, Route, expect
 
 from tests.browser import axe, pair_partners, shot, stored_session, watch_console
 from tests.helpers import PASSWORD
@@ -216,5 +216,84 @@ async def test_home_by_keyboard_alone(server: str, browser: Browser) -> None:
     await tab_to(alice, 'nav.tabs a[href="#/checkin"]')
     await alice.keyboard.press("Enter")
     await expect(alice.get_by_role("heading", name="Check in", level=1)).to_be_focused()
+    await alice_context.close()
+    await bob_context.close()
+
+
+async def test_signing_out_in_one_tab_signs_out_the_others(server: str, browser: Browser) -> None:
+    """Bob has two tabs open. He signs out in one: the other shows the sign-in screen at once,
+    without a reload, and cannot send anything as him. When Alice then signs in on that
+    browser, the other tab follows her, and nothing is ever written as the wrong person."""
+    alice_context, alice, bob_context, bob = await pair_partners(browser, server)
+    alice_session = await stored_session(alice)
+    assert alice_session is not None
+    alice_email = alice_session["user"]["email"]  # type: ignore[index]
+    second = await bob_context.new_page()
+    await second.goto("/#/checkin")
+    await expect(second.get_by_role("heading", name="Check in", level=1)).to_be_visible()
+
+    await bob.goto("/#/settings")
+    await bob.get_by_role("button", name="Sign out of this phone").click()
+    await expect(bob.get_by_role("button", name="Create account")).to_be_visible()
+    await expect(second.get_by_role("button", name="Create account")).to_be_visible()
+
+    signin = bob.locator("#signin")
+    await signin.get_by_label("Email").fill(str(alice_email))
+    await signin.get_by_label("Password").fill(PASSWORD)
+    await signin.get_by_role("button", name="Sign in").click()
+    await expect(bob.get_by_role("heading", name="You and Bob")).to_be_visible()
+    await expect(second.get_by_role("heading", name="You and Bob")).to_be_visible()
+    await alice_context.close()
+    await bob_context.close()
+
+
+async def test_a_server_hiccup_on_refresh_does_not_sign_anyone_out(
+    server: str, browser: Browser
+) -> None:
+    """An expired access token and a refresh answered 503: the person stays signed in, sees
+    what the phone has, and the next refresh works."""
+    alice_context, alice, bob_context, _bob = await pair_partners(browser, server)
+    await alice.evaluate(
+        """() => new Promise((resolve) => {
+          const open = indexedDB.open("accord");
+          open.onsuccess = () => {
+            const store = open.result.transaction("kv", "readwrite").objectStore("kv");
+            const get = store.get("session");
+            get.onsuccess = () => {
+              store.put({ ...get.result, access_token: "expired" }, "session").onsuccess = resolve;
+            };
+          };
+        })"""
+    )
+    failing = True
+
+    async def refresh(route: Route) -> None:
+        if failing:
+            await route.fulfill(
+                status=503,
+                headers={"Retry-After": "1"},
+                json={"detail": "database unavailable", "code": "database_unavailable"},
+            )
+        else:
+            await route.continue_()
+
+    await alice.route("**/api/auth/refresh", refresh)
+    await alice.reload()
+    await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
+    await alice.wait_for_timeout(500)
+    await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
+    session = await stored_session(alice)
+    assert session is not None and session["access_token"] == "expired"
+
+    failing = False
+    await alice.reload()
+    await expect(alice.locator("#verdict")).to_be_visible()
+    for _ in range(100):
+        session = await stored_session(alice)
+        assert session is not None
+        if session["access_token"] != "expired":
+            break
+        await alice.wait_for_timeout(100)
+    assert session["access_token"] != "expired"
     await alice_context.close()
     await bob_context.close()

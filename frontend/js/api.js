@@ -10,6 +10,25 @@ import { del, get, put, wipe } from "./idb.js";
 const KEY = "session";
 let current = null;
 
+// Tabs and the worker of this browser tell each other when the session changes (sign-in,
+// refresh, sign-out), so no tab goes on showing, or writing as, a person who signed out.
+const sessionChannel = typeof BroadcastChannel === "function" ? new BroadcastChannel("accord-session") : null;
+
+function signedOutHere() {
+  if (globalThis.dispatchEvent && globalThis.CustomEvent) globalThis.dispatchEvent(new CustomEvent("accord:signed-out"));
+}
+
+if (sessionChannel) {
+  sessionChannel.onmessage = async () => {
+    const before = current && current.user && current.user.id;
+    await loadSession();
+    const after = current && current.user && current.user.id;
+    if (before !== after && globalThis.dispatchEvent && globalThis.CustomEvent) {
+      globalThis.dispatchEvent(new CustomEvent("accord:session-changed"));
+    }
+  };
+}
+
 export class ApiError extends Error {
   constructor(status, body, headers) {
     super((body && body.detail) || `Request failed (${status})`);
@@ -46,6 +65,7 @@ async function saveSession(answer) {
     refresh_token: answer.refresh_token,
   };
   await put("kv", current, KEY);
+  if (sessionChannel) sessionChannel.postMessage("changed");
 }
 
 export async function setUser(user) {
@@ -57,6 +77,7 @@ export async function setUser(user) {
 export async function clearSession() {
   current = null;
   await del("kv", KEY);
+  if (sessionChannel) sessionChannel.postMessage("changed");
 }
 
 async function send(method, path, body, headers) {
@@ -90,19 +111,24 @@ async function withLock(name, work) {
 
 // One refresh at a time, everywhere on this device. Inside the lock the stored session is read
 // again: if another tab or the worker refreshed meanwhile, its new tokens are used as they are.
-function refresh(staleAccess) {
+// Resolves "ok"; "gone" when the session is over (no stored session, or the server answered
+// 401); "other" when the stored session is another person's (signed in in another tab): this
+// tab's person is signed out here, and the other person's tokens are never used for them.
+// A 429 or 5xx is thrown as an ApiError and an OfflineError as it is: neither signs anybody out.
+function refresh(staleAccess, userId) {
   return withLock("accord-refresh", async () => {
     const stored = (await get("kv", KEY)) || null;
-    if (!stored || !stored.refresh_token) return false;
+    if (!stored || !stored.refresh_token) return "gone";
+    if (userId && (!stored.user || stored.user.id !== userId)) return "other";
     if (stored.access_token !== staleAccess) {
       current = stored;
-      return true;
+      return "ok";
     }
-    // An OfflineError goes up as it is: being offline must not sign anybody out.
     const { response, data } = await send("POST", "/api/auth/refresh", { refresh_token: stored.refresh_token }, {});
-    if (!response.ok) return false;
+    if (response.status === 401) return "gone";
+    if (!response.ok) throw new ApiError(response.status, data, response.headers);
     await saveSession({ ...data, user: data.user || stored.user });
-    return true;
+    return "ok";
   });
 }
 
@@ -119,15 +145,16 @@ export async function request(method, path, body, { key, ifMatch, ifNoneMatch } 
     const auth = current ? { Authorization: `Bearer ${current.access_token}` } : {};
     return send(method, path, body, { ...extra, ...auth });
   };
-  let used = current && current.access_token;
+  const used = current && current.access_token;
+  const userId = current && current.user && current.user.id;
   let { response, data } = await attempt();
   if (response.status === 401 && current) {
-    if (await refresh(used)) ({ response, data } = await attempt());
+    const outcome = await refresh(used, userId);
+    if (outcome === "ok") ({ response, data } = await attempt());
     if (response.status === 401) {
-      await clearSession();
-      if (globalThis.dispatchEvent && globalThis.CustomEvent) {
-        globalThis.dispatchEvent(new CustomEvent("accord:signed-out"));
-      }
+      if (outcome === "other") current = null;
+      else await clearSession();
+      signedOutHere();
     }
   }
   if (!response.ok && response.status !== 304) throw new ApiError(response.status, data, response.headers);

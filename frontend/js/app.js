@@ -172,6 +172,11 @@ window.addEventListener("online", () => {
 });
 window.addEventListener("offline", renderBanner);
 window.addEventListener("accord:signed-out", () => render());
+// Another tab signed out, or signed in someone else: show this tab what is true now.
+window.addEventListener("accord:session-changed", () => {
+  render();
+  renderBanner();
+});
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") catchUp();
 });
