@@ -262,6 +262,9 @@ async def test_register_password_length(
         ({"display_name": "   "}, "display_name"),
         ({"display_name": ""}, "display_name"),
         ({"display_name": "two\nlines"}, "display_name"),
+        # An unclosed right-to-left override would turn around the app's text after the name.
+        ({"display_name": "Eve\u202e"}, "display_name"),
+        ({"display_name": "\u2066Eve"}, "display_name"),
         ({"display_name": "x" * 65}, "display_name"),
         ({"is_admin": True}, "is_admin"),
         ({"email": "not-an-email"}, "email"),

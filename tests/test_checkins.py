@@ -164,6 +164,8 @@ async def test_every_field_is_kept(
         ({"mood": 3, "needs": ["praise", "\uff30raise"]}, "needs"),
         ({"mood": 3, "note": "x" * 1001}, "note"),
         ({"mood": 3, "note": "nul\x00"}, "note"),
+        ({"mood": 3, "note": "turned \u202earound"}, "note"),
+        ({"mood": 3, "needs": ["\u2067isolated"]}, "needs"),
         ({"mood": 3, "note": 5}, "note"),
         ({"mood": 3, "occurred_at": "yesterday"}, "occurred_at"),
         ({"mood": 3, "user_id": str(uuid.uuid4())}, "user_id"),

@@ -31,13 +31,21 @@ def check_clock(value: str) -> str:
     return value
 
 
+# Embeddings, overrides and isolates: one of these in a name would turn around the text the
+# app writes after it ("… Eve\u202e agrees" shown reversed), a way to spoof its wording.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def clean_text(value: object) -> object:
-    """Trim, normalise to NFC and refuse control characters (they break display and logs)."""
+    """Trim, normalise to NFC and refuse control characters (they break display and logs) and
+    bidirectional embedding, override and isolate controls (they can reorder what follows)."""
     if not isinstance(value, str):
         return value
     value = unicodedata.normalize("NFC", value.strip())
     if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t" for ch in value):
         raise ValueError("control characters and lone surrogates are not allowed")
+    if any(ch in _BIDI_CONTROLS for ch in value):
+        raise ValueError("bidirectional control characters are not allowed")
     return value
 
 
