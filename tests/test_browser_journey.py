@@ -10,11 +10,12 @@ parts work together, with every screen it passes checked by axe.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 from playwright.async_api import Browser, Locator, Page, Route, expect
 
-from tests.browser import axe, pair_partners, shot, stored_session, watch_console
+from tests.browser import axe, pair_partners, phone, shot, stored_session, watch_console
 from tests.helpers import PASSWORD
 
 
@@ -297,3 +298,67 @@ async def test_a_server_hiccup_on_refresh_does_not_sign_anyone_out(
     assert session["access_token"] != "expired"
     await alice_context.close()
     await bob_context.close()
+
+
+async def test_long_names_and_titles_fit_a_phone(server: str, browser: Browser) -> None:
+    """Names and titles of one long word at the API's limits: every screen still fits 360 px
+    (``shot`` fails on sideways scrolling and on controls under 44 px)."""
+    long_name = "Alexandria-" + "Wolfeschlegelsteinhausenberger" + "x" * 23  # 64 characters
+    title = "Supercalifragilisticexpialidocious" * 3  # 102 characters
+    async with httpx.AsyncClient(base_url=server) as http:
+        people: list[dict[str, Any]] = []
+        for name in (long_name, "Bo"):
+            answer = await http.post(
+                "/api/auth/register",
+                json={
+                    "email": f"{name[:5].lower()}-{len(people)}@example.org",
+                    "password": PASSWORD,
+                    "display_name": name,
+                    "timezone": "Europe/Paris",
+                },
+            )
+            assert answer.status_code == 201, answer.text
+            people.append(answer.json())
+        first, second = ({"Authorization": f"Bearer {p['access_token']}"} for p in people)
+        code = (await http.post("/api/invites", json={}, headers=first)).json()["code"]
+        accepted = await http.post(f"/api/invites/{code}/accept", json={}, headers=second)
+        assert accepted.status_code == 201, accepted.text
+        dynamic_id = (await http.get("/api/dynamics", headers=second)).json()["items"][0]["id"]
+        proposed = await http.post(
+            f"/api/dynamics/{dynamic_id}/protocols",
+            json={
+                "title": title,
+                "kind": "ritual",
+                "performer_ids": [people[1]["user"]["id"]],
+                "description": "y" * 300,
+            },
+            headers=first,
+        )
+        assert proposed.status_code == 201, proposed.text
+        pid = proposed.json()["id"]
+        for mood in (2, 4):
+            body = {"mood": mood, "needs": ["Z" * 24], "note": "n" * 400}
+            await http.post(f"/api/dynamics/{dynamic_id}/checkins", json=body, headers=first)
+
+    context = await phone(browser, server)
+    page = await context.new_page()
+    await page.goto("/")
+    signin = page.locator("#signin")
+    await signin.get_by_label("Email").fill(people[1]["user"]["email"])
+    await signin.get_by_label("Password").fill(PASSWORD)
+    await signin.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#state")).to_be_visible()
+    for route, name in [
+        ("home", "long-home"),
+        (f"protocol/{pid}", "long-protocol"),
+        (f"propose/{pid}", "long-propose"),
+        ("protocols", "long-protocols"),
+        ("checkins", "long-checkins"),
+        ("balance", "long-balance"),
+        ("settings", "long-settings"),
+    ]:
+        await page.goto(f"/#/{route}")
+        await expect(page.locator("#screen h1")).to_be_visible()
+        await page.wait_for_timeout(300)
+        await shot(page, name)
+    await context.close()

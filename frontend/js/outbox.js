@@ -128,7 +128,7 @@ export async function write({ method = "POST", path, body, ifMatch, label, kind,
     }
   }
   await enqueue({ method, path, body, key, ifMatch, label, kind, dynamic_id });
-  flush();
+  flush().catch(() => 0); // stays queued: sent on the next start, `online` or Background Sync
   return { queued: true, data: null };
 }
 

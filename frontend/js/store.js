@@ -144,9 +144,11 @@ export function live(path, onData, onError = () => {}) {
       else onError(error);
     }
   };
-  cachedView(path).then((data) => {
-    if (!stopped && !shownFresh && data) onData(data, { stale: true });
-  });
+  cachedView(path)
+    .then((data) => {
+      if (!stopped && !shownFresh && data) onData(data, { stale: true });
+    })
+    .catch(() => {}); // nothing stored to show: the server's answer follows
   refresh();
   const unsubscribe = subscribe((message) => {
     if (message.type === "sync" || message.type === "outbox-sent") refresh();

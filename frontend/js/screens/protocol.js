@@ -793,8 +793,9 @@ export async function render(root, ctx) {
   if (!(await entity("protocol", id))) await fetchMissing();
   await draw();
   const stopHistory = live(`/api/protocols/${encodeURIComponent(id)}/history`, drawHistory, (failure) => {
-    if (failure.status === 404) return;
-    historyBox.replaceChildren(h("h2", { id: "history-title" }, "History"), h("p", { class: "muted" }, explain(failure)));
+    // No such protocol (404, or an address that is not a protocol's, 422): nothing to show.
+    const text = failure.status === 404 || failure.status === 422 ? "No history to show." : explain(failure);
+    historyBox.replaceChildren(h("h2", { id: "history-title" }, "History"), h("p", { class: "muted" }, text));
   });
   const unsubscribe = subscribe((m) => {
     if (m.type === "sync" || m.type === "outbox") draw();
