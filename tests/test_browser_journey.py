@@ -362,3 +362,36 @@ async def test_long_names_and_titles_fit_a_phone(server: str, browser: Browser) 
         await page.wait_for_timeout(300)
         await shot(page, name)
     await context.close()
+
+
+async def test_what_was_shared_stays_readable_after_the_end(server: str, browser: Browser) -> None:
+    """Bob leaves. Alice is offered pairing again, with a way into what they shared: her
+    check-ins are still there, and the app writes nothing more into the ended dynamic."""
+    alice_context, alice, bob_context, bob = await pair_partners(browser, server)
+    await tab(alice, "Check in").click()
+    await alice.get_by_label("4 — good", exact=True).check()
+    await alice.get_by_role("button", name="Save", exact=True).click()
+    await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
+
+    bob_session = await stored_session(bob)
+    assert bob_session is not None
+    async with httpx.AsyncClient(base_url=server) as http:
+        headers = {"Authorization": f"Bearer {bob_session['access_token']}"}
+        dynamic = (await http.get("/api/dynamics", headers=headers)).json()["items"][0]
+        assert (await http.post(f"/api/dynamics/{dynamic['id']}/leave", headers=headers)).is_success
+
+    await alice.reload()
+    await expect(alice.get_by_role("heading", name="Link with your partner")).to_be_visible()
+    ended = alice.locator("#ended")
+    await expect(ended).to_contain_text("Your dynamic with Bob has ended")
+    await shot(alice, "pair-after-end")
+    await axe(alice, "pair after the end")
+    await ended.get_by_role("link", name="Check-ins").click()
+    await expect(alice.get_by_role("heading", name="Check-ins", level=1)).to_be_visible()
+    await expect(alice.locator("#screen")).to_contain_text("4")
+    await shot(alice, "checkins-ended")
+    # Home is still pairing: there is nothing in force to show.
+    await tab(alice, "Home").click()
+    await expect(alice.get_by_role("heading", name="Link with your partner")).to_be_visible()
+    await alice_context.close()
+    await bob_context.close()

@@ -5,7 +5,7 @@ import { loadSession, session } from "./api.js";
 import { h } from "./dom.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
-import { currentDynamic, subscribe, trySync } from "./store.js";
+import { currentDynamic, endedDynamic, subscribe, trySync } from "./store.js";
 
 // name: [loader, needs a dynamic, shows the tab bar]
 const ROUTES = {
@@ -85,6 +85,9 @@ async function decide() {
     dynamic = await currentDynamic();
   }
   if (hasJoinCode() && name !== "pair") [name, params] = ["pair", []];
+  // With no dynamic in force, home is pairing; what was shared in an ended one stays readable
+  // (its screens refuse writes with the server's dynamic_ended).
+  if (ROUTES[name][1] && !dynamic && name !== "home") dynamic = await endedDynamic();
   if (ROUTES[name][1] && !dynamic) [name, params] = ["pair", []];
   return [name, params, dynamic];
 }

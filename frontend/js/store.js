@@ -109,6 +109,13 @@ export async function currentDynamic() {
   return all.find((d) => d.state !== "ended") || null;
 }
 
+// The newest dynamic that has ended, or null: it stays readable after either member left.
+export async function endedDynamic() {
+  const all = (await entities("dynamic")).filter((d) => d.state === "ended");
+  all.sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  return all[0] || null;
+}
+
 // The last stored answer of a GET, or null.
 export async function cachedView(path) {
   const stored = await get("views", path);

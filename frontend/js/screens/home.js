@@ -59,6 +59,7 @@ export async function render(root, ctx) {
   let dynamic = ctx.dynamic;
   let today = null;
   let stale = true;
+  let stopped = false;
   const error = alertBox();
   const heading = h("h1", {}, "Accord");
   const body = h("div", { id: "home" });
@@ -88,8 +89,12 @@ export async function render(root, ctx) {
   }
 
   async function draw() {
-    dynamic = (today && today.dynamic && !stale ? today.dynamic : await currentDynamic()) || dynamic;
-    if (!dynamic) return ctx.go("pair");
+    const latest = today && today.dynamic && !stale ? today.dynamic : await currentDynamic();
+    // Left for another screen meanwhile: never draw or navigate from here any more.
+    if (stopped) return;
+    // Ended (the partner left, here or on another device): home becomes pairing again.
+    if (!latest || latest.state === "ended") return ctx.go("pair");
+    dynamic = latest;
     const { mine, partner } = memberState(dynamic, me);
     const partnerName = partner ? partner.display_name : "your partner";
     heading.textContent = `You and ${partner ? partner.display_name : "your partner"}`;
@@ -227,6 +232,7 @@ export async function render(root, ctx) {
     if (message.type === "sync" || message.type === "outbox") draw();
   });
   return () => {
+    stopped = true;
     if (stopLive) stopLive();
     unsubscribe();
   };

@@ -9,7 +9,7 @@ import { ApiError, OfflineError, api } from "../api.js";
 import { alertBox, confirmDialog, h } from "../dom.js";
 import { del, get, put } from "../idb.js";
 import { write } from "../outbox.js";
-import { entities, subscribe, sync, trySync } from "../store.js";
+import { endedDynamic, entities, subscribe, sync, trySync } from "../store.js";
 
 const POLL_MS = 3000;
 const STORED = "pair.invite";
@@ -391,6 +391,28 @@ export async function render(root, ctx) {
     lookUp(normalise(fromLink));
   } else {
     root.append(heading, intro, inviteSection, joinSection);
+  }
+  // A dynamic that ended stays readable: say so, and lead to what was shared in it.
+  const ended = await endedDynamic();
+  if (ended && !fromLink) {
+    const other = ended.members.find((m) => !me || m.user_id !== me.id);
+    const when = ended.ended_at ? new Date(ended.ended_at).toLocaleDateString(undefined, { dateStyle: "medium" }) : "";
+    root.append(
+      h(
+        "section",
+        { class: "card", id: "ended", "aria-labelledby": "ended-title" },
+        h("h2", { id: "ended-title" }, `Your dynamic with ${other ? other.display_name : "your partner"} has ended`),
+        h("p", {}, `It ended${when ? ` on ${when}` : ""}. What you shared stays readable here, and in your export; nothing more can be added to it.`),
+        h(
+          "div",
+          { class: "actions" },
+          h("a", { href: "#/protocols", class: "button secondary" }, "Protocols"),
+          h("a", { href: "#/checkins", class: "button secondary" }, "Check-ins"),
+          h("a", { href: "#/balance", class: "button secondary" }, "Balance"),
+          h("a", { href: "#/limits", class: "button secondary" }, "Limits"),
+        ),
+      ),
+    );
   }
 
   // An invite made earlier on this device is shown again at once (offline too), then checked:
