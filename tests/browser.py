@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import uuid
+from typing import Any
 
 from playwright.async_api import (
     Browser,
@@ -172,3 +173,27 @@ async def stored_session(page: Page) -> dict[str, object] | None:
           };
         })"""
     )
+
+
+async def to_service_worker(
+    context: BrowserContext, page: Page, server: str, command: str, params: dict[str, object]
+) -> None:
+    """Sends a DevTools ``ServiceWorker.<command>`` (deliverPushMessage, dispatchSyncEvent) to
+    the origin's service worker, as the browser itself would fire the event."""
+    cdp = await context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    await cdp.send("ServiceWorker.enable")
+    for _ in range(50):
+        if registrations:
+            break
+        await page.wait_for_timeout(100)
+    (registration,) = [r for r in registrations if not r.get("isDeleted")]
+    await cdp.send(
+        f"ServiceWorker.{command}",
+        {"origin": server, "registrationId": registration["registrationId"], **params},
+    )
+    await cdp.detach()

@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, Page, Route, expect
 
-from tests.browser import axe, pair_partners, shot, stored_session, watch_console
+from tests.browser import (
+    axe,
+    pair_partners,
+    shot,
+    stored_session,
+    to_service_worker,
+    watch_console,
+)
 
 FIRST_LOAD_LIMIT = 200_000
 
@@ -202,26 +209,12 @@ async def test_background_sync_sends_the_outbox_with_the_app_closed(
     await alice_context.set_offline(False)
 
     blank = await alice_context.new_page()
-    cdp = await alice_context.new_cdp_session(blank)
-    registrations: list[dict[str, Any]] = []
-    cdp.on(
-        "ServiceWorker.workerRegistrationUpdated",
-        lambda e: registrations.extend(e["registrations"]),
-    )
-    await cdp.send("ServiceWorker.enable")
-    for _ in range(50):
-        if registrations:
-            break
-        await blank.wait_for_timeout(100)
-    (registration,) = [r for r in registrations if not r.get("isDeleted")]
-    await cdp.send(
-        "ServiceWorker.dispatchSyncEvent",
-        {
-            "origin": server,
-            "registrationId": registration["registrationId"],
-            "tag": "accord-outbox",
-            "lastChance": False,
-        },
+    await to_service_worker(
+        alice_context,
+        blank,
+        server,
+        "dispatchSyncEvent",
+        {"tag": "accord-outbox", "lastChance": False},
     )
     # Bob's side of the API shows it: nothing of Alice's app was open to send it.
     for _ in range(100):

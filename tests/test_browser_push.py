@@ -16,7 +16,7 @@ from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser import pair_partners
+from tests.browser import pair_partners, to_service_worker
 
 NOTIFICATIONS = """async () => {
   const registration = await navigator.serviceWorker.ready;
@@ -28,27 +28,8 @@ NOTIFICATIONS = """async () => {
 
 async def deliver(context: BrowserContext, page: Page, server: str, message: object) -> None:
     """Delivers a push to the page's service worker (a str is sent as it is, else as JSON)."""
-    cdp = await context.new_cdp_session(page)
-    registrations: list[dict[str, Any]] = []
-    cdp.on(
-        "ServiceWorker.workerRegistrationUpdated",
-        lambda e: registrations.extend(e["registrations"]),
-    )
-    await cdp.send("ServiceWorker.enable")
-    for _ in range(50):
-        if registrations:
-            break
-        await asyncio.sleep(0.1)
-    (registration,) = [r for r in registrations if not r.get("isDeleted")]
-    await cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": server,
-            "registrationId": registration["registrationId"],
-            "data": json.dumps(message),
-        },
-    )
-    await cdp.detach()
+    data = message if isinstance(message, str) else json.dumps(message)
+    await to_service_worker(context, page, server, "deliverPushMessage", {"data": data})
 
 
 async def notifications(page: Page, count: int) -> list[dict[str, Any]]:
