@@ -15,17 +15,15 @@ from playwright.async_api import (
     expect,
 )
 
-from tests.browser import phone, png_size, shot, sign_up, stored_session, watch_console
-
-# The paths the service worker precached, across its caches.
-CACHED_PATHS = """async () => {
-  const paths = [];
-  for (const name of await caches.keys()) {
-    const cache = await caches.open(name);
-    for (const request of await cache.keys()) paths.push(new URL(request.url).pathname);
-  }
-  return paths;
-}"""
+from tests.browser import (
+    CACHED_PATHS,
+    phone,
+    png_size,
+    shot,
+    sign_up,
+    stored_session,
+    watch_console,
+)
 
 
 async def test_shell_manifest_and_service_worker(server: str, browser: Browser) -> None:

@@ -113,7 +113,7 @@ async def test_the_whole_journey(server: str, browser: Browser) -> None:
 
     # A red stops agreements too: Alice's protocol page says so.
     await alice.goto(f"/#/protocol/{pid.group(1)}")
-    await expect(alice.locator("#screen")).to_contain_text("red")
+    await expect(alice.locator("#paused-note")).to_contain_text("A red stands")
 
     # Yellow from Alice while paused: it pauses nothing more, and Bob sees it.
     await tab(alice, "Home").click()
@@ -388,7 +388,7 @@ async def test_what_was_shared_stays_readable_after_the_end(server: str, browser
     await axe(alice, "pair after the end")
     await ended.get_by_role("link", name="Check-ins").click()
     await expect(alice.get_by_role("heading", name="Check-ins", level=1)).to_be_visible()
-    await expect(alice.locator("#screen")).to_contain_text("4")
+    await expect(alice.locator("#screen")).to_contain_text("Mood 4 — good")
     await shot(alice, "checkins-ended")
     # Home is still pairing: there is nothing in force to show.
     await tab(alice, "Home").click()

@@ -7,7 +7,8 @@ import { live } from "../store.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WINDOWS = [7, 28, 90];
-const VERDICTS = {
+// The verdict in words, on this screen and on home.
+export const VERDICTS = {
   balanced: "Balanced",
   drifting: "Drifting",
   imbalanced: "Imbalanced",

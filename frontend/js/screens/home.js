@@ -6,13 +6,7 @@ import { OfflineError } from "../api.js";
 import { alertBox, confirmDialog, h } from "../dom.js";
 import { items, write } from "../outbox.js";
 import { currentDynamic, live, subscribe } from "../store.js";
-
-const VERDICTS = {
-  balanced: "Balanced",
-  drifting: "Drifting",
-  imbalanced: "Out of balance",
-  not_enough_data: "Not enough check-ins yet",
-};
+import { VERDICTS } from "./balance.js";
 
 function memberState(dynamic, me) {
   const mine = dynamic.members.find((m) => m.user_id === me.id) || null;
