@@ -35,6 +35,8 @@ from app.core.web import SecurityHeaders, install_log_redaction
 from app.dynamics.router import invites_router
 from app.dynamics.router import router as dynamics_router
 from app.limits.router import router as limits_router
+from app.live.hub import Hub
+from app.live.router import router as live_router
 from app.notifications.router import router as notifications_router
 from app.protocols.router import router as protocols_router
 from app.push.router import router as push_router
@@ -68,10 +70,12 @@ class _FrontendMount(Mount):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     db = Database(settings)
+    hub = Hub(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_log_redaction()
+        await hub.start()
         tasks = []
         stop = asyncio.Event()
         if settings.housekeeping:
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await hub.stop()
             stop.set()
             for task in tasks:
                 task.cancel()
@@ -106,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.hub = hub
     app.state.passwords = Passwords(settings)
 
     install_error_handlers(app)
@@ -124,10 +130,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         push_router,
         reminders_router,
         sync_router,
+        live_router,
     ):
         app.include_router(router)
 
-    app.add_middleware(RequestUnitOfWork, db=db, settings=settings)
+    # The event stream lives for minutes: it takes short sessions of its own instead of the
+    # request's unit of work, which holds a session until the response is complete.
+    app.add_middleware(
+        RequestUnitOfWork, db=db, settings=settings, streaming_paths=frozenset({"/api/events"})
+    )
     app.add_middleware(SecurityHeaders)
 
     frontend = settings.frontend_dir or FRONTEND

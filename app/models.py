@@ -5,6 +5,7 @@ from app.checkins.models import CheckIn, CheckInResponse
 from app.core.models import IdempotencyRecord
 from app.dynamics.models import Dynamic, DynamicPause, Invite, Membership
 from app.limits.models import LimitAnswer
+from app.live.models import LiveTicket
 from app.notifications.models import Notification
 from app.protocols.models import (
     Completion,
@@ -29,6 +30,7 @@ __all__ = [
     "IdempotencyRecord",
     "Invite",
     "LimitAnswer",
+    "LiveTicket",
     "LoginFailure",
     "Membership",
     "Notification",

@@ -1375,3 +1375,86 @@ async def test_unknown_dynamic_is_404_and_bad_id_is_422(
     assert error_code(response) == "validation_error"
     response = await client.post(f"/api/dynamics/{unknown}/red", json={})
     assert response.status_code == 401
+
+
+# --- "I see you" --------------------------------------------------------------------------------
+
+
+async def test_i_see_you_answers_the_partners_red_and_tells_them(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    # Nothing to answer while no flag of Bob's stands (Alice's own red is not one).
+    assert error_code(await act(client, alice, dynamic_id, "seen")) == "nothing_to_see"
+    assert (await act(client, alice, dynamic_id, "red")).status_code == 200
+    assert error_code(await act(client, alice, dynamic_id, "seen")) == "nothing_to_see"
+    assert (await act(client, alice, dynamic_id, "resume")).status_code == 200
+
+    assert (await act(client, bob, dynamic_id, "red", {"note": "stop"})).status_code == 200
+    before = await kinds(client, bob)
+    seen = await act(client, alice, dynamic_id, "seen", {"note": "I'm here. Take your time."})
+    assert seen.status_code == 200, seen.text
+    alices = member_view(seen.json(), alice)
+    assert alices["saw_red_at"] is not None and alices["saw_yellow_at"] is None
+    assert alices["saw_note"] == "I'm here. Take your time."
+    # Bob sees who saw it and when, and is told (without the note: the inbox may be pushed).
+    shown = member_view(await read_dynamic(client, bob, dynamic_id), alice)
+    assert shown["saw_red_at"] == alices["saw_red_at"]
+    told = (await inbox(client, bob))["items"][0]
+    assert told["kind"] == "seen" and told["actor_id"] == alice.id
+    assert told["data"]["signals"] == ["red"]
+    assert "here" not in json.dumps(told)
+    assert len(await kinds(client, bob)) == len(before) + 1
+
+    # A repeat (a retry, a second tap) tells nobody again; a new note does.
+    again = await act(client, alice, dynamic_id, "seen")
+    assert member_view(again.json(), alice)["saw_red_at"] == alices["saw_red_at"]
+    assert len(await kinds(client, bob)) == len(before) + 1
+    await act(client, alice, dynamic_id, "seen", {"note": "Still here."})
+    assert len(await kinds(client, bob)) == len(before) + 2
+
+    # Bob's yellow is seen on its own; the red keeps its first time.
+    assert (await act(client, bob, dynamic_id, "yellow")).status_code == 200
+    both = member_view((await act(client, alice, dynamic_id, "seen")).json(), alice)
+    assert both["saw_red_at"] == alices["saw_red_at"] and both["saw_yellow_at"] is not None
+    assert (await inbox(client, bob))["items"][0]["data"]["signals"] == ["yellow"]
+
+    # Lifting the flags takes the answer with them.
+    assert (await act(client, bob, dynamic_id, "resume")).status_code == 200
+    cleared = member_view(await read_dynamic(client, bob, dynamic_id), alice)
+    assert cleared["saw_red_at"] is None and cleared["saw_yellow_at"] is None
+    assert cleared["saw_note"] is None
+    stored = await stored_membership(app, dynamic_id, alice)
+    assert stored.saw_note is None
+
+
+async def test_i_see_you_by_an_outsider_bad_input_and_after_the_end(
+    client: httpx.AsyncClient, alice: Member, bob: Member, eve: Member, dynamic_id: str
+) -> None:
+    assert (await act(client, bob, dynamic_id, "yellow")).status_code == 200
+    assert (await act(client, eve, dynamic_id, "seen")).status_code == 404
+    assert (await act(client, alice, str(uuid.uuid4()), "seen")).status_code == 404
+    for bad in ({"note": "x" * 501}, {"note": 5}, {"feeling": "ok"}):
+        refused = await act(client, alice, dynamic_id, "seen", bad)
+        assert refused.status_code == 422, bad
+    assert member_view(await read_dynamic(client, bob, dynamic_id), alice)["saw_yellow_at"] is None
+    assert (await act(client, alice, dynamic_id, "leave")).status_code == 200
+    assert error_code(await act(client, alice, dynamic_id, "seen")) == "dynamic_ended"
+
+
+async def test_i_see_you_from_both_at_once_is_one_answer(
+    client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    assert (await act(client, bob, dynamic_id, "red")).status_code == 200
+    answers = await asyncio.gather(*(act(client, alice, dynamic_id, "seen") for _ in range(4)))
+    assert {a.status_code for a in answers} <= {200, 409}
+    assert any(a.status_code == 200 for a in answers)
+    assert (await kinds(client, bob)).count("seen") == 1
+
+
+async def test_red_from_two_devices_at_once_is_one_red(
+    client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    answers = await asyncio.gather(*(act(client, alice, dynamic_id, "red") for _ in range(4)))
+    assert {a.status_code for a in answers} == {200}
+    assert len({member_view(a.json(), alice)["red_at"] for a in answers}) == 1
+    assert (await kinds(client, bob)).count("red") == 1

@@ -84,6 +84,11 @@ class Settings:
     vapid_subject: str = "mailto:admin@localhost"
     # Development and tests only: accept http:// and local push endpoints (see app.push.rules).
     push_allow_insecure_endpoints: bool = False
+    # Live events (GET /api/events): a comment line at least this often keeps proxies from
+    # closing an idle stream, and a signed-out device's streams end within one such beat.
+    live_heartbeat_seconds: float = 15.0
+    # Open streams one person may hold on one app process (phones, tabs, a laptop).
+    live_max_streams_per_user: int = 8
 
     @property
     def is_sqlite(self) -> bool:
@@ -119,6 +124,8 @@ class Settings:
             "vapid_private_key": os.environ.get("VAPID_PRIVATE_KEY") or None,
             "vapid_subject": os.environ.get("VAPID_SUBJECT") or "mailto:admin@localhost",
             "push_allow_insecure_endpoints": _bool("PUSH_ALLOW_INSECURE_ENDPOINTS", False),
+            "live_heartbeat_seconds": float(os.environ.get("LIVE_HEARTBEAT_SECONDS") or 15),
+            "live_max_streams_per_user": _int("LIVE_MAX_STREAMS_PER_USER", 8),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from app.core.changes import LOCAL_KEY, LocalChanges
 from app.core.config import Settings
 
 NAMING_CONVENTION = {
@@ -126,9 +127,15 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = make_engine(settings)
-        self.reader = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Committed changes reach this process's listeners directly on SQLite (one process);
+        # on PostgreSQL they travel through NOTIFY to every process (app.core.changes).
+        self.local_changes = LocalChanges()
+        info = {LOCAL_KEY: self.local_changes} if settings.is_sqlite else {}
+        self.reader = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self.writer = async_sessionmaker(
-            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+            self.engine.execution_options(**{WRITE_OPTION: True}),
+            expire_on_commit=False,
+            info=info,
         )
 
     @property

@@ -12,6 +12,7 @@ from sqlmodel import col
 from app.accounts.models import AuthSession, LoginFailure
 from app.core.db import Database, utcnow, write_session
 from app.core.models import IdempotencyRecord
+from app.live.models import LiveTicket
 from app.push.models import PushSubscription
 from app.reminders.models import Reminder
 
@@ -21,6 +22,8 @@ IDEMPOTENCY_KEEP = timedelta(days=30)
 LOGIN_FAILURES_KEEP = timedelta(days=1)
 ENDED_SESSIONS_KEEP = timedelta(days=30)
 DONE_REMINDERS_KEEP = timedelta(days=30)
+# Spent or not, a live-stream ticket is worthless a minute after it was made.
+LIVE_TICKETS_KEEP = timedelta(hours=1)
 # A device that has failed this often and not taken a push for this long is gone for good.
 DEAD_DEVICE_FAILURES = 10
 DEAD_DEVICE_SILENCE = timedelta(days=30)
@@ -50,6 +53,10 @@ async def sweep(db: Database) -> dict[str, int]:
             )
         )
         counts["auth_sessions"] = result.rowcount  # type: ignore[attr-defined]
+        result = await session.execute(
+            delete(LiveTicket).where(col(LiveTicket.expires_at) < now - LIVE_TICKETS_KEEP)
+        )
+        counts["live_tickets"] = result.rowcount  # type: ignore[attr-defined]
         result = await session.execute(
             delete(Reminder).where(
                 col(Reminder.state) != "pending",

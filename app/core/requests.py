@@ -214,18 +214,30 @@ def _database_failure(exc: BaseException) -> _Captured | None:
 
 
 class RequestUnitOfWork:
-    def __init__(self, app: ASGIApp, *, db: Database, settings: Settings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        db: Database,
+        settings: Settings,
+        streaming_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.db = db
         self.settings = settings
+        # Long-lived reads (GET only) that manage their own short sessions.
+        self.streaming_paths = streaming_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or not (path.startswith("/api/") or path == "/healthz"):
             await self.app(scope, receive, send)
             return
-        headers = _headers(scope)
         method = scope["method"]
+        if method in ("GET", "HEAD") and path in self.streaming_paths:
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.settings.max_body_bytes:
             await _send_captured(send, self._too_large())

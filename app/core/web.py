@@ -47,18 +47,24 @@ class SecurityHeaders:
 
 
 _INVITE_PATH = re.compile(r"(/api/invites/)[^/\s?\"]+")
+# A live-stream ticket is a credential for a minute: never in a log.
+_TICKET_QUERY = re.compile(r"([?&]ticket=)[^&\s\"]+")
 _JOIN_PATH = re.compile(r"(/join/)[^/\s?\"]+")
 
 
+def _redact(text: str) -> str:
+    for pattern in (_INVITE_PATH, _JOIN_PATH, _TICKET_QUERY):
+        text = pattern.sub(r"\1…", text)
+    return text
+
+
 class RedactInviteCodes(logging.Filter):
-    """Invite codes are capabilities for 48 hours: keep them out of access logs."""
+    """Invite codes (capabilities for 48 hours) and live-stream tickets stay out of access
+    logs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                _JOIN_PATH.sub(r"\1…", _INVITE_PATH.sub(r"\1…", a)) if isinstance(a, str) else a
-                for a in record.args
-            )
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 

@@ -82,6 +82,11 @@ class Membership(SQLModel, table=True):
     red_note: str | None = Field(default=None, max_length=500)
     yellow_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     yellow_note: str | None = Field(default=None, max_length=500)
+    # "I see you": when this member answered the partner's standing red / yellow, and what
+    # they said. Cleared when the partner lifts the flag.
+    saw_red_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    saw_yellow_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    saw_note: str | None = Field(default=None, max_length=500)
 
 
 class DynamicPause(SQLModel, table=True):

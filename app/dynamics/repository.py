@@ -128,6 +128,19 @@ async def partner_ids(
     return [uid for uid in result.scalars() if uid is not None]
 
 
+async def partner_memberships(
+    session: AsyncSession, dynamic_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+) -> list[Membership]:
+    stmt = select(Membership).where(
+        col(Membership.dynamic_id) == dynamic_id,
+        col(Membership.user_id).is_not(None),
+        col(Membership.user_id) != user_id,
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return list((await session.execute(stmt)).scalars())
+
+
 async def close_pause(session: AsyncSession, dynamic_id: uuid.UUID, at: datetime) -> None:
     await session.execute(
         update(DynamicPause)

@@ -148,6 +148,18 @@ async def raise_yellow(
 
 
 @router.post(
+    "/{dynamic_id}/seen", response_model=DynamicPublic, responses=responses(401, 404, 409, 422)
+)
+async def see(
+    dynamic_id: uuid.UUID, caller: CallerDep, session: SessionDep, body: FlagIn | None = None
+) -> DynamicPublic:
+    """ "I see you": answer your partner's red or yellow, with an optional note. They are
+    told at once; 409 ``nothing_to_see`` when no flag of theirs is standing."""
+    dynamic = await service.see(session, dynamic_id, caller.user, body.note if body else None)
+    return await service.view(session, dynamic)
+
+
+@router.post(
     "/{dynamic_id}/resume",
     response_model=DynamicPublic,
     responses=responses(401, 403, 404, 409, 422),

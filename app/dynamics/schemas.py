@@ -42,6 +42,13 @@ class MemberPublic(BaseModel):
     red_note: str | None
     yellow_at: datetime | None
     yellow_note: str | None
+    saw_red_at: datetime | None = Field(
+        description='when this member answered the partner\'s standing red with "I see you"'
+    )
+    saw_yellow_at: datetime | None = Field(
+        description="when this member answered the partner's standing yellow"
+    )
+    saw_note: str | None = Field(description='what this member said with "I see you"')
 
 
 class DynamicPublic(BaseModel):

@@ -1,9 +1,10 @@
-"""Pairing and the life of a dynamic: invite, accept, red, yellow, resume, leave.
+"""Pairing and the life of a dynamic: invite, accept, red, yellow, seen, resume, leave.
 
 The safety rules live here:
 - **red** by either member pauses the dynamic at once; each member's red is their own, and
   only the member who called it can lift it (the dynamic stays paused while any red stands);
 - **yellow** ("we need to talk") pauses nothing; its member lifts it with resume;
+- **seen** ("I see you") is the partner's answer to a standing red or yellow;
 - **leave** by either member ends the dynamic at once; an ended dynamic is read-only for both
   and stays readable and exportable.
 """
@@ -259,6 +260,9 @@ def _member_view(membership: Membership, user: User | None) -> MemberPublic:
         red_note=membership.red_note,
         yellow_at=membership.yellow_at,
         yellow_note=membership.yellow_note,
+        saw_red_at=membership.saw_red_at,
+        saw_yellow_at=membership.saw_yellow_at,
+        saw_note=membership.saw_note,
     )
 
 
@@ -289,6 +293,10 @@ async def _locked(
     dynamic, membership = await repository.member_dynamic(
         session, dynamic_id, user.id, for_update=True
     )
+    # The lock is on the dynamic's row; on PostgreSQL the membership came from the snapshot
+    # taken before waiting for it. Read it again, as the request that held the lock left it
+    # (two taps of one person racing must see each other's red or "I see you").
+    await session.refresh(membership)
     ensure_open(dynamic)
     # Every caller changes the dynamic (or fails and rolls this back with it).
     await sync.dynamic_changed(session, dynamic.id)
@@ -388,6 +396,43 @@ async def raise_yellow(
     return dynamic
 
 
+async def see(
+    session: AsyncSession, dynamic_id: uuid.UUID, user: User, note: str | None
+) -> Dynamic:
+    """ "I see you": answer the partner's standing red and yellow, so they know it reached you.
+
+    The partner is told the first time each flag is seen, and again when the note changes; a
+    repeat (a retry, a second tap) changes nothing else."""
+    note = note or None
+    dynamic, membership = await _locked(session, dynamic_id, user)
+    standing = {
+        flag
+        for partner in await repository.partner_memberships(session, dynamic.id, user.id)
+        for flag, at in (("red", partner.red_at), ("yellow", partner.yellow_at))
+        if at is not None
+    }
+    if not standing:
+        raise conflict("nothing_to_see", "your partner has no red or yellow standing")
+    now = utcnow()
+    newly = []
+    if "red" in standing and membership.saw_red_at is None:
+        membership.saw_red_at = now
+        newly.append("red")
+    if "yellow" in standing and membership.saw_yellow_at is None:
+        membership.saw_yellow_at = now
+        newly.append("yellow")
+    note_changed = note is not None and note != membership.saw_note
+    if note_changed:
+        membership.saw_note = note
+    if not newly and not note_changed:
+        return dynamic
+    session.add(membership)
+    dynamic.updated_at = now
+    session.add(dynamic)
+    await _tell_partner(session, dynamic, user, Kind.seen, {"signals": newly or sorted(standing)})
+    return dynamic
+
+
 async def resume(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Dynamic:
     """Lift the caller's own red and yellow. Nobody can lift their partner's red."""
     dynamic, membership = await _locked(session, dynamic_id, user)
@@ -403,6 +448,12 @@ async def resume(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Dy
     membership.red_at = membership.red_note = None
     membership.yellow_at = membership.yellow_note = None
     session.add(membership)
+    # The partner's "I see you" answered these flags: it goes with them.
+    for partner in await repository.partner_memberships(
+        session, dynamic.id, user.id, for_update=True
+    ):
+        partner.saw_red_at = partner.saw_yellow_at = partner.saw_note = None
+        session.add(partner)
     await _settle_state(session, dynamic)
     # The partner saw the flag go up, so they are told it came down, even while their own red
     # keeps the dynamic paused; ``state`` says whether it is still paused.
@@ -445,6 +496,7 @@ async def on_account_deleted(session: AsyncSession, user: User) -> None:
         membership.nickname = None
         membership.red_note = membership.yellow_note = None
         membership.red_at = membership.yellow_at = None
+        membership.saw_red_at = membership.saw_yellow_at = membership.saw_note = None
         session.add(membership)
     await session.flush()
 

@@ -22,6 +22,7 @@ class Kind(StrEnum):
     partner_linked = "partner_linked"
     red = "red"
     yellow = "yellow"
+    seen = "seen"
     resumed = "resumed"
     partner_left = "partner_left"
 

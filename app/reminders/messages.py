@@ -16,6 +16,7 @@ _TEXT = {
     "partner_linked": "{actor} linked with you",
     "red": "{actor} called red: everything is paused",
     "yellow": "{actor} raised yellow: let's talk",
+    "seen": "{actor} sees you",
     "resumed": "{actor} lifted their flag",
     "partner_left": "{actor} ended the dynamic",
     "partner_checked_in": "{actor} checked in",
@@ -32,7 +33,7 @@ _TEXT = {
     "limits_updated": "{actor} updated their limits",
     "nudge": "{actor} is thinking of you",
 }
-_URGENT = {"red", "yellow", "partner_left"}
+_URGENT = {"red", "yellow", "seen", "partner_left"}
 # Which screen of the app a click on the notification opens (frontend/js/app.js routes).
 _SCREEN = {
     "partner_checked_in": "checkins",

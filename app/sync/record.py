@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.checkins.models import CheckIn, CheckInResponse
+from app.core import changes
 from app.core.db import utcnow
 from app.dynamics.models import Membership
 from app.limits import repository as limits_repository
@@ -83,6 +84,8 @@ async def record(
             at=utcnow(),
         )
     )
+    # Open streams (app.live) hear of it once this transaction commits.
+    changes.announce(session, stream, int(seq))
     return int(seq)
 
 
