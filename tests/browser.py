@@ -158,6 +158,16 @@ async def pair_partners(
     return alice_context, alice, bob_context, bob
 
 
+async def without_live_stream(page: Page) -> None:
+    """From now on this phone hears of changes only when it asks (its live stream is refused,
+    and it falls back to a catch-up every 30 s): for the tests of what a screen drawn before a
+    change does when it is acted on. Reloads the page so that the open stream is dropped."""
+    # As if that one request met no network: Chromium logs it as ERR_INTERNET_DISCONNECTED.
+    await page.route("**/api/events?**", lambda route: route.abort("internetdisconnected"))
+    await page.reload()
+    await expect(page.locator("body")).to_have_attribute("data-live", "retrying")
+
+
 async def stored_session(page: Page) -> dict[str, object] | None:
     """The session as the app keeps it, in IndexedDB (``accord`` / ``kv`` / ``session``)."""
     return await page.evaluate(

@@ -3,6 +3,7 @@
 // offline and pending-writes banner above every screen.
 import { loadSession, session } from "./api.js";
 import { h } from "./dom.js";
+import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
 import { currentDynamic, endedDynamic, subscribe, trySync } from "./store.js";
@@ -94,13 +95,15 @@ async function decide() {
 
 export async function render() {
   const ticket = ++rendering;
+  // The screen being left stops at once, before anything is awaited: a screen still drawing
+  // (home learning that the dynamic ended, say) must not navigate over the one asked for now.
+  if (cleanup) cleanup();
+  cleanup = null;
   const [name, params, dynamic] = await decide();
   if (ticket !== rendering) return;
   const wanted = params.length ? `#/${[name, ...params].map(encodeURIComponent).join("/")}` : `#/${name}`;
   // The lock screen keeps the address, so unlocking shows the screen that was asked for.
   if (name !== "lock" && location.hash !== wanted) history.replaceState(null, "", wanted);
-  if (cleanup) cleanup();
-  cleanup = null;
   const [load, , tabs] = ROUTES[name];
   const module = await load();
   if (ticket !== rendering) return;
@@ -114,6 +117,7 @@ export async function render() {
     return;
   }
   if (typeof result === "function") cleanup = result;
+  followLive();
   // Focus the new screen's heading, so screen readers announce the change.
   const heading = screen.querySelector("h1");
   if (heading) {
@@ -230,3 +234,4 @@ watchForLock(render);
 await render();
 renderBanner();
 catchUp();
+startLive();

@@ -19,14 +19,20 @@ export function alertBox() {
   return h("p", { role: "alert" });
 }
 
-// A modal confirmation; resolves true when the user confirms.
-export function confirmDialog({ title, text, confirm, danger = false }) {
+// A modal confirmation; resolves true when the user confirms. With `note: {label, hint}` it
+// also offers a short optional note and resolves with its text ("" for none), or null when
+// cancelled.
+export function confirmDialog({ title, text, confirm, danger = false, note = null }) {
   return new Promise((resolve) => {
+    const field = note ? h("textarea", { id: "confirm-note", maxlength: 500, rows: 2 }) : null;
     const dialog = h(
       "dialog",
       { "aria-labelledby": "confirm-title" },
       h("h2", { id: "confirm-title" }, title),
       h("p", {}, text),
+      note ? h("label", { for: "confirm-note" }, note.label) : null,
+      field,
+      note && note.hint ? h("p", { class: "muted" }, note.hint) : null,
       h(
         "div",
         { class: "actions" },
@@ -36,7 +42,9 @@ export function confirmDialog({ title, text, confirm, danger = false }) {
     );
     dialog.addEventListener("close", () => {
       dialog.remove();
-      resolve(dialog.returnValue === "confirm");
+      const ok = dialog.returnValue === "confirm";
+      if (note) resolve(ok ? field.value.trim() : null);
+      else resolve(ok);
     });
     document.body.append(dialog);
     dialog.showModal();

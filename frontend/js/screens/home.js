@@ -5,8 +5,109 @@
 import { OfflineError } from "../api.js";
 import { alertBox, confirmDialog, h } from "../dom.js";
 import { items, write } from "../outbox.js";
+import * as push from "../push.js";
 import { currentDynamic, live, subscribe } from "../store.js";
 import { VERDICTS } from "./balance.js";
+
+const ASKED_KEY = "accord.notifications-asked";
+const FELT_KEY = "accord.signals-felt";
+
+function clock(iso) {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+// A partner's red or yellow, new to this phone: a short vibration where the browser allows it.
+function feel(partner) {
+  const signals = [partner.red_at, partner.yellow_at].filter(Boolean);
+  const felt = new Set(JSON.parse(sessionStorage.getItem(FELT_KEY) || "[]"));
+  const fresh = signals.filter((at) => !felt.has(at));
+  if (!fresh.length) return;
+  for (const at of fresh) felt.add(at);
+  sessionStorage.setItem(FELT_KEY, JSON.stringify([...felt].slice(-20)));
+  try {
+    if (navigator.vibrate) navigator.vibrate(partner.red_at ? [300, 150, 300] : [200]);
+  } catch {
+    // Vibration is a courtesy: a browser that refuses it (no tap on the page yet) is fine.
+  }
+}
+
+// The partner's red or yellow takes over the top of home: what they said, and "I see you".
+function partnerSignal(dynamic, me, onSee) {
+  const { mine, partner } = memberState(dynamic, me);
+  if (!partner || !(partner.red_at || partner.yellow_at)) return null;
+  const name = partner.display_name;
+  const red = Boolean(partner.red_at);
+  const seenAt = red ? mine && mine.saw_red_at : mine && mine.saw_yellow_at;
+  const parts = [
+    h("h2", { id: "signal-title" }, red ? `${name} called red` : `${name} raised yellow`),
+    h(
+      "p",
+      {},
+      red
+        ? `At ${clock(partner.red_at)}. Everything between you is paused. Stop what you are doing and be there for ${name}.`
+        : `At ${clock(partner.yellow_at)}. ${name} wants to slow down and talk. Nothing is paused.`,
+    ),
+  ];
+  const note = red ? partner.red_note : partner.yellow_note;
+  if (note) parts.push(h("p", { class: "signal-note" }, `${name}: “${note}”`));
+  if (red && partner.yellow_at && partner.yellow_note) parts.push(h("p", { class: "signal-note" }, `${name} (yellow): “${partner.yellow_note}”`));
+  if (seenAt) {
+    parts.push(h("p", { id: "seen-done" }, `You told ${name} you see them at ${clock(seenAt)}.`));
+    if (mine.saw_note) parts.push(h("p", { class: "muted" }, `You said: “${mine.saw_note}”`));
+  } else {
+    const words = h("textarea", { id: "seen-note", maxlength: 500, rows: 2 });
+    const button = h("button", { type: "submit", class: "big", id: "see" }, "I see you");
+    const form = h(
+      "form",
+      { class: "stack" },
+      h("label", { for: "seen-note" }, `A few words for ${name} (optional)`),
+      words,
+      button,
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      onSee(words.value.trim()).finally(() => {
+        button.disabled = false;
+      });
+    });
+    parts.push(form);
+  }
+  return h("section", { class: `takeover ${red ? "takeover-red" : "takeover-yellow"}`, id: "partner-signal", role: "alert", "aria-labelledby": "signal-title" }, parts);
+}
+
+// Right after pairing: ask once whether this phone may show notifications, and say why.
+function notificationAsk(partnerName, onDone) {
+  if (!push.supported() || Notification.permission !== "default" || localStorage.getItem(ASKED_KEY)) return null;
+  const message = alertBox();
+  const done = () => {
+    localStorage.setItem(ASKED_KEY, "1");
+    onDone();
+  };
+  const turnOn = h("button", { type: "button", id: "notify-on" }, "Turn on notifications");
+  turnOn.addEventListener("click", async () => {
+    turnOn.disabled = true;
+    try {
+      await push.enable();
+      done();
+    } catch (failure) {
+      turnOn.disabled = false;
+      message.textContent = failure.message;
+    }
+  });
+  return h(
+    "section",
+    { class: "card", id: "notify-ask", "aria-labelledby": "notify-title" },
+    h("h2", { id: "notify-title" }, "Let a red reach you"),
+    h(
+      "p",
+      {},
+      `With notifications on, a red or yellow from ${partnerName} reaches this phone even when Accord is closed. They only say “You have something new in Accord” unless you choose otherwise in More.`,
+    ),
+    message,
+    h("div", { class: "actions" }, turnOn, h("button", { type: "button", class: "secondary", id: "notify-later", onclick: done }, "Not now")),
+  );
+}
 
 function memberState(dynamic, me) {
   const mine = dynamic.members.find((m) => m.user_id === me.id) || null;
@@ -35,9 +136,18 @@ function stateCard(dynamic, me, queuedFlags) {
       if (dynamic.state !== "paused") cls = "card state-yellow";
     }
   }
-  for (const member of [mine, partner]) {
-    const note = member && (member.red_note || member.yellow_note);
-    if (note) lines.push(`${member === mine ? "Your" : `${partnerName}'s`} note: “${note}”`);
+  if (mine && mine.red_note) lines.push(`Your note: “${mine.red_note}”`);
+  if (mine && mine.yellow_note) lines.push(`Your note: “${mine.yellow_note}”`);
+  // The partner's own flags and notes are in the takeover above; here, whether they saw mine.
+  if (mine && partner) {
+    const saw = [
+      mine.red_at && partner.saw_red_at ? `your red at ${clock(partner.saw_red_at)}` : null,
+      mine.yellow_at && partner.saw_yellow_at ? `your yellow at ${clock(partner.saw_yellow_at)}` : null,
+    ].filter(Boolean);
+    if (saw.length) {
+      lines.push(`${partnerName} sees you: they saw ${saw.join(" and ")}.`);
+      if (partner.saw_note) lines.push(`${partnerName}: “${partner.saw_note}”`);
+    } else if (mine.red_at || mine.yellow_at) lines.push(`${partnerName} has been told.`);
   }
   if (queuedFlags.length) lines.push(`Waiting to be sent: ${queuedFlags.join(", ")}. Talk to ${partnerName} directly if it cannot wait.`);
   return h(
@@ -65,7 +175,7 @@ export async function render(root, ctx) {
       const answer = await write({
         path: `/api/dynamics/${dynamic.id}/${kind}`,
         body: options.body,
-        label: { red: "Red", yellow: "Yellow", resume: "Resume", nudge: "Thinking of you" }[kind],
+        label: { red: "Red", yellow: "Yellow", resume: "Resume", nudge: "Thinking of you", seen: "I see you" }[kind],
         kind,
         dynamic_id: dynamic.id,
         offline: options.offline !== false,
@@ -98,22 +208,24 @@ export async function render(root, ctx) {
 
     const red = h("button", { type: "button", class: "danger big", id: "red" }, "Red: stop everything");
     red.addEventListener("click", async () => {
-      const ok = await confirmDialog({
+      const note = await confirmDialog({
         title: "Call red?",
         text: `This pauses everything between you and ${partnerName} at once, and tells them.`,
         confirm: "Call red",
         danger: true,
+        note: { label: `Anything ${partnerName} should know? (optional)` },
       });
-      if (ok) act("red");
+      if (note !== null) act("red", { body: note ? { note } : {} });
     });
     const yellow = h("button", { type: "button", class: "caution big", id: "yellow" }, "Yellow: we need to talk");
     yellow.addEventListener("click", async () => {
-      const ok = await confirmDialog({
+      const note = await confirmDialog({
         title: "Raise yellow?",
         text: `This tells ${partnerName} you want to slow down and talk. It pauses nothing.`,
         confirm: "Raise yellow",
+        note: { label: `What would you like to talk about? (optional)` },
       });
-      if (ok) act("yellow");
+      if (note !== null) act("yellow", { body: note ? { note } : {} });
     });
     const partnerRed = Boolean(partner && partner.red_at);
     // Resume is shown while there is something to resume: a flag of mine, or a pause (then
@@ -130,7 +242,15 @@ export async function render(root, ctx) {
       if (ok) act("resume", { offline: false });
     });
 
-    const parts = [stateCard(dynamic, me, queuedFlags), h("div", { class: "safety" }, red, yellow, resume)];
+    const parts = [];
+    const signal = partnerSignal(dynamic, me, (note) => act("seen", { body: note ? { note } : {} }));
+    if (signal) {
+      parts.push(signal);
+      feel(partner);
+    }
+    parts.push(stateCard(dynamic, me, queuedFlags), h("div", { class: "safety" }, red, yellow, resume));
+    const ask = notificationAsk(partnerName, () => draw());
+    if (ask) parts.push(ask);
     parts.push(h("a", { href: "#/checkin", class: "button big", id: "quick-checkin" }, "Check in"));
     if (today) parts.push(...todaySections(today, dynamic, me));
     else if (stale) parts.push(h("p", { class: "muted" }, navigator.onLine ? "Loading today…" : "Today's details will show once you are online."));

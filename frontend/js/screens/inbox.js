@@ -9,6 +9,7 @@ const TEXT = {
   partner_linked: "{actor} linked with you",
   red: "{actor} called red: everything is paused",
   yellow: "{actor} raised yellow: let's talk",
+  seen: "{actor} sees you",
   resumed: "{actor} lifted their flag",
   partner_left: "{actor} ended the dynamic",
   partner_checked_in: "{actor} checked in",
