@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test lint typecheck pytest pg-up browser-deps bench bench-history bench-reminders bench-sync bench-pwa clean
+.PHONY: run install install-dev migrate test lint typecheck pytest pg-up browser-deps wrk-deps bench bench-history bench-reminders bench-sync bench-pwa bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ browser-deps:
 	  $$SUDO apt-get update && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
 
+# The load generator of the benchmarks that need one that cannot be the bottleneck.
+wrk-deps:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
+
 pytest: install-dev pg-up browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -70,6 +77,9 @@ bench-sync: install-dev pg-up
 
 bench-pwa: install-dev browser-deps
 	$(BIN)/python -m bench.pwa
+
+bench-live: install-dev pg-up wrk-deps
+	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
