@@ -38,6 +38,7 @@ import httpx
 from bench.common import (
     HOST,
     PASSWORD,
+    Server,
     base_env,
     database,
     log,
@@ -130,6 +131,8 @@ class Phone:
         head = await reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
             raise RuntimeError(f"stream refused: {head[:200]!r}")
+        # ": open" comes once the stream follows everything it may read.
+        await reader.readuntil(b": open")
         self._task = asyncio.create_task(self._read(reader))
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
@@ -241,7 +244,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def run(couples_n: int, signals: int, seconds: int, connections: int) -> int:
+def run(couples_n: int, signals: int, seconds: int, connections: int) -> int:
     if shutil.which("wrk") is None:
         log("wrk is missing: `make bench-live` installs it (apt-get install wrk)")
         return 2
@@ -250,7 +253,6 @@ async def run(couples_n: int, signals: int, seconds: int, connections: int) -> i
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     work = Path(tempfile.mkdtemp(prefix="accord-bench-live-"))
-    failures: list[str] = []
     with database("postgresql", work) as url:
         env = base_env() | {
             "DATABASE_URL": url,
@@ -262,58 +264,86 @@ async def run(couples_n: int, signals: int, seconds: int, connections: int) -> i
             "ARGON2_TIME_COST": "1",
             "ARGON2_MEMORY_KIB": "1024",
             "REGISTER_MAX_PER_ADDRESS_PER_HOUR": "1000000",
-            # A beat every 5 s, so that the loaded minute includes several.
+            # A beat every 5 s, so that each loaded run includes a few.
             "LIVE_HEARTBEAT_SECONDS": "5",
         }
         migrate(env)
         with (
             serving("app A", "app.main:create_app", env, work / "app-a.log", "/healthz") as a,
             serving("app B", "app.main:create_app", env, work / "app-b.log", "/healthz") as b,
-            serving(
-                "bare", "bench.bare:create_app", base_env(), work / "bare.log", "/bare"
-            ) as bare,
+            serving("bare", "bench.bare:create_app", base_env(), work / "bare.log", "/bare") as bb,
         ):
-            log(f"seeding {couples_n} couples through process A")
-            couples = await seed_couples(a.base_url, couples_n)
-            people = [p for a_, b_, _ in couples for p in (a_, b_)]
-            token = people[0].token
-            log("wrk: bare route, and GET /api/dynamics on B with no stream open")
-            bare_load = await wrk(f"{bare.base_url}/bare", None, seconds, connections)
-            idle = await wrk(f"{b.base_url}/api/dynamics", token, seconds, connections)
-            rss_before = rss_kib(b.process.pid)
-            log(f"opening {len(people)} streams on process B")
-            phones = {p.user_id: Phone(p) for p in people}
-            gate = asyncio.Semaphore(50)
-
-            async def open_one(phone: Phone) -> None:
-                async with gate:
-                    await phone.open(b.port)
-
-            await asyncio.gather(*(open_one(p) for p in phones.values()))
-            await asyncio.sleep(2)  # let each stream settle (its first look at the database)
-            rss_after = rss_kib(b.process.pid)
-            log(f"{signals} partner signals through process A")
-            latencies = await deliver(a.base_url, couples, phones, signals)
-            log("wrk: GET /api/dynamics on B with every stream open")
-            loaded = await wrk(f"{b.base_url}/api/dynamics", token, seconds, connections)
-            dropped = sum(1 for p in phones.values() if p.closed)
-            for phone in phones.values():
-                await phone.close()
+            figures = asyncio.run(measure(a, b, bb, couples_n, signals, seconds, connections))
             for server in (a, b):
                 findings = server.log_findings()
                 if findings:
-                    failures.append(f"{server.name}: " + "; ".join(findings))
+                    figures.failures.append(f"{server.name}: " + "; ".join(findings))
+    code = report(figures, seconds, connections)
+    if code == 0:
+        shutil.rmtree(work, ignore_errors=True)
+    return code
+
+
+@dataclass
+class Figures:
+    people: int
+    latencies: list[float]
+    rss_before: int
+    rss_after: int
+    bare: Load
+    idle: Load
+    loaded: Load
+    failures: list[str]
+
+
+async def measure(
+    a: Server, b: Server, bare: Server, couples_n: int, signals: int, seconds: int, connections: int
+) -> Figures:
+    log(f"seeding {couples_n} couples through process A")
+    couples = await seed_couples(a.base_url, couples_n)
+    people = [p for first, second, _ in couples for p in (first, second)]
+    token = people[0].token
+    log("wrk: bare route, and GET /api/dynamics on B with no stream open")
+    bare_load = await wrk(f"{bare.base_url}/bare", None, seconds, connections)
+    idle = await wrk(f"{b.base_url}/api/dynamics", token, seconds, connections)
+    rss_before = rss_kib(b.process.pid)
+    log(f"opening {len(people)} streams on process B")
+    phones = {p.user_id: Phone(p) for p in people}
+    gate = asyncio.Semaphore(50)
+
+    async def open_one(phone: Phone) -> None:
+        async with gate:
+            await phone.open(b.port)
+
+    await asyncio.gather(*(open_one(p) for p in phones.values()))
+    rss_after = rss_kib(b.process.pid)
+    log(f"{signals} partner signals through process A")
+    latencies = await deliver(a.base_url, couples, phones, signals)
+    log("wrk: GET /api/dynamics on B with every stream open")
+    loaded = await wrk(f"{b.base_url}/api/dynamics", token, seconds, connections)
+    failures = []
+    dropped = sum(1 for p in phones.values() if p.closed)
     if dropped:
         failures.append(f"{dropped} streams closed during the run")
+    for phone in phones.values():
+        await phone.close()
     for name, load in (("bare", bare_load), ("idle", idle), ("loaded", loaded)):
         if load.errors:
             failures.append(f"wrk {name}: {load.errors} errors")
+    return Figures(len(people), latencies, rss_before, rss_after, bare_load, idle, loaded, failures)
 
-    per_stream = (rss_after - rss_before) / len(people)
+
+def report(figures: Figures, seconds: int, connections: int) -> int:
+    people = figures.people
+    latencies = figures.latencies
+    rss_before, rss_after = figures.rss_before, figures.rss_after
+    bare_load, idle, loaded = figures.bare, figures.idle, figures.loaded
+    failures = figures.failures
+    per_stream = (rss_after - rss_before) / people
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     print()
     print(
-        f"Live events: {len(people)} open streams on app process B, partner signals written "
+        f"Live events: {people} open streams on app process B, partner signals written "
         f"through process A, one PostgreSQL (wrk, {connections} connections, {seconds} s each)"
     )
     print()
@@ -364,7 +394,7 @@ async def run(couples_n: int, signals: int, seconds: int, connections: int) -> i
                 ],
                 [
                     "GET /api/dynamics on B",
-                    f"{len(people)}",
+                    f"{people}",
                     f"{loaded.rps:.0f}",
                     f"{loaded.p50_ms:.1f}",
                     f"{loaded.p99_ms:.1f}",
@@ -384,7 +414,6 @@ async def run(couples_n: int, signals: int, seconds: int, connections: int) -> i
     if failures:
         print("\nErrors:\n- " + "\n- ".join(failures))
         return 1
-    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
@@ -395,7 +424,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
-    raise SystemExit(asyncio.run(run(args.couples, args.signals, args.seconds, args.connections)))
+    raise SystemExit(run(args.couples, args.signals, args.seconds, args.connections))
 
 
 if __name__ == "__main__":

@@ -189,8 +189,13 @@ class Hub:
         if not self._open:
             return
         now = self._clock()
-        live = await self._live_sessions({s.session_id for s in self._open})
-        for stream in list(self._open):
+        # Only the streams whose sessions are asked about: one opened while the query runs is
+        # not judged by it (it was checked when it opened).
+        checked = list(self._open)
+        live = await self._live_sessions({s.session_id for s in checked})
+        for stream in checked:
+            if stream.ended is not None:
+                continue
             if stream.session_id not in live:
                 stream.end("signed_out")
             elif stream.deadline <= now:

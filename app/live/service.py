@@ -134,11 +134,11 @@ async def events(
     comment on every beat, and an end when the hub ends the stream (sign-out, lifetime,
     shutdown)."""
     try:
-        # The first line goes out at once: the client knows the stream is open, and how long
-        # to wait before reconnecting should it drop.
-        yield ServerSentEvent(comment="open", retry=RETRY_MS)
         await _look_again(db, hub, stream)
         stream.moved = False
+        # From this line on, every committed change is heard: the client knows the stream is
+        # open, and how long to wait before reconnecting should it drop.
+        yield ServerSentEvent(comment="open", retry=RETRY_MS)
         if given is not None and any(
             seq > given.get(name, 0) for name, seq in stream.positions.items()
         ):
