@@ -20,6 +20,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from app import models  # noqa: F401 - registers every table
+from app.accounts.repository import session_is_live
 from app.accounts.router import auth_router, me_router
 from app.balance.router import router as balance_router
 from app.checkins.router import router as checkins_router
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
 
-    app.add_middleware(RequestUnitOfWork, db=db, settings=settings)
+    app.add_middleware(RequestUnitOfWork, db=db, settings=settings, session_is_live=session_is_live)
     app.add_middleware(SecurityHeaders)
 
     frontend = settings.frontend_dir or FRONTEND

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col
 
 from app.accounts.deps import CallerDep
-from app.accounts.models import User
+from app.accounts.models import AuthSession, User
 from app.core.db import utcnow
 from app.core.deps import SessionDep
 from app.core.models import IdempotencyRecord
@@ -398,6 +398,47 @@ async def test_deleted_account_with_a_live_token_is_401_not_a_claim(
     assert response.status_code == 401
     assert error_code(response) == "unauthorized"
     assert await count(app, IdempotencyRecord) == 0
+
+
+async def test_no_replay_for_a_signed_out_session(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member
+) -> None:
+    """A stored answer is a credential-bearing read too: it is given only to a live session."""
+    key = str(uuid.uuid4())
+    first = await create_invite(client, alice, key)
+    assert first.status_code == 201, first.text
+    assert (await client.post("/api/auth/logout", headers=alice.headers)).status_code == 204
+    again = await create_invite(client, alice, key)
+    assert again.status_code == 401, again.text
+    assert error_code(again) == "unauthorized"
+    assert "idempotent-replayed" not in again.headers
+    assert first.json()["code"] not in again.text
+    # The stored answer stays, untouched, and nothing new was claimed or done.
+    assert await count(app, IdempotencyRecord) == 1
+    assert await count(app, Invite) == 1
+
+
+async def test_no_replay_for_an_expired_session(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member
+) -> None:
+    key = str(uuid.uuid4())
+    first = await create_invite(client, alice, key)
+    assert first.status_code == 201, first.text
+    async with app.state.db.writer() as session:
+        await session.execute(
+            update(AuthSession)
+            .where(col(AuthSession.user_id) == uuid.UUID(alice.id))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    again = await create_invite(client, alice, key)
+    assert again.status_code == 401, again.text
+    assert "idempotent-replayed" not in again.headers
+    # A new key is not claimed either: the request is refused by authentication.
+    other = await create_invite(client, alice, str(uuid.uuid4()))
+    assert other.status_code == 401
+    assert await count(app, IdempotencyRecord) == 1
+    assert await count(app, Invite) == 1
 
 
 # --- concurrency --------------------------------------------------------------------------------

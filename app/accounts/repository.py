@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from app.accounts.models import AuthSession, LoginFailure, User
 from app.core.db import utcnow
+from app.core.security import AccessClaims
 
 
 async def load_signed_in_user(
@@ -25,6 +26,19 @@ async def load_signed_in_user(
         )
     )
     return result.scalar_one_or_none()
+
+
+async def session_is_live(session: AsyncSession, claims: AccessClaims) -> bool:
+    """Whether the token's device session is still live: what idempotent replays ask first."""
+    result = await session.execute(
+        select(col(AuthSession.id)).where(
+            col(AuthSession.id) == claims.session_id,
+            col(AuthSession.user_id) == claims.user_id,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.expires_at) > utcnow(),
+        )
+    )
+    return result.first() is not None
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:

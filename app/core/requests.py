@@ -9,7 +9,7 @@ A pure ASGI middleware rather than a dependency, because it must see the finishe
   transaction first, so a concurrent repeat sees it in flight (409); the stored response is
   written in the same transaction as the work it describes, so a crash can never leave work
   done without its replay (or a replay without its work); a repeat with a different body is a
-  422, and a finished one is replayed byte for byte;
+  422, and a finished one is replayed byte for byte, but only to a live device session;
 - request bodies are capped (413) before anything parses them, and a JSON body that spells a
   lone UTF-16 surrogate (``"\\ud800"``, which is no Unicode text and no database can store) is a
   422 before any handler sees it;
@@ -25,7 +25,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.config import Settings
 from app.core.db import Database, utcnow
 from app.core.models import IdempotencyRecord
-from app.core.security import InvalidToken, decode_access_token
+from app.core.security import AccessClaims, InvalidToken, decode_access_token
 
 log = logging.getLogger("accord.requests")
 
@@ -58,6 +58,10 @@ _MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 _REPLAYED_HEADERS = ("content-type", "etag", "location")
 # Responses that carry credentials are never stored, so these routes are not replayed.
 _NOT_STORED_PREFIXES = ("/api/auth/",)
+
+# Whether the device session behind an access token is still live (not revoked, not expired).
+# Injected by the app, so that core needs no domain model to ask.
+SessionCheck = Callable[[AsyncSession, AccessClaims], Awaitable[bool]]
 
 
 def keep_writes_on_error(session: AsyncSession) -> None:
@@ -214,10 +218,13 @@ def _database_failure(exc: BaseException) -> _Captured | None:
 
 
 class RequestUnitOfWork:
-    def __init__(self, app: ASGIApp, *, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, *, db: Database, settings: Settings, session_is_live: SessionCheck
+    ) -> None:
         self.app = app
         self.db = db
         self.settings = settings
+        self.session_is_live = session_is_live
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -257,12 +264,12 @@ class RequestUnitOfWork:
                     ),
                 )
                 return
-            user_id = self._caller(headers)
-            if user_id is not None:
+            caller = self._caller(headers)
+            if caller is not None:
                 fingerprint = request_fingerprint(
                     method, path, scope.get("query_string", b""), body
                 )
-                outcome = await self._claim(user_id, key, fingerprint)
+                outcome = await self._claim(caller, key, fingerprint)
                 if isinstance(outcome, _Captured):
                     await _send_captured(send, outcome)
                     return
@@ -340,26 +347,30 @@ class RequestUnitOfWork:
             413, "payload_too_large", f"request body over {self.settings.max_body_bytes} bytes"
         )
 
-    def _caller(self, headers: dict[str, str]) -> uuid.UUID | None:
+    def _caller(self, headers: dict[str, str]) -> AccessClaims | None:
         auth = headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            return decode_access_token(self.settings, token.strip()).user_id
+            return decode_access_token(self.settings, token.strip())
         except InvalidToken:
             return None
 
     async def _claim(
-        self, user_id: uuid.UUID, key: str, fingerprint: str
+        self, caller: AccessClaims, key: str, fingerprint: str
     ) -> _Claim | _Captured | None:
         """Claim the key for this request, or answer for it (replay, 409, 422).
 
-        None means the caller's account is gone: the request runs unclaimed and is refused
-        by authentication.
+        None means the caller's device session has ended (signed out, expired, or the account
+        is gone): the request runs unclaimed and is refused by authentication. The session is
+        checked before anything stored is looked at, so a replay never outlives a sign-out.
         """
+        user_id = caller.user_id
         for _attempt in range(_CLAIM_ATTEMPTS):
             async with self.db.writer() as session:
+                if not await self.session_is_live(session, caller):
+                    return None
                 found = (
                     await session.execute(
                         select(IdempotencyRecord).where(
