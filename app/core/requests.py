@@ -21,6 +21,7 @@ A pure ASGI middleware rather than a dependency, because it must see the finishe
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -58,6 +59,8 @@ _MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 _REPLAYED_HEADERS = ("content-type", "etag", "location")
 # Responses that carry credentials are never stored, so these routes are not replayed.
 _NOT_STORED_PREFIXES = ("/api/auth/",)
+# Nor are requests that carry a password: even a keyed fingerprint of one is not kept.
+_CREDENTIAL_FIELDS = frozenset({"password", "current_password", "new_password"})
 
 # Whether the device session behind an access token is still live (not revoked, not expired).
 # Injected by the app, so that core needs no domain model to ask.
@@ -225,6 +228,7 @@ class RequestUnitOfWork:
         self.db = db
         self.settings = settings
         self.session_is_live = session_is_live
+        self.fingerprint_key = fingerprint_key(settings.secret_key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -252,6 +256,7 @@ class RequestUnitOfWork:
             raw_key is not None
             and method in IDEMPOTENT_METHODS
             and not path.startswith(_NOT_STORED_PREFIXES)
+            and not _carries_password(body)
         ):
             key = parse_idempotency_key(raw_key)
             if key is None:
@@ -266,10 +271,13 @@ class RequestUnitOfWork:
                 return
             caller = self._caller(headers)
             if caller is not None:
+                query = scope.get("query_string", b"")
                 fingerprint = request_fingerprint(
-                    method, path, scope.get("query_string", b""), body
+                    method, path, query, body, key=self.fingerprint_key
                 )
-                outcome = await self._claim(caller, key, fingerprint)
+                outcome = await self._claim(
+                    caller, key, fingerprint, legacy=_plain_fingerprint(method, path, query, body)
+                )
                 if isinstance(outcome, _Captured):
                     await _send_captured(send, outcome)
                     return
@@ -358,7 +366,7 @@ class RequestUnitOfWork:
             return None
 
     async def _claim(
-        self, caller: AccessClaims, key: str, fingerprint: str
+        self, caller: AccessClaims, key: str, fingerprint: str, *, legacy: str
     ) -> _Claim | _Captured | None:
         """Claim the key for this request, or answer for it (replay, 409, 422).
 
@@ -393,7 +401,8 @@ class RequestUnitOfWork:
                             return None
                         continue
                     return _Claim(record.id, now)
-                if found.fingerprint != fingerprint:
+                # A record from before fingerprints were keyed still matches its request.
+                if found.fingerprint not in (fingerprint, legacy):
                     return _json_message(
                         422,
                         "idempotency_key_reused",
@@ -500,13 +509,44 @@ def _conditional(captured: _Captured, if_none_match: str | None) -> _Captured:
     return captured
 
 
-def request_fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:
-    """What makes two requests with one key "the same request": method, path, query, body."""
+def fingerprint_key(secret_key: str) -> bytes:
+    """The fingerprints' own key, derived from the server secret (used for nothing else)."""
+    return hmac.new(secret_key.encode(), b"accord idempotency fingerprint", "sha256").digest()
+
+
+def request_fingerprint(
+    method: str, path: str, query_string: bytes, body: bytes, *, key: bytes
+) -> str:
+    """What makes two requests with one key "the same request": method, path, query, body.
+
+    Keyed (HMAC-SHA-256), so that whoever reads the table cannot test guesses of a body.
+    """
+    digest = hmac.new(key, digestmod="sha256")
+    for part in (method.encode(), path.encode(), query_string):
+        digest.update(part + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _plain_fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:
+    # How fingerprints were made before they were keyed: compared, never stored. Records are
+    # kept 30 days, so this can go 30 days after every deployment runs keyed fingerprints.
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query_string):
         digest.update(part + b"\0")
     digest.update(body)
     return digest.hexdigest()
+
+
+def _carries_password(body: bytes) -> bool:
+    """Whether a JSON body holds a password field (however its name is escaped or encoded)."""
+    if not body:
+        return False
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return False  # not JSON: the router refuses it, and nothing is stored for a 422
+    return isinstance(value, dict) and not _CREDENTIAL_FIELDS.isdisjoint(value)
 
 
 def _replay(record: IdempotencyRecord) -> _Captured:
