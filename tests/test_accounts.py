@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 import warnings
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,11 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from jwt.warnings import InsecureKeyLengthWarning
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
+from app.accounts.models import AuthSession, LoginFailure, RefreshToken, SignUpAttempt, User
+from app.core.config import Settings
 from app.core.db import utcnow
 from app.dynamics.models import Dynamic, Membership
 from app.main import create_app
@@ -922,6 +924,104 @@ async def test_wrong_passwords_on_sensitive_changes_are_throttled_too(
     )
     assert await user_row(app, alice.id) is not None
     assert_throttled(await login(client, alice.email, PASSWORD))
+
+
+# --- registration throttle ----------------------------------------------------------------------
+
+HOUR = 60 * 60
+
+
+@pytest.fixture
+async def strict_app(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
+    """The app with the production limit on sign-ups (the suite's own is raised)."""
+    application = create_app(
+        make_settings(database_url, tmp_path, register_max_per_address_per_hour=5)
+    )
+    yield application
+    await application.state.db.dispose()
+
+
+def client_at(application: FastAPI, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=application, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def sign_up(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    body = {"email": email, "password": PASSWORD, "display_name": "New"}
+    return await client.post("/api/auth/register", json=body)
+
+
+def assert_sign_ups_throttled(response: httpx.Response) -> int:
+    assert response.status_code == 429, response.text
+    assert error_code(response) == "too_many_sign_ups"
+    retry_after = response.headers["Retry-After"]
+    assert retry_after.isdigit(), retry_after
+    assert 1 <= int(retry_after) <= HOUR
+    return int(retry_after)
+
+
+async def test_a_sixth_sign_up_from_one_address_in_an_hour_is_429(
+    strict_app: FastAPI, app: FastAPI
+) -> None:
+    async with client_at(strict_app, "198.51.100.1") as here:
+        for i in range(5):
+            assert (await sign_up(here, f"new-{i}@example.org")).status_code == 201
+        assert assert_sign_ups_throttled(await sign_up(here, "new-5@example.org")) > HOUR - 60
+        # A taken email is refused by the throttle too, before it can be told apart.
+        assert_sign_ups_throttled(await sign_up(here, "new-0@example.org"))
+    # Another address still works, and the refused one made no account.
+    async with client_at(strict_app, "198.51.100.2") as there:
+        assert (await sign_up(there, "new-5@example.org")).status_code == 201
+    assert len(await rows(app, select(User))) == 6
+
+
+async def test_every_sign_up_attempt_counts_and_ages_out_of_the_hour(
+    strict_app: FastAPI, app: FastAPI
+) -> None:
+    async with client_at(strict_app, "198.51.100.1") as here:
+        # Each attempt costs a password hash, so a refused one (email taken) counts as well.
+        assert (await sign_up(here, "taken@example.org")).status_code == 201
+        for _ in range(4):
+            taken = await sign_up(here, "taken@example.org")
+            assert taken.status_code == 409, taken.text
+        assert_sign_ups_throttled(await sign_up(here, "other@example.org"))
+        # Invalid input costs nothing and is not counted.
+        await write(app, delete(SignUpAttempt))
+        for _ in range(6):
+            assert (await here.post("/api/auth/register", json={})).status_code == 422
+        assert (await sign_up(here, "other@example.org")).status_code == 201
+        # The attempts are stored keyed, and leave the window after an hour.
+        attempts = await rows(app, select(SignUpAttempt))
+        assert len(attempts) == 1 and "198.51.100.1" not in attempts[0].key_hash
+        for i in range(4):
+            assert (await sign_up(here, f"more-{i}@example.org")).status_code == 201
+        await write(app, update(SignUpAttempt).values(at=utcnow() - timedelta(minutes=59)))
+        assert assert_sign_ups_throttled(await sign_up(here, "late@example.org")) <= 61
+        await write(app, update(SignUpAttempt).values(at=utcnow() - timedelta(minutes=61)))
+        assert (await sign_up(here, "late@example.org")).status_code == 201
+
+
+async def test_concurrent_sign_ups_cannot_overshoot_the_address_limit(
+    strict_app: FastAPI, app: FastAPI
+) -> None:
+    async with client_at(strict_app, "198.51.100.1") as here:
+        answers = await asyncio.gather(*(sign_up(here, f"rush-{i}@example.org") for i in range(9)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] * 5 + [429] * 4, [a.text for a in answers]
+    assert len(await rows(app, select(User))) == 5
+
+
+async def test_the_sign_up_limit_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "env-test-" + "x" * 40)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert Settings.from_env().register_max_per_address_per_hour == 5
+    assert Settings.from_env().password_hash_concurrency == 2
+    monkeypatch.setenv("REGISTER_MAX_PER_ADDRESS_PER_HOUR", "12")
+    monkeypatch.setenv("PASSWORD_HASH_CONCURRENCY", "4")
+    assert Settings.from_env().register_max_per_address_per_hour == 12
+    assert Settings.from_env().password_hash_concurrency == 4
 
 
 # --- DELETE /api/me -----------------------------------------------------------------------------

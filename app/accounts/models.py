@@ -70,3 +70,17 @@ class LoginFailure(SQLModel, table=True):
     scope: str = Field(max_length=16)
     key_hash: str = Field(max_length=64)
     at: datetime = created_at_field()
+
+
+class SignUpAttempt(SQLModel, table=True):
+    """A registration attempt, counted per client address for throttling (each costs a hash).
+
+    The key is hashed like a login failure's: the table never holds an address in clear.
+    """
+
+    __tablename__ = "sign_up_attempts"
+    __table_args__ = (Index("ix_sign_up_attempts_key_at", "key_hash", "at"),)
+
+    id: uuid.UUID = uuid_pk()
+    key_hash: str = Field(max_length=64)
+    at: datetime = created_at_field()

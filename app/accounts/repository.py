@@ -7,7 +7,7 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.accounts.models import AuthSession, LoginFailure, User
+from app.accounts.models import AuthSession, LoginFailure, SignUpAttempt, User
 from app.core.db import utcnow
 from app.core.security import AccessClaims
 
@@ -53,7 +53,7 @@ async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def queue_behind_sign_ins(session: AsyncSession, key_hash: str) -> None:
-    """Wait for any other sign-in of this throttle key until its transaction ends.
+    """Wait for any other sign-in (or sign-up) of this throttle key until its transaction ends.
 
     Without this, parallel guesses on PostgreSQL would all count the failures before any of them
     committed one, and get far more tries than the limit. SQLite needs nothing: a writer's
@@ -73,6 +73,18 @@ async def recent_failures(
             col(LoginFailure.scope) == scope,
             col(LoginFailure.key_hash) == key_hash,
             col(LoginFailure.at) > since,
+        )
+    )
+    count, oldest = result.one()
+    return int(count), oldest
+
+
+async def recent_sign_ups(
+    session: AsyncSession, key_hash: str, since: datetime
+) -> tuple[int, datetime | None]:
+    result = await session.execute(
+        select(func.count(), func.min(SignUpAttempt.at)).where(
+            col(SignUpAttempt.key_hash) == key_hash, col(SignUpAttempt.at) > since
         )
     )
     count, oldest = result.one()

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from app.accounts import repository
 from app.accounts.erasure import erase_words
-from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
+from app.accounts.models import AuthSession, LoginFailure, RefreshToken, SignUpAttempt, User
 from app.accounts.schemas import MeUpdate, RegisterIn
 from app.core.config import Settings
 from app.core.db import Database, utcnow
@@ -76,14 +76,20 @@ async def _issue(
     )
 
 
+SIGN_UP_WINDOW = timedelta(hours=1)
+
+
 async def register(
+    db: Database,
     session: AsyncSession,
     settings: Settings,
     passwords: Passwords,
     data: RegisterIn,
     *,
+    address: str,
     user_agent: str | None,
 ) -> IssuedTokens:
+    await _count_sign_up(db, settings, address=address)
     # Hash before touching the database, so the write transaction stays short.
     password_hash = await passwords.hash(data.password)
     email = normalize_email(str(data.email))
@@ -104,12 +110,37 @@ async def register(
     return await _issue(session, settings, user, user_agent=user_agent)
 
 
-# --- login throttling -----------------------------------------------------------------------
+# --- throttling -----------------------------------------------------------------------------
 
 
 def _throttle_key(settings: Settings, value: str) -> str:
     # Keyed hash: the table never holds an email or an address that could be read back.
     return hmac.new(settings.secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+async def _count_sign_up(db: Database, settings: Settings, *, address: str) -> None:
+    """Count a sign-up attempt against its address, or refuse it (429) past the hourly limit.
+
+    Counted in its own transaction, committed before the password is hashed: attempts from one
+    address queue behind each other (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock), so
+    no more than the limit are ever hashed, and an attempt refused later (email taken) still
+    counts, as it cost a hash too.
+    """
+    key = _throttle_key(settings, "sign-up\0" + address)
+    now = utcnow()
+    async with db.writer() as writer:
+        await repository.queue_behind_sign_ins(writer, key)
+        count, oldest = await repository.recent_sign_ups(writer, key, now - SIGN_UP_WINDOW)
+        if count >= settings.register_max_per_address_per_hour and oldest is not None:
+            wait = max(1, math.ceil((oldest + SIGN_UP_WINDOW - now).total_seconds()))
+            raise AppError(
+                429,
+                "too_many_sign_ups",
+                f"too many new accounts from this address; try again in {wait} seconds",
+                headers={"Retry-After": str(wait)},
+            )
+        writer.add(SignUpAttempt(key_hash=key))
+        await writer.commit()
 
 
 async def _check_throttle(

@@ -65,9 +65,13 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 1
+    # Argon2 computations running at once in a process; each holds argon2_memory_kib.
+    password_hash_concurrency: int = 2
     login_window_seconds: int = 15 * 60
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 30
+    # Sign-up attempts per client address in an hour (each costs a password hash).
+    register_max_per_address_per_hour: int = 5
     max_open_invites: int = 5
     invite_hours: int = 48
     public_url: str | None = None
@@ -108,6 +112,8 @@ class Settings:
             "sqlite_busy_timeout_ms": _int("SQLITE_BUSY_TIMEOUT_MS", 30_000),
             "argon2_time_cost": _int("ARGON2_TIME_COST", 3),
             "argon2_memory_kib": _int("ARGON2_MEMORY_KIB", 65_536),
+            "password_hash_concurrency": _int("PASSWORD_HASH_CONCURRENCY", 2),
+            "register_max_per_address_per_hour": _int("REGISTER_MAX_PER_ADDRESS_PER_HOUR", 5),
             "public_url": os.environ.get("PUBLIC_URL") or None,
             "serve_frontend": _bool("SERVE_FRONTEND", True),
             "frontend_dir": Path(os.environ["FRONTEND_DIR"]).resolve()

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 from sqlmodel import col
 
-from app.accounts.models import AuthSession, LoginFailure
+from app.accounts.models import AuthSession, LoginFailure, SignUpAttempt
 from app.core.db import Database, utcnow, write_session
 from app.core.models import IdempotencyRecord
 from app.push.models import PushSubscription
@@ -19,6 +19,7 @@ log = logging.getLogger("accord.housekeeping")
 
 IDEMPOTENCY_KEEP = timedelta(days=30)
 LOGIN_FAILURES_KEEP = timedelta(days=1)
+SIGN_UP_ATTEMPTS_KEEP = timedelta(days=1)
 ENDED_SESSIONS_KEEP = timedelta(days=30)
 DONE_REMINDERS_KEEP = timedelta(days=30)
 # A device that has failed this often and not taken a push for this long is gone for good.
@@ -41,6 +42,10 @@ async def sweep(db: Database) -> dict[str, int]:
             delete(LoginFailure).where(col(LoginFailure.at) < now - LOGIN_FAILURES_KEEP)
         )
         counts["login_failures"] = result.rowcount  # type: ignore[attr-defined]
+        result = await session.execute(
+            delete(SignUpAttempt).where(col(SignUpAttempt.at) < now - SIGN_UP_ATTEMPTS_KEEP)
+        )
+        counts["sign_up_attempts"] = result.rowcount  # type: ignore[attr-defined]
         result = await session.execute(
             delete(AuthSession).where(
                 or_(
