@@ -45,7 +45,9 @@ async def test_sweep_removes_only_what_has_expired(
             .where(col(IdempotencyRecord.key) == "old")
             .values(created_at=long_ago)
         )
-        session.add(LoginFailure(scope="account", key_hash="x" * 64, at=now - timedelta(days=2)))
+        session.add(
+            LoginFailure(account_hash="x" * 64, address_hash="y" * 64, at=now - timedelta(days=2))
+        )
         session.add(SignUpAttempt(key_hash="x" * 64, at=now - timedelta(days=2)))
         await session.execute(
             update(AuthSession)
@@ -90,7 +92,7 @@ async def test_sweep_removes_only_what_has_expired(
     assert keys == {"new"}
     assert endpoints == {"https://push.example.com/flaky", "https://push.example.com/fine"}
     assert [r.key for r in reminders] == ["pending-old"]  # never a pending one
-    assert await _count(app, LoginFailure) == 2  # today's two (account and address) stay
+    assert await _count(app, LoginFailure) == 1  # today's stays
     assert await _count(app, AuthSession) == 1  # Alice's own session stays
     assert await _count(app, SignUpAttempt) == 2  # Alice's and Bob's, made today, stay
     # A second sweep finds nothing more.

@@ -66,17 +66,22 @@ async def queue_behind_sign_ins(session: AsyncSession, key_hash: str) -> None:
 
 
 async def recent_failures(
-    session: AsyncSession, scope: str, key_hash: str, since: datetime
-) -> tuple[int, datetime | None]:
-    result = await session.execute(
-        select(func.count(), func.min(LoginFailure.at)).where(
-            col(LoginFailure.scope) == scope,
-            col(LoginFailure.key_hash) == key_hash,
-            col(LoginFailure.at) > since,
-        )
+    session: AsyncSession,
+    since: datetime,
+    *,
+    account_hash: str | None = None,
+    address_hash: str | None = None,
+) -> tuple[int, datetime | None, datetime | None]:
+    """Failures since then of an account, an address or the pair: count, oldest, newest."""
+    stmt = select(func.count(), func.min(LoginFailure.at), func.max(LoginFailure.at)).where(
+        col(LoginFailure.at) > since
     )
-    count, oldest = result.one()
-    return int(count), oldest
+    if account_hash is not None:
+        stmt = stmt.where(col(LoginFailure.account_hash) == account_hash)
+    if address_hash is not None:
+        stmt = stmt.where(col(LoginFailure.address_hash) == address_hash)
+    count, oldest, newest = (await session.execute(stmt)).one()
+    return int(count), oldest, newest
 
 
 async def recent_sign_ups(

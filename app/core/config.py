@@ -68,8 +68,12 @@ class Settings:
     # Argon2 computations running at once in a process; each holds argon2_memory_kib.
     password_hash_concurrency: int = 2
     login_window_seconds: int = 15 * 60
-    login_max_failures_per_account: int = 5
+    # Failed password checks for one account from one address before each next one waits a
+    # window, then twice as long, and so on (see app.accounts.service).
+    login_max_failures_per_pair: int = 5
     login_max_failures_per_address: int = 30
+    # For one account from all addresses together: a ceiling on distributed guessing.
+    login_max_failures_per_account: int = 100
     # Sign-up attempts per client address in an hour (each costs a password hash).
     register_max_per_address_per_hour: int = 5
     max_open_invites: int = 5

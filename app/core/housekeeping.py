@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 from sqlmodel import col
 
-from app.accounts.models import AuthSession, LoginFailure, SignUpAttempt
+from app.accounts.models import LOGIN_FAILURE_MEMORY, AuthSession, LoginFailure, SignUpAttempt
 from app.core.db import Database, utcnow, write_session
 from app.core.models import IdempotencyRecord
 from app.push.models import PushSubscription
@@ -18,7 +18,7 @@ from app.reminders.models import Reminder
 log = logging.getLogger("accord.housekeeping")
 
 IDEMPOTENCY_KEEP = timedelta(days=30)
-LOGIN_FAILURES_KEEP = timedelta(days=1)
+LOGIN_FAILURES_KEEP = LOGIN_FAILURE_MEMORY
 SIGN_UP_ATTEMPTS_KEEP = timedelta(days=1)
 ENDED_SESSIONS_KEEP = timedelta(days=30)
 DONE_REMINDERS_KEEP = timedelta(days=30)

@@ -36,7 +36,7 @@ function signInProblem(error) {
   if (error.code === "too_many_attempts" || error.status === 429) {
     const minutes = minutesToWait(error);
     const wait = minutes ? `in ${minutes} ${minutes === 1 ? "minute" : "minutes"}` : "later";
-    return `Too many failed attempts: signing in to this account is paused for safety. Try again ${wait}.`;
+    return `Too many failed attempts: signing in to this account from here is paused for safety. Try again ${wait}.`;
   }
   if (error.status === 422) return "Enter your email address and your password.";
   return error.message;
