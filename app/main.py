@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     app.add_middleware(RequestUnitOfWork, db=db, settings=settings, session_is_live=session_is_live)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.hsts)
 
     frontend = settings.frontend_dir or FRONTEND
     if settings.serve_frontend and frontend.is_dir():

@@ -81,6 +81,8 @@ class Settings:
     public_url: str | None = None
     max_body_bytes: int = 64 * 1024
     serve_frontend: bool = True
+    # Send Strict-Transport-Security (only when served over HTTPS, if the proxy does not).
+    hsts: bool = False
     # The web app's files: the repository's frontend/ unless set (e.g. a copy being deployed).
     frontend_dir: Path | None = None
     housekeeping: bool = True
@@ -120,6 +122,7 @@ class Settings:
             "register_max_per_address_per_hour": _int("REGISTER_MAX_PER_ADDRESS_PER_HOUR", 5),
             "public_url": os.environ.get("PUBLIC_URL") or None,
             "serve_frontend": _bool("SERVE_FRONTEND", True),
+            "hsts": _bool("HSTS", False),
             "frontend_dir": Path(os.environ["FRONTEND_DIR"]).resolve()
             if os.environ.get("FRONTEND_DIR")
             else None,
