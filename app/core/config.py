@@ -24,6 +24,18 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+SQLITE_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def _sqlite_synchronous() -> str:
+    raw = (os.environ.get("SQLITE_SYNCHRONOUS") or "FULL").strip().upper()
+    if raw not in SQLITE_SYNCHRONOUS_LEVELS:
+        raise ValueError(
+            f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}"
+        )
+    return raw
+
+
 def normalize_database_url(url: str) -> str:
     """Accept the usual spellings and pick the async driver for each database."""
     if url.startswith(("postgres://", "postgresql://")):
@@ -62,6 +74,9 @@ class Settings:
     db_max_overflow: int = 10
     db_pool_timeout: int = 30
     sqlite_busy_timeout_ms: int = 30_000
+    # FULL: a commit survives a power loss too. NORMAL (in WAL mode) may lose the last commits
+    # on a power loss or an OS crash (never on an app crash), for faster writes.
+    sqlite_synchronous: str = "FULL"
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 1
@@ -116,6 +131,7 @@ class Settings:
             "db_max_overflow": _int("DB_MAX_OVERFLOW", 10),
             "db_pool_timeout": _int("DB_POOL_TIMEOUT", 30),
             "sqlite_busy_timeout_ms": _int("SQLITE_BUSY_TIMEOUT_MS", 30_000),
+            "sqlite_synchronous": _sqlite_synchronous(),
             "argon2_time_cost": _int("ARGON2_TIME_COST", 3),
             "argon2_memory_kib": _int("ARGON2_MEMORY_KIB", 65_536),
             "password_hash_concurrency": _int("PASSWORD_HASH_CONCURRENCY", 2),
