@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -40,6 +39,7 @@ from app.notifications.router import router as notifications_router
 from app.protocols.router import router as protocols_router
 from app.push.router import router as push_router
 from app.push.sender import PushSender
+from app.push.transport import make_push_client
 from app.reminders import dispatcher
 from app.reminders.router import router as reminders_router
 from app.sync.router import router as sync_router
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         push_client = None
         if settings.dispatcher:
             # One client for the process: a new one per push would load the TLS trust store.
-            push_client = httpx.AsyncClient(follow_redirects=False)
+            push_client = make_push_client(settings)
             sender = PushSender(settings, db, push_client)
             tasks.append(
                 asyncio.create_task(
