@@ -26,6 +26,7 @@ from app.checkins.router import router as checkins_router
 from app.core import housekeeping
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.docs import install_api_docs
 from app.core.errors import install_error_handlers
 from app.core.frontend import ShellCache
 from app.core.health import router as health_router
@@ -104,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # see app.core.docs: only with API_DOCS=1, and never from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -127,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sync_router,
     ):
         app.include_router(router)
+    if settings.api_docs:
+        install_api_docs(app)
 
     app.add_middleware(RequestUnitOfWork, db=db, settings=settings, session_is_live=session_is_live)
     app.add_middleware(SecurityHeaders, hsts=settings.hsts)

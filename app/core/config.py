@@ -98,6 +98,8 @@ class Settings:
     serve_frontend: bool = True
     # Send Strict-Transport-Security (only when served over HTTPS, if the proxy does not).
     hsts: bool = False
+    # The interactive API reference at /docs (app.core.docs); /openapi.json is always served.
+    api_docs: bool = False
     # The web app's files: the repository's frontend/ unless set (e.g. a copy being deployed).
     frontend_dir: Path | None = None
     housekeeping: bool = True
@@ -139,6 +141,7 @@ class Settings:
             "public_url": os.environ.get("PUBLIC_URL") or None,
             "serve_frontend": _bool("SERVE_FRONTEND", True),
             "hsts": _bool("HSTS", False),
+            "api_docs": _bool("API_DOCS", False),
             "frontend_dir": Path(os.environ["FRONTEND_DIR"]).resolve()
             if os.environ.get("FRONTEND_DIR")
             else None,

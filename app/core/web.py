@@ -13,7 +13,6 @@ _PAGE_CSP = (
     "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'"
 )
-_DOCS = ("/docs", "/redoc", "/openapi.json")
 # Two years, subdomains included: what the HSTS preload list asks for (without "preload", which
 # is a promise only the site's owner should make).
 HSTS = "max-age=63072000; includeSubDomains"
@@ -46,7 +45,7 @@ class SecurityHeaders:
                     extra.append((b"strict-transport-security", HSTS.encode()))
                 if path.startswith("/api/"):
                     extra.append((b"cache-control", b"private, no-store"))
-                elif not path.startswith(_DOCS):
+                else:  # the web app, and the API reference when it is on (app.core.docs)
                     extra.append((b"content-security-policy", _PAGE_CSP.encode()))
                 headers.extend((k, v) for k, v in extra if k not in names)
                 message["headers"] = headers
