@@ -28,8 +28,9 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(BIN)/alembic upgrade head
 
+# API_DOCS=1: the interactive API reference at /docs, for local development (off by default).
 run: migrate
-	$(BIN)/uvicorn --factory app.main:create_app --host $(HOST) --port $(PORT) --proxy-headers
+	API_DOCS=1 $(BIN)/uvicorn --factory app.main:create_app --host $(HOST) --port $(PORT) --proxy-headers
 
 # The local PostgreSQL the suite runs against; started if it is down.
 pg-up:

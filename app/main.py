@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -20,12 +19,14 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from app import models  # noqa: F401 - registers every table
+from app.accounts.repository import session_is_live
 from app.accounts.router import auth_router, me_router
 from app.balance.router import router as balance_router
 from app.checkins.router import router as checkins_router
 from app.core import housekeeping
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.docs import install_api_docs
 from app.core.errors import install_error_handlers
 from app.core.frontend import ShellCache
 from app.core.health import router as health_router
@@ -41,6 +42,7 @@ from app.notifications.router import router as notifications_router
 from app.protocols.router import router as protocols_router
 from app.push.router import router as push_router
 from app.push.sender import PushSender
+from app.push.transport import make_push_client
 from app.reminders import dispatcher
 from app.reminders.router import router as reminders_router
 from app.sync.router import router as sync_router
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         push_client = None
         if settings.dispatcher:
             # One client for the process: a new one per push would load the TLS trust store.
-            push_client = httpx.AsyncClient(follow_redirects=False)
+            push_client = make_push_client(settings)
             sender = PushSender(settings, db, push_client)
             tasks.append(
                 asyncio.create_task(
@@ -108,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # see app.core.docs: only with API_DOCS=1, and never from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -133,13 +137,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live_router,
     ):
         app.include_router(router)
+    if settings.api_docs:
+        install_api_docs(app)
 
     # The event stream lives for minutes: it takes short sessions of its own instead of the
     # request's unit of work, which holds a session until the response is complete.
     app.add_middleware(
-        RequestUnitOfWork, db=db, settings=settings, streaming_paths=frozenset({"/api/events"})
+        RequestUnitOfWork,
+        db=db,
+        settings=settings,
+        session_is_live=session_is_live,
+        streaming_paths=frozenset({"/api/events"}),
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.hsts)
 
     frontend = settings.frontend_dir or FRONTEND
     if settings.serve_frontend and frontend.is_dir():

@@ -1,6 +1,6 @@
 """Every table model, imported once so that metadata (and alembic) sees the whole schema."""
 
-from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
+from app.accounts.models import AuthSession, LoginFailure, RefreshToken, SignUpAttempt, User
 from app.checkins.models import CheckIn, CheckInResponse
 from app.core.models import IdempotencyRecord
 from app.dynamics.models import Dynamic, DynamicPause, Invite, Membership
@@ -41,5 +41,6 @@ __all__ = [
     "PushSubscription",
     "RefreshToken",
     "Reminder",
+    "SignUpAttempt",
     "User",
 ]

@@ -85,6 +85,8 @@ def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
         "argon2_memory_kib": 1024,
         "housekeeping": False,
         "dispatcher": False,  # tests dispatch explicitly, at the moments they choose
+        # Every test client signs up from one address; the limit has its own tests.
+        "register_max_per_address_per_hour": 10_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -225,6 +227,7 @@ def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
         "HOUSEKEEPING": "0",
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_KIB": "1024",
+        "REGISTER_MAX_PER_ADDRESS_PER_HOUR": "10000",
     }
     if request.node.get_closest_marker("frontend_copy"):
         shutil.copytree(ROOT / "frontend", tmp_path / "frontend")

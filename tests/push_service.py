@@ -17,7 +17,8 @@ A message failing any check is answered 400 and recorded with its problems. Othe
 answer is 201, unless the test scripted others for that device (410, 404, 429 with
 ``Retry-After``, 500…), which are used up one per request.
 
-The server is uvicorn in a background thread, on a free port, started and stopped by a fixture.
+The server is uvicorn in a background thread, on a free port, started and stopped by a fixture;
+plain HTTP on 127.0.0.1, or HTTPS under a name when given a certificate for it (``start(tls=…)``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import http_ece
@@ -145,14 +147,23 @@ class PushService:
 
     # --- the server -----------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, tls: tuple[Path, Path, str] | None = None) -> None:
+        """Serve on 127.0.0.1; with ``tls`` (certificate file, key file, the name they are
+        for), over HTTPS with an origin under that name, which tests resolve to 127.0.0.1."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        self.origin = f"http://127.0.0.1:{port}"
+        self.origin = f"https://{tls[2]}:{port}" if tls else f"http://127.0.0.1:{port}"
         app = Starlette(routes=[Route("/push/{token}", self._receive, methods=["POST"])])
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            ssl_certfile=str(tls[0]) if tls else None,
+            ssl_keyfile=str(tls[1]) if tls else None,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True

@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 import warnings
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,11 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from jwt.warnings import InsecureKeyLengthWarning
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
+from app.accounts.models import AuthSession, LoginFailure, RefreshToken, SignUpAttempt, User
+from app.core.config import Settings
 from app.core.db import utcnow
 from app.dynamics.models import Dynamic, Membership
 from app.main import create_app
@@ -328,8 +330,8 @@ async def test_login_wrong_password_and_unknown_email_answer_the_same(
     assert "access_token" not in wrong.text
     # No session was opened by either.
     assert len(await rows(app, select(AuthSession))) == 1
-    # Both were counted for throttling (account and address each).
-    assert len(await rows(app, select(LoginFailure))) == 4
+    # Both were counted for throttling (each names its account and its address).
+    assert len(await rows(app, select(LoginFailure))) == 2
 
 
 async def test_unknown_email_still_runs_a_full_argon2_verification(
@@ -843,9 +845,13 @@ async def test_five_failures_lock_the_account_even_for_the_right_password(
     assert_throttled(await login(client, alice.email.upper(), PASSWORD))
     # Another account from the same address is not affected.
     assert (await login(client, bob.email, PASSWORD)).status_code == 200
-    # The throttle stores no email in clear.
+    # The throttle stores no email and no address in clear.
     stored = await rows(app, select(LoginFailure))
-    assert all(alice.email not in f.key_hash and len(f.key_hash) == 64 for f in stored)
+    assert len(stored) == 5
+    for failure in stored:
+        assert len(failure.account_hash) == len(failure.address_hash) == 64
+        assert alice.email not in failure.account_hash
+        assert "127.0.0.1" not in failure.address_hash
 
 
 async def test_an_unknown_email_is_throttled_like_a_real_one(client: httpx.AsyncClient) -> None:
@@ -884,9 +890,12 @@ async def test_the_throttle_holds_across_processes(
         await second.state.db.dispose()
 
 
-async def test_a_successful_login_clears_the_account_counter(
+async def test_a_successful_login_clears_the_counter_of_its_address(
     client: httpx.AsyncClient, app: FastAPI, alice: Member
 ) -> None:
+    async with client_at(app, "203.0.113.66") as stranger:
+        for _ in range(3):
+            assert (await login(stranger, alice.email, "guess")).status_code == 401
     for _ in range(4):
         assert (await login(client, alice.email, "wrong password")).status_code == 401
     assert (await login(client, alice.email, PASSWORD)).status_code == 200
@@ -894,8 +903,12 @@ async def test_a_successful_login_clears_the_account_counter(
     for _ in range(4):
         assert (await login(client, alice.email, "wrong password")).status_code == 401
     assert (await login(client, alice.email, PASSWORD)).status_code == 200
-    accounts = await rows(app, select(LoginFailure).where(col(LoginFailure.scope) == "account"))
-    assert accounts == []
+    # The stranger's guesses are not forgiven by the owner's success: they still count.
+    assert len(await rows(app, select(LoginFailure))) == 3
+    async with client_at(app, "203.0.113.66") as stranger:
+        for _ in range(2):
+            assert (await login(stranger, alice.email, "guess")).status_code == 401
+        assert_throttled(await login(stranger, alice.email, "guess"))
 
 
 async def test_failures_age_out_of_the_window(
@@ -910,6 +923,78 @@ async def test_failures_age_out_of_the_window(
     assert (await login(client, alice.email, PASSWORD)).status_code == 200
 
 
+async def test_wrong_guesses_from_elsewhere_do_not_lock_the_owner_out(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member
+) -> None:
+    """Knowing an email is not enough to keep its owner out (OWASP ASVS): failures count per
+    account *and address*, so the guesser's own address is what waits."""
+    async with client_at(app, "203.0.113.66") as stranger:
+        for _ in range(5):
+            assert (await login(stranger, alice.email, "guess")).status_code == 401
+        assert_throttled(await login(stranger, alice.email, "guess"))
+        assert_throttled(await login(stranger, alice.email, PASSWORD))
+    # The owner, at her own address, signs in at once, and her own typos count apart.
+    assert (await login(client, alice.email, PASSWORD)).status_code == 200
+    for _ in range(4):
+        assert (await login(client, alice.email, "typo")).status_code == 401
+    assert (await login(client, alice.email, PASSWORD)).status_code == 200
+    async with client_at(app, "203.0.113.66") as stranger:
+        assert_throttled(await login(stranger, alice.email, PASSWORD))
+
+
+async def test_each_failure_past_five_doubles_the_wait(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member
+) -> None:
+    async def failures_made(ago: timedelta) -> None:
+        await write(app, update(LoginFailure).values(at=utcnow() - ago))
+
+    for _ in range(5):
+        assert (await login(client, alice.email, "wrong password")).status_code == 401
+    wait = assert_throttled(await login(client, alice.email, PASSWORD))
+    assert 14 * 60 < wait <= 15 * 60
+    # The wait over, one more wrong guess is answered, and the next wait is twice as long.
+    await failures_made(timedelta(minutes=16))
+    assert (await login(client, alice.email, "wrong password")).status_code == 401
+    wait = assert_throttled(await login(client, alice.email, PASSWORD), window=30 * 60)
+    assert 29 * 60 < wait <= 30 * 60
+    await failures_made(timedelta(minutes=31))
+    assert (await login(client, alice.email, "wrong password")).status_code == 401
+    wait = assert_throttled(await login(client, alice.email, PASSWORD), window=60 * 60)
+    assert 59 * 60 < wait <= 60 * 60
+    # Failures are remembered for a day: 23 hours later the next wrong guess waits two hours.
+    await failures_made(timedelta(hours=23))
+    assert (await login(client, alice.email, "wrong password")).status_code == 401
+    wait = assert_throttled(await login(client, alice.email, PASSWORD), window=2 * 60 * 60)
+    assert wait > 119 * 60
+    # After a day they are forgotten.
+    await failures_made(timedelta(hours=25))
+    for _ in range(4):
+        assert (await login(client, alice.email, "wrong password")).status_code == 401
+    assert (await login(client, alice.email, PASSWORD)).status_code == 200
+
+
+async def test_the_account_ceiling_bounds_guessing_from_many_addresses(
+    app: FastAPI, alice: Member, database_url: str, tmp_path: Path
+) -> None:
+    defaults = Settings(data_dir=tmp_path, database_url="", secret_key="")
+    assert defaults.login_max_failures_per_account == 100
+    assert defaults.login_max_failures_per_pair == 5
+    # The same rule with a ceiling small enough to reach quickly.
+    low = create_app(make_settings(database_url, tmp_path, login_max_failures_per_account=12))
+    try:
+        for i in range(4):  # three guesses from each of four addresses: each under its own limit
+            async with client_at(low, f"203.0.113.{i + 1}") as guesser:
+                for _ in range(3):
+                    assert (await login(guesser, alice.email, "guess")).status_code == 401
+        async with client_at(low, "198.51.100.9") as owner:
+            assert_throttled(await login(owner, alice.email, PASSWORD))
+        await write(app, update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
+        async with client_at(low, "198.51.100.9") as owner:
+            assert (await login(owner, alice.email, PASSWORD)).status_code == 200
+    finally:
+        await low.state.db.dispose()
+
+
 async def test_wrong_passwords_on_sensitive_changes_are_throttled_too(
     client: httpx.AsyncClient, app: FastAPI, alice: Member
 ) -> None:
@@ -922,6 +1007,104 @@ async def test_wrong_passwords_on_sensitive_changes_are_throttled_too(
     )
     assert await user_row(app, alice.id) is not None
     assert_throttled(await login(client, alice.email, PASSWORD))
+
+
+# --- registration throttle ----------------------------------------------------------------------
+
+HOUR = 60 * 60
+
+
+@pytest.fixture
+async def strict_app(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
+    """The app with the production limit on sign-ups (the suite's own is raised)."""
+    application = create_app(
+        make_settings(database_url, tmp_path, register_max_per_address_per_hour=5)
+    )
+    yield application
+    await application.state.db.dispose()
+
+
+def client_at(application: FastAPI, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=application, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def sign_up(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    body = {"email": email, "password": PASSWORD, "display_name": "New"}
+    return await client.post("/api/auth/register", json=body)
+
+
+def assert_sign_ups_throttled(response: httpx.Response) -> int:
+    assert response.status_code == 429, response.text
+    assert error_code(response) == "too_many_sign_ups"
+    retry_after = response.headers["Retry-After"]
+    assert retry_after.isdigit(), retry_after
+    assert 1 <= int(retry_after) <= HOUR
+    return int(retry_after)
+
+
+async def test_a_sixth_sign_up_from_one_address_in_an_hour_is_429(
+    strict_app: FastAPI, app: FastAPI
+) -> None:
+    async with client_at(strict_app, "198.51.100.1") as here:
+        for i in range(5):
+            assert (await sign_up(here, f"new-{i}@example.org")).status_code == 201
+        assert assert_sign_ups_throttled(await sign_up(here, "new-5@example.org")) > HOUR - 60
+        # A taken email is refused by the throttle too, before it can be told apart.
+        assert_sign_ups_throttled(await sign_up(here, "new-0@example.org"))
+    # Another address still works, and the refused one made no account.
+    async with client_at(strict_app, "198.51.100.2") as there:
+        assert (await sign_up(there, "new-5@example.org")).status_code == 201
+    assert len(await rows(app, select(User))) == 6
+
+
+async def test_every_sign_up_attempt_counts_and_ages_out_of_the_hour(
+    strict_app: FastAPI, app: FastAPI
+) -> None:
+    async with client_at(strict_app, "198.51.100.1") as here:
+        # Each attempt costs a password hash, so a refused one (email taken) counts as well.
+        assert (await sign_up(here, "taken@example.org")).status_code == 201
+        for _ in range(4):
+            taken = await sign_up(here, "taken@example.org")
+            assert taken.status_code == 409, taken.text
+        assert_sign_ups_throttled(await sign_up(here, "other@example.org"))
+        # Invalid input costs nothing and is not counted.
+        await write(app, delete(SignUpAttempt))
+        for _ in range(6):
+            assert (await here.post("/api/auth/register", json={})).status_code == 422
+        assert (await sign_up(here, "other@example.org")).status_code == 201
+        # The attempts are stored keyed, and leave the window after an hour.
+        attempts = await rows(app, select(SignUpAttempt))
+        assert len(attempts) == 1 and "198.51.100.1" not in attempts[0].key_hash
+        for i in range(4):
+            assert (await sign_up(here, f"more-{i}@example.org")).status_code == 201
+        await write(app, update(SignUpAttempt).values(at=utcnow() - timedelta(minutes=59)))
+        assert assert_sign_ups_throttled(await sign_up(here, "late@example.org")) <= 61
+        await write(app, update(SignUpAttempt).values(at=utcnow() - timedelta(minutes=61)))
+        assert (await sign_up(here, "late@example.org")).status_code == 201
+
+
+async def test_concurrent_sign_ups_cannot_overshoot_the_address_limit(
+    strict_app: FastAPI, app: FastAPI
+) -> None:
+    async with client_at(strict_app, "198.51.100.1") as here:
+        answers = await asyncio.gather(*(sign_up(here, f"rush-{i}@example.org") for i in range(9)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] * 5 + [429] * 4, [a.text for a in answers]
+    assert len(await rows(app, select(User))) == 5
+
+
+async def test_the_sign_up_limit_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "env-test-" + "x" * 40)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert Settings.from_env().register_max_per_address_per_hour == 5
+    assert Settings.from_env().password_hash_concurrency == 2
+    monkeypatch.setenv("REGISTER_MAX_PER_ADDRESS_PER_HOUR", "12")
+    monkeypatch.setenv("PASSWORD_HASH_CONCURRENCY", "4")
+    assert Settings.from_env().register_max_per_address_per_hour == 12
+    assert Settings.from_env().password_hash_concurrency == 4
 
 
 # --- DELETE /api/me -----------------------------------------------------------------------------
@@ -1142,8 +1325,7 @@ async def test_concurrent_failures_cannot_overshoot_the_account_limit(
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [401] * 5 + [429] * 7, [r.text for r in responses]
     assert 5 <= len(verified) <= 12
-    accounts = await rows(app, select(LoginFailure).where(col(LoginFailure.scope) == "account"))
-    assert len(accounts) == 5
+    assert len(await rows(app, select(LoginFailure))) == 5
 
 
 async def test_concurrent_registrations_of_one_email_make_one_account(

@@ -18,7 +18,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.core.db import metadata
+from app.core.config import Settings
+from app.core.db import Database, metadata
 from tests.conftest import PG_ADMIN_URL, _pg_admin, alembic_config
 from tests.helpers import register
 
@@ -85,8 +86,37 @@ async def test_sqlite_pragmas(app: FastAPI, backend: str) -> None:
         mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
         fks = (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one()
         busy = (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one()
+        synchronous = (await conn.execute(text("PRAGMA synchronous"))).scalar_one()
     assert (mode, fks) == ("wal", 1)
     assert busy >= 1000
+    # FULL (2): a commit the app acknowledged survives a power loss, not only a crash.
+    assert synchronous == 2
+
+
+@pytest.mark.parametrize(("setting", "level"), [("FULL", 2), ("NORMAL", 1), ("normal", 1)])
+async def test_sqlite_synchronous_can_be_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, level: int
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "db-test-" + "x" * 40)
+    assert Settings.from_env().sqlite_synchronous == "FULL"
+    monkeypatch.setenv("SQLITE_SYNCHRONOUS", setting)
+    db = Database(Settings.from_env())
+    try:
+        async with db.engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == level
+    finally:
+        await db.dispose()
+
+
+def test_an_unknown_sqlite_synchronous_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "db-test-" + "x" * 40)
+    monkeypatch.setenv("SQLITE_SYNCHRONOUS", "FULL; DROP TABLE users")
+    with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS"):
+        Settings.from_env()
 
 
 async def test_concurrent_writes_never_fail(client: httpx.AsyncClient) -> None:

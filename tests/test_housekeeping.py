@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from app.accounts.models import AuthSession, LoginFailure
+from app.accounts.models import AuthSession, LoginFailure, SignUpAttempt
 from app.core.db import utcnow, write_session
 from app.core.housekeeping import sweep
 from app.core.models import IdempotencyRecord
@@ -45,7 +45,10 @@ async def test_sweep_removes_only_what_has_expired(
             .where(col(IdempotencyRecord.key) == "old")
             .values(created_at=long_ago)
         )
-        session.add(LoginFailure(scope="account", key_hash="x" * 64, at=now - timedelta(days=2)))
+        session.add(
+            LoginFailure(account_hash="x" * 64, address_hash="y" * 64, at=now - timedelta(days=2))
+        )
+        session.add(SignUpAttempt(key_hash="x" * 64, at=now - timedelta(days=2)))
         await session.execute(
             update(AuthSession)
             .where(col(AuthSession.user_id) == uuid.UUID(bob.id))
@@ -78,6 +81,7 @@ async def test_sweep_removes_only_what_has_expired(
     counts = await sweep(app.state.db)
     assert counts["idempotency_records"] == 1
     assert counts["login_failures"] == 1
+    assert counts["sign_up_attempts"] == 1
     assert counts["auth_sessions"] == 1
     assert counts["push_subscriptions"] == 1
     assert counts["reminders"] >= 1
@@ -88,8 +92,9 @@ async def test_sweep_removes_only_what_has_expired(
     assert keys == {"new"}
     assert endpoints == {"https://push.example.com/flaky", "https://push.example.com/fine"}
     assert [r.key for r in reminders] == ["pending-old"]  # never a pending one
-    assert await _count(app, LoginFailure) == 2  # today's two (account and address) stay
+    assert await _count(app, LoginFailure) == 1  # today's stays
     assert await _count(app, AuthSession) == 1  # Alice's own session stays
+    assert await _count(app, SignUpAttempt) == 2  # Alice's and Bob's, made today, stay
     # A second sweep finds nothing more.
     again = await sweep(app.state.db)
     assert set(again.values()) == {0}

@@ -10,6 +10,8 @@ rather than trusting the answers alone.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -24,11 +26,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col
 
 from app.accounts.deps import CallerDep
-from app.accounts.models import User
+from app.accounts.models import AuthSession, User
 from app.core.db import utcnow
 from app.core.deps import SessionDep
 from app.core.models import IdempotencyRecord
-from app.core.requests import IN_FLIGHT_STALE, request_fingerprint
+from app.core.requests import IN_FLIGHT_STALE, fingerprint_key, request_fingerprint
 from app.dynamics.models import Dynamic, Invite
 from app.dynamics.service import new_code
 from app.main import create_app
@@ -90,7 +92,13 @@ async def claim_key(
             IdempotencyRecord(
                 user_id=uuid.UUID(member.id),
                 key=key,
-                fingerprint=request_fingerprint("POST", "/api/invites", b"", body),
+                fingerprint=request_fingerprint(
+                    "POST",
+                    "/api/invites",
+                    b"",
+                    body,
+                    key=fingerprint_key(app.state.settings.secret_key),
+                ),
                 created_at=utcnow() - age,
             )
         )
@@ -181,6 +189,66 @@ async def test_credentials_are_never_stored(
     assert "idempotent-replayed" not in second.headers
     assert first.json()["refresh_token"] != second.json()["refresh_token"]
     assert await count(app, IdempotencyRecord) == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        {"current_password": PASSWORD, "email": "alice-new@example.org"},
+    ],
+    ids=["new-password", "new-email"],
+)
+async def test_bodies_with_passwords_are_never_stored(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, change: dict[str, str]
+) -> None:
+    """Not even a fingerprint: a hash of a body holding a password is a password test."""
+    key = str(uuid.uuid4())
+    changed = await client.patch("/api/me", json=change, headers=alice.idem(key))
+    assert changed.status_code == 200, changed.text
+    assert "idempotent-replayed" not in changed.headers
+    assert await count(app, IdempotencyRecord) == 0
+    # Any spelling of a password field counts, and so does a refused attempt.
+    wrong = {"current_password": "not the password", "new_password": "another passphrase"}
+    escaped = json.dumps(wrong).replace("current_password", "current_\\u0070assword")
+    refused = await client.patch("/api/me", content=escaped, headers={**alice.idem(key), **JSON})
+    assert refused.status_code == 403, refused.text
+    assert await count(app, IdempotencyRecord) == 0
+
+
+async def test_fingerprints_are_keyed_with_the_server_secret(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member
+) -> None:
+    """Whoever reads the table cannot test guesses of a body against its fingerprint."""
+    assert (await create_invite(client, alice, "keyed")).status_code == 201
+    (record,) = await records(app)
+    plain = hashlib.sha256(b"POST\0/api/invites\0\0{}").hexdigest()
+    assert record.fingerprint != plain
+    secret = app.state.settings.secret_key
+    assert record.fingerprint == request_fingerprint(
+        "POST", "/api/invites", b"", b"{}", key=fingerprint_key(secret)
+    )
+    assert record.fingerprint != request_fingerprint(
+        "POST", "/api/invites", b"", b"{}", key=fingerprint_key(secret + "-other")
+    )
+
+
+async def test_an_answer_stored_before_fingerprints_were_keyed_is_still_replayed(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member
+) -> None:
+    """A phone may repeat, after the upgrade, a write made before it: still one invite."""
+    first = await create_invite(client, alice, "from-before")
+    assert first.status_code == 201
+    plain = hashlib.sha256(b"POST\0/api/invites\0\0{}").hexdigest()
+    async with app.state.db.writer() as session:
+        await session.execute(update(IdempotencyRecord).values(fingerprint=plain))
+        await session.commit()
+    again = await create_invite(client, alice, "from-before")
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.content == first.content
+    other = await create_invite(client, alice, "from-before", body=b"{ }")
+    assert error_code(other) == "idempotency_key_reused"
+    assert await count(app, Invite) == 1
 
 
 # --- the same key for another request -----------------------------------------------------------
@@ -398,6 +466,47 @@ async def test_deleted_account_with_a_live_token_is_401_not_a_claim(
     assert response.status_code == 401
     assert error_code(response) == "unauthorized"
     assert await count(app, IdempotencyRecord) == 0
+
+
+async def test_no_replay_for_a_signed_out_session(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member
+) -> None:
+    """A stored answer is a credential-bearing read too: it is given only to a live session."""
+    key = str(uuid.uuid4())
+    first = await create_invite(client, alice, key)
+    assert first.status_code == 201, first.text
+    assert (await client.post("/api/auth/logout", headers=alice.headers)).status_code == 204
+    again = await create_invite(client, alice, key)
+    assert again.status_code == 401, again.text
+    assert error_code(again) == "unauthorized"
+    assert "idempotent-replayed" not in again.headers
+    assert first.json()["code"] not in again.text
+    # The stored answer stays, untouched, and nothing new was claimed or done.
+    assert await count(app, IdempotencyRecord) == 1
+    assert await count(app, Invite) == 1
+
+
+async def test_no_replay_for_an_expired_session(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member
+) -> None:
+    key = str(uuid.uuid4())
+    first = await create_invite(client, alice, key)
+    assert first.status_code == 201, first.text
+    async with app.state.db.writer() as session:
+        await session.execute(
+            update(AuthSession)
+            .where(col(AuthSession.user_id) == uuid.UUID(alice.id))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    again = await create_invite(client, alice, key)
+    assert again.status_code == 401, again.text
+    assert "idempotent-replayed" not in again.headers
+    # A new key is not claimed either: the request is refused by authentication.
+    other = await create_invite(client, alice, str(uuid.uuid4()))
+    assert other.status_code == 401
+    assert await count(app, IdempotencyRecord) == 1
+    assert await count(app, Invite) == 1
 
 
 # --- concurrency --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Index, true
 from sqlmodel import Field, SQLModel
@@ -57,16 +57,39 @@ class RefreshToken(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class LoginFailure(SQLModel, table=True):
-    """A failed login, counted per account and per client address for throttling.
+# How long a failed password check is remembered: the reach of a sign-in's backoff.
+LOGIN_FAILURE_MEMORY = timedelta(days=1)
 
-    Keys are hashed: the table never holds an email address or an IP in clear.
+
+class LoginFailure(SQLModel, table=True):
+    """A failed password check: for which account, from which client address.
+
+    Counted per (account, address) pair, per address and per account for throttling (see
+    ``app.accounts.service``). Both are keyed hashes: the table never holds an email address
+    or an IP in clear.
     """
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_scope_key_at", "scope", "key_hash", "at"),)
+    __table_args__ = (
+        Index("ix_login_failures_account_address_at", "account_hash", "address_hash", "at"),
+        Index("ix_login_failures_address_at", "address_hash", "at"),
+    )
 
     id: uuid.UUID = uuid_pk()
-    scope: str = Field(max_length=16)
+    account_hash: str = Field(max_length=64)
+    address_hash: str = Field(max_length=64)
+    at: datetime = created_at_field()
+
+
+class SignUpAttempt(SQLModel, table=True):
+    """A registration attempt, counted per client address for throttling (each costs a hash).
+
+    The key is hashed like a login failure's: the table never holds an address in clear.
+    """
+
+    __tablename__ = "sign_up_attempts"
+    __table_args__ = (Index("ix_sign_up_attempts_key_at", "key_hash", "at"),)
+
+    id: uuid.UUID = uuid_pk()
     key_hash: str = Field(max_length=64)
     at: datetime = created_at_field()

@@ -7,8 +7,9 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.accounts.models import AuthSession, LoginFailure, User
+from app.accounts.models import AuthSession, LoginFailure, SignUpAttempt, User
 from app.core.db import utcnow
+from app.core.security import AccessClaims
 
 
 async def load_signed_in_user(
@@ -27,6 +28,19 @@ async def load_signed_in_user(
     return result.scalar_one_or_none()
 
 
+async def session_is_live(session: AsyncSession, claims: AccessClaims) -> bool:
+    """Whether the token's device session is still live: what idempotent replays ask first."""
+    result = await session.execute(
+        select(col(AuthSession.id)).where(
+            col(AuthSession.id) == claims.session_id,
+            col(AuthSession.user_id) == claims.user_id,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.expires_at) > utcnow(),
+        )
+    )
+    return result.first() is not None
+
+
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     result = await session.execute(select(User).where(col(User.email) == email))
     return result.scalar_one_or_none()
@@ -39,7 +53,7 @@ async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def queue_behind_sign_ins(session: AsyncSession, key_hash: str) -> None:
-    """Wait for any other sign-in of this throttle key until its transaction ends.
+    """Wait for any other sign-in (or sign-up) of this throttle key until its transaction ends.
 
     Without this, parallel guesses on PostgreSQL would all count the failures before any of them
     committed one, and get far more tries than the limit. SQLite needs nothing: a writer's
@@ -52,13 +66,30 @@ async def queue_behind_sign_ins(session: AsyncSession, key_hash: str) -> None:
 
 
 async def recent_failures(
-    session: AsyncSession, scope: str, key_hash: str, since: datetime
+    session: AsyncSession,
+    since: datetime,
+    *,
+    account_hash: str | None = None,
+    address_hash: str | None = None,
+) -> tuple[int, datetime | None, datetime | None]:
+    """Failures since then of an account, an address or the pair: count, oldest, newest."""
+    stmt = select(func.count(), func.min(LoginFailure.at), func.max(LoginFailure.at)).where(
+        col(LoginFailure.at) > since
+    )
+    if account_hash is not None:
+        stmt = stmt.where(col(LoginFailure.account_hash) == account_hash)
+    if address_hash is not None:
+        stmt = stmt.where(col(LoginFailure.address_hash) == address_hash)
+    count, oldest, newest = (await session.execute(stmt)).one()
+    return int(count), oldest, newest
+
+
+async def recent_sign_ups(
+    session: AsyncSession, key_hash: str, since: datetime
 ) -> tuple[int, datetime | None]:
     result = await session.execute(
-        select(func.count(), func.min(LoginFailure.at)).where(
-            col(LoginFailure.scope) == scope,
-            col(LoginFailure.key_hash) == key_hash,
-            col(LoginFailure.at) > since,
+        select(func.count(), func.min(SignUpAttempt.at)).where(
+            col(SignUpAttempt.key_hash) == key_hash, col(SignUpAttempt.at) > since
         )
     )
     count, oldest = result.one()

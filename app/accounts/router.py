@@ -44,16 +44,20 @@ def _tokens(issued: IssuedTokens) -> TokenOut:
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=TokenOut,
-    responses=responses(409, 413, 422),
+    responses=responses(409, 413, 422, 429),
 )
 async def register(
     body: RegisterIn,
     session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     passwords: PasswordsDep,
+    address: ClientAddress,
     user_agent: UserAgent = None,
 ) -> TokenOut:
-    issued = await service.register(session, settings, passwords, body, user_agent=user_agent)
+    issued = await service.register(
+        db, session, settings, passwords, body, address=address, user_agent=user_agent
+    )
     return _tokens(issued)
 
 

@@ -10,7 +10,7 @@ import hmac
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,14 @@ from sqlmodel import col, select
 
 from app.accounts import repository
 from app.accounts.erasure import erase_words
-from app.accounts.models import AuthSession, LoginFailure, RefreshToken, User
+from app.accounts.models import (
+    LOGIN_FAILURE_MEMORY,
+    AuthSession,
+    LoginFailure,
+    RefreshToken,
+    SignUpAttempt,
+    User,
+)
 from app.accounts.schemas import MeUpdate, RegisterIn
 from app.core.config import Settings
 from app.core.db import Database, utcnow
@@ -76,14 +83,20 @@ async def _issue(
     )
 
 
+SIGN_UP_WINDOW = timedelta(hours=1)
+
+
 async def register(
+    db: Database,
     session: AsyncSession,
     settings: Settings,
     passwords: Passwords,
     data: RegisterIn,
     *,
+    address: str,
     user_agent: str | None,
 ) -> IssuedTokens:
+    await _count_sign_up(db, settings, address=address)
     # Hash before touching the database, so the write transaction stays short.
     password_hash = await passwords.hash(data.password)
     email = normalize_email(str(data.email))
@@ -104,7 +117,7 @@ async def register(
     return await _issue(session, settings, user, user_agent=user_agent)
 
 
-# --- login throttling -----------------------------------------------------------------------
+# --- throttling -----------------------------------------------------------------------------
 
 
 def _throttle_key(settings: Settings, value: str) -> str:
@@ -112,32 +125,79 @@ def _throttle_key(settings: Settings, value: str) -> str:
     return hmac.new(settings.secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
+async def _count_sign_up(db: Database, settings: Settings, *, address: str) -> None:
+    """Count a sign-up attempt against its address, or refuse it (429) past the hourly limit.
+
+    Counted in its own transaction, committed before the password is hashed: attempts from one
+    address queue behind each other (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock), so
+    no more than the limit are ever hashed, and an attempt refused later (email taken) still
+    counts, as it cost a hash too.
+    """
+    key = _throttle_key(settings, "sign-up\0" + address)
+    now = utcnow()
+    async with db.writer() as writer:
+        await repository.queue_behind_sign_ins(writer, key)
+        count, oldest = await repository.recent_sign_ups(writer, key, now - SIGN_UP_WINDOW)
+        if count >= settings.register_max_per_address_per_hour and oldest is not None:
+            wait = max(1, math.ceil((oldest + SIGN_UP_WINDOW - now).total_seconds()))
+            raise AppError(
+                429,
+                "too_many_sign_ups",
+                f"too many new accounts from this address; try again in {wait} seconds",
+                headers={"Retry-After": str(wait)},
+            )
+        writer.add(SignUpAttempt(key_hash=key))
+        await writer.commit()
+
+
+# Failed password checks are throttled three ways (OWASP ASVS V2.2), so that a stranger who
+# knows an email cannot lock its owner out, yet guessing stays bounded:
+# - per account *from one address*: a few free tries (login_max_failures_per_pair), then each
+#   next try waits a window after the last failure, then two, four… (remembered for a day). A
+#   stranger's guesses make the stranger wait, not the owner on her own device and network;
+# - per address, any account: login_max_failures_per_address in a window (spraying);
+# - per account, all addresses: login_max_failures_per_account in a window, a ceiling well
+#   above what one person mistypes, against guessing spread over many addresses.
+# Past any of them, even the right password is refused until the wait is over.
+
+
+def _pair_backoff(settings: Settings, failures: int) -> timedelta:
+    window = timedelta(seconds=settings.login_window_seconds)
+    doublings = min(failures - settings.login_max_failures_per_pair, 16)
+    return min(window * 2**doublings, LOGIN_FAILURE_MEMORY)
+
+
 async def _check_throttle(
     session: AsyncSession, settings: Settings, *, email: str, address: str, queue: bool
 ) -> None:
     now = utcnow()
     window = timedelta(seconds=settings.login_window_seconds)
-    since = now - window
-    limits = (
-        ("account", email, settings.login_max_failures_per_account),
-        ("address", address, settings.login_max_failures_per_address),
-    )
+    account, source = _throttle_key(settings, email), _throttle_key(settings, address)
     # One account's sign-ins queue behind each other (not one address's: many people can share
     # an address, and its looser limit tolerates a small overshoot).
     if queue:
-        await repository.queue_behind_sign_ins(session, _throttle_key(settings, email))
-    for scope, value, limit in limits:
-        count, oldest = await repository.recent_failures(
-            session, scope, _throttle_key(settings, value), since
-        )
+        await repository.queue_behind_sign_ins(session, account)
+    until: list[datetime] = []
+    count, _, newest = await repository.recent_failures(
+        session, now - LOGIN_FAILURE_MEMORY, account_hash=account, address_hash=source
+    )
+    if count >= settings.login_max_failures_per_pair and newest is not None:
+        until.append(newest + _pair_backoff(settings, count))
+    for limit, keys in (
+        (settings.login_max_failures_per_address, {"address_hash": source}),
+        (settings.login_max_failures_per_account, {"account_hash": account}),
+    ):
+        count, oldest, _ = await repository.recent_failures(session, now - window, **keys)
         if count >= limit and oldest is not None:
-            wait = max(1, math.ceil((oldest + window - now).total_seconds()))
-            raise AppError(
-                429,
-                "too_many_attempts",
-                f"too many failed sign-ins; try again in {wait} seconds",
-                headers={"Retry-After": str(wait)},
-            )
+            until.append(oldest + window)
+    if until and max(until) > now:
+        wait = max(1, math.ceil((max(until) - now).total_seconds()))
+        raise AppError(
+            429,
+            "too_many_attempts",
+            f"too many failed sign-ins; try again in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 # A password check runs in two phases so that the slow hash never holds a write lock (on
@@ -171,16 +231,17 @@ async def _settle_attempt(
     session: AsyncSession, settings: Settings, *, email: str, address: str, ok: bool
 ) -> None:
     await _check_throttle(session, settings, email=email, address=address, queue=True)
+    account, source = _throttle_key(settings, email), _throttle_key(settings, address)
     if ok:
+        # The right password forgives this address's mistakes, not anybody else's guesses.
         await session.execute(
             delete(LoginFailure).where(
-                col(LoginFailure.scope) == "account",
-                col(LoginFailure.key_hash) == _throttle_key(settings, email),
+                col(LoginFailure.account_hash) == account,
+                col(LoginFailure.address_hash) == source,
             )
         )
         return
-    session.add(LoginFailure(scope="account", key_hash=_throttle_key(settings, email)))
-    session.add(LoginFailure(scope="address", key_hash=_throttle_key(settings, address)))
+    session.add(LoginFailure(account_hash=account, address_hash=source))
     keep_writes_on_error(session)
 
 
@@ -387,8 +448,7 @@ async def delete_account(session: AsyncSession, settings: Settings, user: User) 
     await erase_words(session, user.id)
     await session.execute(
         delete(LoginFailure).where(
-            col(LoginFailure.scope) == "account",
-            col(LoginFailure.key_hash) == _throttle_key(settings, user.email),
+            col(LoginFailure.account_hash) == _throttle_key(settings, user.email)
         )
     )
     # Sessions, tokens, invites, notifications and idempotency records go by ON DELETE CASCADE;

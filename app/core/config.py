@@ -24,6 +24,18 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+SQLITE_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def _sqlite_synchronous() -> str:
+    raw = (os.environ.get("SQLITE_SYNCHRONOUS") or "FULL").strip().upper()
+    if raw not in SQLITE_SYNCHRONOUS_LEVELS:
+        raise ValueError(
+            f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}"
+        )
+    return raw
+
+
 def normalize_database_url(url: str) -> str:
     """Accept the usual spellings and pick the async driver for each database."""
     if url.startswith(("postgres://", "postgresql://")):
@@ -62,17 +74,32 @@ class Settings:
     db_max_overflow: int = 10
     db_pool_timeout: int = 30
     sqlite_busy_timeout_ms: int = 30_000
+    # FULL: a commit survives a power loss too. NORMAL (in WAL mode) may lose the last commits
+    # on a power loss or an OS crash (never on an app crash), for faster writes.
+    sqlite_synchronous: str = "FULL"
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 1
+    # Argon2 computations running at once in a process; each holds argon2_memory_kib.
+    password_hash_concurrency: int = 2
     login_window_seconds: int = 15 * 60
-    login_max_failures_per_account: int = 5
+    # Failed password checks for one account from one address before each next one waits a
+    # window, then twice as long, and so on (see app.accounts.service).
+    login_max_failures_per_pair: int = 5
     login_max_failures_per_address: int = 30
+    # For one account from all addresses together: a ceiling on distributed guessing.
+    login_max_failures_per_account: int = 100
+    # Sign-up attempts per client address in an hour (each costs a password hash).
+    register_max_per_address_per_hour: int = 5
     max_open_invites: int = 5
     invite_hours: int = 48
     public_url: str | None = None
     max_body_bytes: int = 64 * 1024
     serve_frontend: bool = True
+    # Send Strict-Transport-Security (only when served over HTTPS, if the proxy does not).
+    hsts: bool = False
+    # The interactive API reference at /docs (app.core.docs); /openapi.json is always served.
+    api_docs: bool = False
     # The web app's files: the repository's frontend/ unless set (e.g. a copy being deployed).
     frontend_dir: Path | None = None
     housekeeping: bool = True
@@ -111,10 +138,15 @@ class Settings:
             "db_max_overflow": _int("DB_MAX_OVERFLOW", 10),
             "db_pool_timeout": _int("DB_POOL_TIMEOUT", 30),
             "sqlite_busy_timeout_ms": _int("SQLITE_BUSY_TIMEOUT_MS", 30_000),
+            "sqlite_synchronous": _sqlite_synchronous(),
             "argon2_time_cost": _int("ARGON2_TIME_COST", 3),
             "argon2_memory_kib": _int("ARGON2_MEMORY_KIB", 65_536),
+            "password_hash_concurrency": _int("PASSWORD_HASH_CONCURRENCY", 2),
+            "register_max_per_address_per_hour": _int("REGISTER_MAX_PER_ADDRESS_PER_HOUR", 5),
             "public_url": os.environ.get("PUBLIC_URL") or None,
             "serve_frontend": _bool("SERVE_FRONTEND", True),
+            "hsts": _bool("HSTS", False),
+            "api_docs": _bool("API_DOCS", False),
             "frontend_dir": Path(os.environ["FRONTEND_DIR"]).resolve()
             if os.environ.get("FRONTEND_DIR")
             else None,

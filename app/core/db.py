@@ -1,9 +1,11 @@
 """Database engine, sessions and the column types every model shares.
 
 SQLite is the embedded default and PostgreSQL the production database; both run the same code.
-On SQLite every connection uses WAL, foreign keys and a busy timeout, and a session that may
-write starts with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the busy timeout
-instead of failing with "database is locked" when a read transaction tries to upgrade.
+On SQLite every connection uses WAL, foreign keys, a busy timeout and ``synchronous=FULL`` (an
+acknowledged commit survives a power loss; ``SQLITE_SYNCHRONOUS=NORMAL`` trades that for faster
+writes), and a session that may write starts with ``BEGIN IMMEDIATE`` so that concurrent
+writers queue on the busy timeout instead of failing with "database is locked" when a read
+transaction tries to upgrade.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from app.core.changes import LOCAL_KEY, LocalChanges
-from app.core.config import Settings
+from app.core.config import SQLITE_SYNCHRONOUS_LEVELS, Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -86,7 +88,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
         )
-        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        _configure_sqlite(engine, settings)
         return engine
     return create_async_engine(
         settings.database_url,
@@ -97,8 +99,12 @@ def make_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
     sync_engine = engine.sync_engine
+    busy_timeout_ms = settings.sqlite_busy_timeout_ms
+    synchronous = settings.sqlite_synchronous.upper()
+    if synchronous not in SQLITE_SYNCHRONOUS_LEVELS:  # it is spelled into a PRAGMA below
+        raise ValueError(f"sqlite_synchronous must be one of {SQLITE_SYNCHRONOUS_LEVELS}")
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -108,7 +114,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 from sqlmodel import col
 
-from app.accounts.models import AuthSession, LoginFailure
+from app.accounts.models import LOGIN_FAILURE_MEMORY, AuthSession, LoginFailure, SignUpAttempt
 from app.core.db import Database, utcnow, write_session
 from app.core.models import IdempotencyRecord
 from app.live.models import LiveTicket
@@ -19,7 +19,8 @@ from app.reminders.models import Reminder
 log = logging.getLogger("accord.housekeeping")
 
 IDEMPOTENCY_KEEP = timedelta(days=30)
-LOGIN_FAILURES_KEEP = timedelta(days=1)
+LOGIN_FAILURES_KEEP = LOGIN_FAILURE_MEMORY
+SIGN_UP_ATTEMPTS_KEEP = timedelta(days=1)
 ENDED_SESSIONS_KEEP = timedelta(days=30)
 DONE_REMINDERS_KEEP = timedelta(days=30)
 # Spent or not, a live-stream ticket is worthless a minute after it was made.
@@ -44,6 +45,10 @@ async def sweep(db: Database) -> dict[str, int]:
             delete(LoginFailure).where(col(LoginFailure.at) < now - LOGIN_FAILURES_KEEP)
         )
         counts["login_failures"] = result.rowcount  # type: ignore[attr-defined]
+        result = await session.execute(
+            delete(SignUpAttempt).where(col(SignUpAttempt.at) < now - SIGN_UP_ATTEMPTS_KEEP)
+        )
+        counts["sign_up_attempts"] = result.rowcount  # type: ignore[attr-defined]
         result = await session.execute(
             delete(AuthSession).where(
                 or_(

@@ -9,7 +9,7 @@ A pure ASGI middleware rather than a dependency, because it must see the finishe
   transaction first, so a concurrent repeat sees it in flight (409); the stored response is
   written in the same transaction as the work it describes, so a crash can never leave work
   done without its replay (or a replay without its work); a repeat with a different body is a
-  422, and a finished one is replayed byte for byte;
+  422, and a finished one is replayed byte for byte, but only to a live device session;
 - request bodies are capped (413) before anything parses them, and a JSON body that spells a
   lone UTF-16 surrogate (``"\\ud800"``, which is no Unicode text and no database can store) is a
   422 before any handler sees it;
@@ -21,11 +21,12 @@ A pure ASGI middleware rather than a dependency, because it must see the finishe
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import re
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.config import Settings
 from app.core.db import Database, utcnow
 from app.core.models import IdempotencyRecord
-from app.core.security import InvalidToken, decode_access_token
+from app.core.security import AccessClaims, InvalidToken, decode_access_token
 
 log = logging.getLogger("accord.requests")
 
@@ -58,6 +59,12 @@ _MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 _REPLAYED_HEADERS = ("content-type", "etag", "location")
 # Responses that carry credentials are never stored, so these routes are not replayed.
 _NOT_STORED_PREFIXES = ("/api/auth/",)
+# Nor are requests that carry a password: even a keyed fingerprint of one is not kept.
+_CREDENTIAL_FIELDS = frozenset({"password", "current_password", "new_password"})
+
+# Whether the device session behind an access token is still live (not revoked, not expired).
+# Injected by the app, so that core needs no domain model to ask.
+SessionCheck = Callable[[AsyncSession, AccessClaims], Awaitable[bool]]
 
 
 def keep_writes_on_error(session: AsyncSession) -> None:
@@ -220,11 +227,14 @@ class RequestUnitOfWork:
         *,
         db: Database,
         settings: Settings,
+        session_is_live: SessionCheck,
         streaming_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.db = db
         self.settings = settings
+        self.session_is_live = session_is_live
+        self.fingerprint_key = fingerprint_key(settings.secret_key)
         # Long-lived reads (GET only) that manage their own short sessions.
         self.streaming_paths = streaming_paths
 
@@ -257,6 +267,7 @@ class RequestUnitOfWork:
             raw_key is not None
             and method in IDEMPOTENT_METHODS
             and not path.startswith(_NOT_STORED_PREFIXES)
+            and not _carries_password(body)
         ):
             key = parse_idempotency_key(raw_key)
             if key is None:
@@ -269,12 +280,15 @@ class RequestUnitOfWork:
                     ),
                 )
                 return
-            user_id = self._caller(headers)
-            if user_id is not None:
+            caller = self._caller(headers)
+            if caller is not None:
+                query = scope.get("query_string", b"")
                 fingerprint = request_fingerprint(
-                    method, path, scope.get("query_string", b""), body
+                    method, path, query, body, key=self.fingerprint_key
                 )
-                outcome = await self._claim(user_id, key, fingerprint)
+                outcome = await self._claim(
+                    caller, key, fingerprint, legacy=_plain_fingerprint(method, path, query, body)
+                )
                 if isinstance(outcome, _Captured):
                     await _send_captured(send, outcome)
                     return
@@ -352,26 +366,30 @@ class RequestUnitOfWork:
             413, "payload_too_large", f"request body over {self.settings.max_body_bytes} bytes"
         )
 
-    def _caller(self, headers: dict[str, str]) -> uuid.UUID | None:
+    def _caller(self, headers: dict[str, str]) -> AccessClaims | None:
         auth = headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            return decode_access_token(self.settings, token.strip()).user_id
+            return decode_access_token(self.settings, token.strip())
         except InvalidToken:
             return None
 
     async def _claim(
-        self, user_id: uuid.UUID, key: str, fingerprint: str
+        self, caller: AccessClaims, key: str, fingerprint: str, *, legacy: str
     ) -> _Claim | _Captured | None:
         """Claim the key for this request, or answer for it (replay, 409, 422).
 
-        None means the caller's account is gone: the request runs unclaimed and is refused
-        by authentication.
+        None means the caller's device session has ended (signed out, expired, or the account
+        is gone): the request runs unclaimed and is refused by authentication. The session is
+        checked before anything stored is looked at, so a replay never outlives a sign-out.
         """
+        user_id = caller.user_id
         for _attempt in range(_CLAIM_ATTEMPTS):
             async with self.db.writer() as session:
+                if not await self.session_is_live(session, caller):
+                    return None
                 found = (
                     await session.execute(
                         select(IdempotencyRecord).where(
@@ -394,7 +412,8 @@ class RequestUnitOfWork:
                             return None
                         continue
                     return _Claim(record.id, now)
-                if found.fingerprint != fingerprint:
+                # A record from before fingerprints were keyed still matches its request.
+                if found.fingerprint not in (fingerprint, legacy):
                     return _json_message(
                         422,
                         "idempotency_key_reused",
@@ -501,13 +520,44 @@ def _conditional(captured: _Captured, if_none_match: str | None) -> _Captured:
     return captured
 
 
-def request_fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:
-    """What makes two requests with one key "the same request": method, path, query, body."""
+def fingerprint_key(secret_key: str) -> bytes:
+    """The fingerprints' own key, derived from the server secret (used for nothing else)."""
+    return hmac.new(secret_key.encode(), b"accord idempotency fingerprint", "sha256").digest()
+
+
+def request_fingerprint(
+    method: str, path: str, query_string: bytes, body: bytes, *, key: bytes
+) -> str:
+    """What makes two requests with one key "the same request": method, path, query, body.
+
+    Keyed (HMAC-SHA-256), so that whoever reads the table cannot test guesses of a body.
+    """
+    digest = hmac.new(key, digestmod="sha256")
+    for part in (method.encode(), path.encode(), query_string):
+        digest.update(part + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _plain_fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:
+    # How fingerprints were made before they were keyed: compared, never stored. Records are
+    # kept 30 days, so this can go 30 days after every deployment runs keyed fingerprints.
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query_string):
         digest.update(part + b"\0")
     digest.update(body)
     return digest.hexdigest()
+
+
+def _carries_password(body: bytes) -> bool:
+    """Whether a JSON body holds a password field (however its name is escaped or encoded)."""
+    if not body:
+        return False
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return False  # not JSON: the router refuses it, and nothing is stored for a 422
+    return isinstance(value, dict) and not _CREDENTIAL_FIELDS.isdisjoint(value)
 
 
 def _replay(record: IdempotencyRecord) -> _Captured:

@@ -1,7 +1,10 @@
 """Passwords, access tokens and opaque refresh tokens.
 
 - Passwords: argon2id. Verification always runs a full hash, even for an unknown email, so
-  that a login's timing does not tell whether an account exists.
+  that a login's timing does not tell whether an account exists. At most
+  ``password_hash_concurrency`` hashes run at once in a process, the others wait their turn,
+  so that a burst of sign-ins or sign-ups cannot take more than that many times the hash's
+  memory.
 - Access tokens: short-lived HS256 JWTs; ``typ``, ``aud``, ``iat`` and ``exp`` are required and
   checked, and only the algorithms in ``ALGORITHMS`` are accepted.
 - Refresh tokens: random, opaque, shown to the client once and stored only as a SHA-256 hash.
@@ -37,18 +40,24 @@ class Passwords:
         )
         # A real hash to verify against when the account does not exist (equal timing).
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        self._slots = asyncio.Semaphore(max(1, settings.password_hash_concurrency))
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self._hash, password)
+
+    async def verify(self, stored: str | None, password: str) -> bool:
+        async with self._slots:
+            return await asyncio.to_thread(self._verify, stored, password)
+
+    def _hash(self, password: str) -> str:
+        return self._hasher.hash(password)
 
     def _verify(self, stored: str | None, password: str) -> bool:
         try:
             return self._hasher.verify(stored or self._dummy, password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
-
-    async def verify(self, stored: str | None, password: str) -> bool:
-        return await asyncio.to_thread(self._verify, stored, password)
 
 
 @dataclass(frozen=True)

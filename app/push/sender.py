@@ -16,6 +16,10 @@ what an answer means:
 - anything else, and what is still failing after the retries, counts as a failure and the
   subscription is kept (``failure_count``).
 
+Where: every push goes through ``app.push.transport`` (``make_push_client``), which connects
+only to the address the endpoint's name was checked to resolve to (no private address, no DNS
+rebinding); a refused name counts as a failure at once.
+
 Privacy: logs name the push service's host and the status, never a payload, a key, or an
 endpoint's path (it identifies one device). In discreet mode the payload says nothing about
 what happened. No ``Topic`` header is sent: it travels in clear to the push service.
@@ -24,11 +28,9 @@ what happened. No ``Topic`` header is sent: it travels in clear to the push serv
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -50,6 +52,7 @@ from app.core.db import Database, utcnow, write_session
 from app.push import repository
 from app.push.keys import VapidKeys, load_vapid_keys
 from app.push.rules import host_of, origin_of
+from app.push.transport import EndpointRefused, make_push_client
 
 log = logging.getLogger("accord.push")
 
@@ -148,8 +151,9 @@ def _json(content: dict[str, Any]) -> bytes:
 class PushSender:
     """Sends one message to every device of a user.
 
-    Pass a long-lived ``client`` to reuse connections to the push services; without one, each
-    call opens its own. ``sleep`` and ``retry`` are there so tests need not wait."""
+    Pass a long-lived ``client`` (from ``make_push_client``, which checks where it connects)
+    to reuse connections to the push services; without one, each call opens its own.
+    ``sleep`` and ``retry`` are there so tests need not wait."""
 
     def __init__(
         self,
@@ -188,7 +192,7 @@ class PushSender:
         if self.client is not None:
             outcomes = await self._deliver_all(self.client, devices, payload, message)
         else:
-            async with httpx.AsyncClient(follow_redirects=False) as client:
+            async with make_push_client(self.settings) as client:
                 outcomes = await self._deliver_all(client, devices, payload, message)
         await self._record(devices, outcomes)
         return DeliveryReport(
@@ -225,11 +229,6 @@ class PushSender:
         self, client: httpx.AsyncClient, device: _Device, payload: bytes, message: PushMessage
     ) -> Outcome:
         host = host_of(device.endpoint)
-        if not self.settings.push_allow_insecure_endpoints and not await _resolves_publicly(
-            device.endpoint
-        ):
-            log.warning("push to %s refused: the name resolves to a non-public address", host)
-            return "failed"
         try:
             body = self._encrypt(device, payload)
             headers = self._headers(device.endpoint, message)
@@ -247,6 +246,9 @@ class PushSender:
                     timeout=self.timeout,
                     follow_redirects=False,  # a redirect could point anywhere (SSRF)
                 )
+            except EndpointRefused:
+                log.warning("push to %s refused: the name resolves to a non-public address", host)
+                return "failed"
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
                 # Nothing reached the service: safe to try again.
                 status, retryable = type(error).__name__, True
@@ -364,31 +366,6 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-async def _addresses(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
-
-
-async def _resolves_publicly(endpoint: str) -> bool:
-    """False when the endpoint's name points at a private, loopback or otherwise non-public
-    address: the subscribe check refuses such literals, this refuses such names (SSRF).
-
-    A name that does not resolve here is let through: httpx will fail on it by itself, unless
-    an egress proxy resolves it for us."""
-    parts = urlsplit(endpoint)
-    try:
-        found = await _addresses(parts.hostname or "", parts.port or 443)
-    except (OSError, UnicodeError):
-        return True
-    for text in found:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if not address.is_global:
-            return False
-    return True
 
 
 class _RedactUrls(logging.Filter):

@@ -12,12 +12,11 @@ import asyncio
 import logging
 import signal
 
-import httpx
-
 from app import models  # noqa: F401 - registers every table
 from app.core.config import Settings
 from app.core.db import Database
 from app.push.sender import PushSender
+from app.push.transport import make_push_client
 from app.reminders.dispatcher import run
 
 
@@ -29,7 +28,7 @@ async def main(interval: float) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     # One client for the process: a new one per push would load the TLS trust store every time.
-    async with httpx.AsyncClient(follow_redirects=False) as client:
+    async with make_push_client(settings) as client:
         sender = PushSender(settings, db, client)
         try:
             await run(db, sender, stop, interval=interval)

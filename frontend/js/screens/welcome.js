@@ -36,7 +36,7 @@ function signInProblem(error) {
   if (error.code === "too_many_attempts" || error.status === 429) {
     const minutes = minutesToWait(error);
     const wait = minutes ? `in ${minutes} ${minutes === 1 ? "minute" : "minutes"}` : "later";
-    return `Too many failed attempts: signing in to this account is paused for safety. Try again ${wait}.`;
+    return `Too many failed attempts: signing in to this account from here is paused for safety. Try again ${wait}.`;
   }
   if (error.status === 422) return "Enter your email address and your password.";
   return error.message;
@@ -46,6 +46,11 @@ function signUpProblem(error) {
   if (error instanceof OfflineError) return ["You are offline. Creating an account needs a connection.", null];
   if (!(error instanceof ApiError)) return ["Something went wrong. Try again in a moment.", null];
   if (error.code === "email_taken") return ["An account with this email already exists. Sign in below, or use another email.", "email"];
+  if (error.code === "too_many_sign_ups" || error.status === 429) {
+    const minutes = minutesToWait(error);
+    const wait = minutes ? `in ${minutes} ${minutes === 1 ? "minute" : "minutes"}` : "later";
+    return [`Too many new accounts from this network. Try again ${wait}.`, null];
+  }
   if (error.code === "validation_error" && error.body && Array.isArray(error.body.errors) && error.body.errors.length) {
     const field = error.body.errors[0].loc && error.body.errors[0].loc[1];
     if (field === "email") return ["This email address does not look right. Check it, like name@example.org.", "email"];

@@ -1,7 +1,7 @@
 """Live events: single-use stream tickets, and "I see you" on a membership
 
 Revision ID: 368cd23d712d
-Revises: 93b60684046e
+Revises: 354923f667b8
 Create Date: 2026-12-04 04:02:26.226055
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.core.db
 
 revision: str = "368cd23d712d"
-down_revision: str | None = "93b60684046e"
+down_revision: str | None = "354923f667b8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
