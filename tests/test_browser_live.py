@@ -41,9 +41,19 @@ async def test_a_red_takes_over_the_partners_open_home_and_i_see_you_answers_it(
     await shot(alice, "live-red-takeover")
     await axe(alice, "live red takeover")
 
-    # Bob sees that he has been told, then that Alice sees him, with her words.
+    # Bob sees that he has been told, then that Alice sees him, with her words. What Alice
+    # types stays while home is drawn again (Bob adds to his note meanwhile).
     await expect(bob.locator("#state-detail")).to_contain_text("Alice has been told.")
-    await takeover.get_by_label("A few words for Bob (optional)").fill("I'm here. Take your time.")
+    words = takeover.get_by_label("A few words for Bob (optional)")
+    await words.fill("I'm here.")
+    await bob.get_by_role("button", name="Red: stop everything").click()
+    dialog = bob.get_by_role("dialog")
+    await dialog.get_by_label("Anything Alice should know? (optional)").fill("I need an hour")
+    await dialog.get_by_role("button", name="Call red").click()
+    await expect(takeover).to_contain_text("Bob: “I need an hour”", timeout=AT_ONCE_MS)
+    await expect(words).to_have_value("I'm here.")
+    await expect(words).to_be_focused()
+    await words.fill("I'm here. Take your time.")
     await takeover.get_by_role("button", name="I see you").click()
     await expect(alice.locator("#seen-done")).to_contain_text("You told Bob you see them at")
     detail = bob.locator("#state-detail")

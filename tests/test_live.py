@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,9 +28,10 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.core.db import utcnow, write_session
+from app.core.models import IdempotencyRecord
 from app.live.hub import APPLICATION_NAME
 from app.live.models import LiveTicket
 from tests.conftest import PG_ADMIN_URL, _free_port
@@ -181,10 +183,13 @@ class Listener:
             if event.event == "change":
                 return event
 
-    async def ended(self) -> None:
-        """The server ends the stream (keep-alives may come first)."""
+    async def ended(self, within_beats: int = 4) -> None:
+        """The server ends the stream within a few beats (counted in keep-alives)."""
+        pings = 0
         while (event := await self.next()) is not None:
             assert event.event is None, f"a change came instead of the end: {event}"
+            pings += event.comments.count("ping")
+            assert pings <= within_beats, f"still open after {pings} beats"
 
     async def quiet_for_beats(self, beats: int) -> None:
         """Nothing but keep-alives for ``beats`` beats (counted in pings, not seconds)."""
@@ -355,6 +360,11 @@ async def test_a_ticket_opens_one_stream_once(
     made = await writer.post("/api/events/ticket", json={}, headers=alice.idem())
     assert made.status_code == 201, made.text
     ticket = made.json()["ticket"]
+    # Sent with an Idempotency-Key, as the web app sends every POST: still never stored.
+    async with app.state.db.reader() as session:
+        stored = (await session.execute(select(IdempotencyRecord))).scalars().all()
+    assert not any(ticket.encode() in (r.response_body or b"") for r in stored)
+    assert not any(r.user_id == uuid.UUID(alice.id) for r in stored)
     async with listening(reader, params={"ticket": ticket}):
         pass
     again = await reader.get("/api/events", params={"ticket": ticket})

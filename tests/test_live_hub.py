@@ -79,6 +79,7 @@ async def test_a_change_wakes_only_its_followers(app: FastAPI, alice: Member, bo
     hub.deliver(["d:one 7", "nonsense", "d:three 2"])
     assert alices.positions == {"d:one": 7} and alices.moved
     assert bobs.positions == {} and not bobs.moved
+    bobs.reload = False
     hub.deliver([f"{bobs.own_stream} 3"])
     assert bobs.reload and bobs.positions == {bobs.own_stream: 3}
     # Following less stops the waking; a closed stream is woken by nothing.

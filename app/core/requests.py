@@ -58,7 +58,7 @@ _CLAIM_ATTEMPTS = 3
 _MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 _REPLAYED_HEADERS = ("content-type", "etag", "location")
 # Responses that carry credentials are never stored, so these routes are not replayed.
-_NOT_STORED_PREFIXES = ("/api/auth/",)
+_NOT_STORED_PREFIXES = ("/api/auth/", "/api/events/ticket")
 # Nor are requests that carry a password: even a keyed fingerprint of one is not kept.
 _CREDENTIAL_FIELDS = frozenset({"password", "current_password", "new_password"})
 

@@ -40,6 +40,7 @@ Clock = Callable[[], datetime]
 _SESSION_CHECK_CHUNK = 1000
 _RECONNECT_FIRST = 0.5
 _RECONNECT_MAX = 10.0
+_LISTENER_ANSWER_SECONDS = 5.0
 # How the LISTEN connection shows in pg_stat_activity.
 APPLICATION_NAME = "accord-live"
 
@@ -93,9 +94,6 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._listener: asyncpg.Connection | None = None
-        # Set while announcements can be heard (always on SQLite; while LISTEN holds on
-        # PostgreSQL).
-        self.listening = asyncio.Event()
 
     # --- life of the hub ------------------------------------------------------------------------
 
@@ -104,7 +102,6 @@ class Hub:
             self._tasks.append(asyncio.create_task(self._listen_forever()))
         else:
             self._unsubscribe = self._db.local_changes.subscribe(self.deliver)
-            self.listening.set()
         self._tasks.append(asyncio.create_task(self._beat_forever()))
 
     async def stop(self) -> None:
@@ -176,33 +173,39 @@ class Hub:
     # --- the beat -------------------------------------------------------------------------------
 
     async def _beat_forever(self) -> None:
+        # On a fixed schedule: a slow beat does not push the next keep-alive later.
+        loop = asyncio.get_running_loop()
+        interval = self._settings.live_heartbeat_seconds
+        due = loop.time()
         while True:
-            await asyncio.sleep(self._settings.live_heartbeat_seconds)
+            due = max(due + interval, loop.time())
+            await asyncio.sleep(due - loop.time())
             try:
                 await self.beat()
             except Exception:  # a failed beat (database away) must not stop the next one
                 log.exception("live: beat failed")
 
     async def beat(self) -> None:
-        """End what should end, ask the rest for a keep-alive, check the LISTEN connection."""
-        await self._check_listener()
-        if not self._open:
-            return
-        now = self._clock()
-        # Only the streams whose sessions are asked about: one opened while the query runs is
-        # not judged by it (it was checked when it opened).
+        """Ask every stream for a keep-alive, then end what should end and check the LISTEN
+        connection. The keep-alive goes first, so that a slow or absent database never keeps
+        proxies from hearing from a stream."""
         checked = list(self._open)
-        live = await self._live_sessions({s.session_id for s in checked})
         for stream in checked:
-            if stream.ended is not None:
-                continue
-            if stream.session_id not in live:
-                stream.end("signed_out")
-            elif stream.deadline <= now:
-                stream.end("expired")
-            else:
-                stream.ping = True
-                stream.wake()
+            stream.ping = True
+            stream.wake()
+        if checked:
+            now = self._clock()
+            # Only the streams whose sessions are asked about: one opened while the query runs
+            # is not judged by it (it was checked when it opened).
+            live = await self._live_sessions({s.session_id for s in checked})
+            for stream in checked:
+                if stream.ended is not None:
+                    continue
+                if stream.session_id not in live:
+                    stream.end("signed_out")
+                elif stream.deadline <= now:
+                    stream.end("expired")
+        await self._check_listener()
 
     async def _live_sessions(self, ids: set[uuid.UUID]) -> set[uuid.UUID]:
         now = self._clock()
@@ -239,18 +242,16 @@ class Hub:
                 conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 await conn.add_listener(changes.CHANNEL, self._on_notify)
                 self._listener = conn
-                self.listening.set()
                 delay = _RECONNECT_FIRST
                 # Whatever was committed while nobody listened (before the first connection,
                 # or since the last one was lost): every open stream looks again.
                 self.resync()
                 await lost.wait()
                 log.warning("live: the LISTEN connection was lost; opening it again")
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except Exception as exc:  # whatever it was, the listener must come back
                 reason = type(exc).__name__
                 log.warning("live: cannot LISTEN (%s); retrying in %.1f s", reason, delay)
             finally:
-                self.listening.clear()
                 self._listener = None
                 if conn is not None and not conn.is_closed():
                     conn.terminate()
@@ -266,7 +267,7 @@ class Hub:
         if conn is None:
             return
         try:
-            await asyncio.wait_for(conn.fetchval("SELECT 1"), self._settings.live_heartbeat_seconds)
+            await asyncio.wait_for(conn.fetchval("SELECT 1"), _LISTENER_ANSWER_SECONDS)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             conn.terminate()
 

@@ -51,7 +51,7 @@ async def create_ticket(
         200: {
             "content": {"text/event-stream": {}},
             "description": '`event: change` with `id:` and `data: {"cursor"}` per change; '
-            "`: ping` comments at least every 20 s",
+            "`: ping` comments every LIVE_HEARTBEAT_SECONDS (15 s by default)",
         },
         **responses(401, 422, 429),
     },
@@ -76,13 +76,14 @@ async def events(
     partner's red, a check-in, a new notification…), carrying the sync cursor as its ``id``.
     Pull ``GET /api/sync`` on each; reconnect with ``Last-Event-ID`` (browsers do it on their
     own) or ``?cursor=`` to hear at once of what changed meanwhile."""
+    # A cursor that is not one is refused before a ticket is spent on it.
+    given = service.parse_cursor(last_event_id or cursor)
     holder = await service.authenticate(
         db,
         settings,
         bearer=credentials.credentials if credentials is not None else None,
         ticket=ticket,
     )
-    given = service.parse_cursor(last_event_id or cursor)
     stream = hub.open(holder.user_id, holder.session_id)
     return EventSourceResponse(
         service.events(db, hub, stream, given),

@@ -105,12 +105,19 @@ def parse_cursor(raw: str | None) -> dict[str, int] | None:
 
 
 async def _look_again(db: Database, hub: Hub, stream: Stream) -> None:
-    """Read what the stream follows and where each of those streams stands now."""
+    """Read what the stream follows and where each of those streams stands now.
+
+    Follow first, then read, each read in a transaction of its own: a change committed before
+    the read is read, and one committed after it is heard, so none falls in between. The
+    person's own stream is followed before anything is read, so that a dynamic they join
+    meanwhile is looked up again (its announcement lands on their own stream, and marks the
+    stream for another look)."""
     stream.reload = False
+    hub.follow(stream, set(stream.follows) | {stream.own_stream})
     async with db.reader() as session:
         names = await sync_service.streams_of(session, stream.user_id)
-        # Follow first, then read: a change committed in between is heard, not lost.
-        hub.follow(stream, names)
+    hub.follow(stream, names)
+    async with db.reader() as session:
         heads = await session.execute(
             select(ChangeStream.stream, ChangeStream.seq).where(
                 col(ChangeStream.stream).in_(sorted(names))

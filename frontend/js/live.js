@@ -12,9 +12,11 @@ import { trySync } from "./store.js";
 const POLL_MS = 30_000;
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 30_000;
+const SETTLED_MS = 10_000;
 
 let source = null;
 let retryTimer = null;
+let settledTimer = null;
 let pollTimer = null;
 let retryMs = FIRST_RETRY_MS;
 let generation = 0;
@@ -78,16 +80,24 @@ async function open() {
     if (!(error instanceof OfflineError)) console.warn("live: no ticket", error.message);
     return retryLater();
   }
-  if (mine !== generation || !wanted()) return;
+  if (mine !== generation) return;
+  if (!wanted()) return stop();
   // The cursor of the local copy: the server says at once if the feed moved since.
   const cursor = (await get("kv", "cursor")) || "";
+  if (mine !== generation) return;
+  if (!wanted()) return stop();
   const params = new URLSearchParams({ ticket });
   if (cursor) params.set("cursor", cursor);
   const stream = new EventSource(`/api/events?${params}`);
   source = stream;
   stream.addEventListener("open", () => {
     if (source !== stream) return;
-    retryMs = FIRST_RETRY_MS;
+    // The pause before the next reconnection shrinks again only once a stream has held for a
+    // while: one cut right after it opened (a proxy, a restart) must not loop once a second.
+    clearTimeout(settledTimer);
+    settledTimer = setTimeout(() => {
+      if (source === stream) retryMs = FIRST_RETRY_MS;
+    }, SETTLED_MS);
     clearInterval(pollTimer);
     pollTimer = null;
     setState("open");

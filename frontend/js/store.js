@@ -37,11 +37,18 @@ function record(change) {
 }
 
 let syncing = null;
+let again = false;
 
 // Catches up with the feed until it has nothing more. One run at a time in this context (and,
 // with Web Locks, across tabs and the worker). Resolves with the set of entity kinds changed.
+// Asked while a run is going, it runs once more after it (a change announced while a run read
+// its last page would otherwise wait for the next one).
 export function sync() {
-  if (!syncing) {
+  if (syncing) {
+    again = true;
+    return syncing;
+  }
+  {
     const run = async () => {
       const changed = new Set();
       for (let pages = 0; pages < 1000; pages += 1) {
@@ -76,6 +83,10 @@ export function sync() {
     const locked = globalThis.navigator && navigator.locks ? navigator.locks.request("accord-sync", run) : run();
     syncing = locked.finally(() => {
       syncing = null;
+      if (again) {
+        again = false;
+        sync().catch(() => {}); // a background catch-up: trySync's callers already saw theirs
+      }
     });
   }
   return syncing;

@@ -12,9 +12,16 @@ import { VERDICTS } from "./balance.js";
 const ASKED_KEY = "accord.notifications-asked";
 const FELT_KEY = "accord.signals-felt";
 
+// "10:02" today, "3 Dec, 22:40" on another day.
 function clock(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const when = new Date(iso);
+  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (when.toDateString() === new Date().toDateString()) return time;
+  return `${when.toLocaleDateString([], { day: "numeric", month: "short" })}, ${time}`;
 }
+
+// What was typed for "I see you" survives home being drawn again (each sync redraws it).
+const seenDraft = { text: "", focused: false };
 
 // A partner's red or yellow, new to this phone: a short vibration where the browser allows it.
 function feel(partner) {
@@ -34,7 +41,10 @@ function feel(partner) {
 // The partner's red or yellow takes over the top of home: what they said, and "I see you".
 function partnerSignal(dynamic, me, onSee) {
   const { mine, partner } = memberState(dynamic, me);
-  if (!partner || !(partner.red_at || partner.yellow_at)) return null;
+  if (!partner || !(partner.red_at || partner.yellow_at)) {
+    seenDraft.text = "";
+    return null;
+  }
   const name = partner.display_name;
   const red = Boolean(partner.red_at);
   const seenAt = red ? mine && mine.saw_red_at : mine && mine.saw_yellow_at;
@@ -44,7 +54,7 @@ function partnerSignal(dynamic, me, onSee) {
       "p",
       {},
       red
-        ? `At ${clock(partner.red_at)}. Everything between you is paused. Stop what you are doing and be there for ${name}.`
+        ? `At ${clock(partner.red_at)}. Everything between you is paused. ${name} may need space or care: let them lead.`
         : `At ${clock(partner.yellow_at)}. ${name} wants to slow down and talk. Nothing is paused.`,
     ),
   ];
@@ -56,6 +66,11 @@ function partnerSignal(dynamic, me, onSee) {
     if (mine.saw_note) parts.push(h("p", { class: "muted" }, `You said: “${mine.saw_note}”`));
   } else {
     const words = h("textarea", { id: "seen-note", maxlength: 500, rows: 2 });
+    words.value = seenDraft.text;
+    words.addEventListener("input", () => {
+      seenDraft.text = words.value;
+    });
+    if (seenDraft.focused) queueMicrotask(() => words.focus({ preventScroll: true }));
     const button = h("button", { type: "submit", class: "big", id: "see" }, "I see you");
     const form = h(
       "form",
@@ -70,6 +85,8 @@ function partnerSignal(dynamic, me, onSee) {
       onSee(words.value.trim()).finally(() => {
         button.disabled = false;
       });
+      seenDraft.text = "";
+      seenDraft.focused = false;
     });
     parts.push(form);
   }
@@ -243,6 +260,8 @@ export async function render(root, ctx) {
     });
 
     const parts = [];
+    // Typing "I see you" when a sync redraws home: the words and the caret stay.
+    seenDraft.focused = Boolean(document.activeElement && document.activeElement.id === "seen-note");
     const signal = partnerSignal(dynamic, me, (note) => act("seen", { body: note ? { note } : {} }));
     if (signal) {
       parts.push(signal);
