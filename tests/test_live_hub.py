@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import insert
 
-from app.core.db import utcnow
+from app.core.db import utcnow, write_session
 from app.core.security import decode_access_token
 from app.live.hub import Hub, Stream
+from app.sync.models import ChangeStream
 from tests.helpers import Member
 
 
@@ -91,3 +93,22 @@ async def test_a_change_wakes_only_its_followers(app: FastAPI, alice: Member, bo
     bobs.moved = False
     hub.deliver([f"{bobs.own_stream} 4"])
     assert not bobs.moved and hub.open_count == 1
+
+
+async def test_catching_up_after_a_lost_listen_asks_once_for_every_stream(
+    app: FastAPI, alice: Member, bob: Member
+) -> None:
+    """What a stream missed while no LISTEN connection held is read from the database, in
+    one query for all open streams, and delivered as if announced."""
+    hub = Hub(app.state.db, app.state.settings)
+    alices = hub.open(*holder(app, alice))
+    bobs = hub.open(*holder(app, bob))
+    hub.follow(alices, {"d:shared", alices.own_stream})
+    hub.follow(bobs, {"d:shared", bobs.own_stream})
+    async with write_session(app.state.db) as session:
+        await session.execute(insert(ChangeStream).values([{"stream": "d:shared", "seq": 5}]))
+        await session.execute(insert(ChangeStream).values([{"stream": bobs.own_stream, "seq": 2}]))
+    alices.reload = bobs.reload = False
+    await hub._catch_up()
+    assert alices.positions == {"d:shared": 5} and alices.moved and not alices.reload
+    assert bobs.positions == {"d:shared": 5, bobs.own_stream: 2} and bobs.reload

@@ -33,6 +33,7 @@ from app.core import changes
 from app.core.config import Settings
 from app.core.db import Database, utcnow
 from app.core.errors import AppError
+from app.sync.models import ChangeStream
 
 log = logging.getLogger("accord.live")
 
@@ -92,6 +93,7 @@ class Hub:
         self._open: set[Stream] = set()
         self._following: dict[str, set[Stream]] = defaultdict(set)
         self._tasks: list[asyncio.Task[None]] = []
+        self._catching_up: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._listener: asyncpg.Connection | None = None
 
@@ -272,6 +274,33 @@ class Hub:
             conn.terminate()
 
     def resync(self) -> None:
-        for stream in self._open:
-            stream.reload = True
-            stream.wake()
+        """After announcements may have been missed: every open stream catches up."""
+        if self._open:
+            task = asyncio.create_task(self._catch_up())
+            self._catching_up.add(task)
+            task.add_done_callback(self._catching_up.discard)
+
+    async def _catch_up(self) -> None:
+        # One query for every followed stream's head, however many streams are open (one look
+        # per stream would ask the pool for a thousand connections at once), then delivered
+        # as if announced: a stream wakes only if one of its streams moved.
+        names = sorted(self._following)
+        heads: list[str] = []
+        try:
+            async with self._db.reader() as session:
+                for start in range(0, len(names), _SESSION_CHECK_CHUNK):
+                    rows = await session.execute(
+                        select(ChangeStream.stream, ChangeStream.seq).where(
+                            col(ChangeStream.stream).in_(
+                                names[start : start + _SESSION_CHECK_CHUNK]
+                            )
+                        )
+                    )
+                    heads += [f"{name} {seq}" for name, seq in rows.all()]
+        except Exception:  # the database is away: each stream looks again on its own
+            log.exception("live: catching up after a lost LISTEN connection failed")
+            for stream in self._open:
+                stream.reload = True
+                stream.wake()
+            return
+        self.deliver(heads)
