@@ -88,6 +88,7 @@ export async function render(root, ctx) {
   let stopped = false;
   let timer = null;
   let current = null; // the open invite shown
+  let endedShown = false;
 
   // The dynamics this person already has: a new one means the partner joined.
   const known = new Set((await entities("dynamic")).map((d) => d.id));
@@ -105,7 +106,15 @@ export async function render(root, ctx) {
     }
   };
   const unsubscribe = subscribe((message) => {
-    if (message.type === "sync" && current) partnerJoined().then((yes) => yes && check());
+    if (message.type !== "sync") return;
+    if (current) partnerJoined().then((yes) => yes && check());
+    // Sent here by a dynamic that ended before the phone's copy knew it (home heard it from
+    // the server first): once the copy has it, show what stays readable.
+    if (!endedShown && !fromLink && (message.entities || []).includes("dynamic")) {
+      endedDynamic().then((ended) => {
+        if (ended && !stopped && !endedShown) ctx.render();
+      });
+    }
   });
   const follow = () => {
     if (stopped) return;
@@ -394,6 +403,7 @@ export async function render(root, ctx) {
   }
   // A dynamic that ended stays readable: say so, and lead to what was shared in it.
   const ended = await endedDynamic();
+  endedShown = Boolean(ended);
   if (ended && !fromLink) {
     const other = ended.members.find((m) => !me || m.user_id !== me.id);
     const when = ended.ended_at ? new Date(ended.ended_at).toLocaleDateString(undefined, { dateStyle: "medium" }) : "";
