@@ -159,6 +159,14 @@ def test_caddy_serves_https_for_the_domain_and_keeps_its_certificates() -> None:
     assert (ROOT / "deploy" / "Caddyfile").read_text().count("{$ACCORD_DOMAIN}") == 1
 
 
+def test_every_service_restarts_and_keeps_bounded_logs() -> None:
+    for name, service in _services().items():
+        options = service["logging"]["options"]
+        assert options["max-size"] and options["max-file"], name
+        if name != "migrate":
+            assert service["restart"] == "unless-stopped", name
+
+
 def test_every_variable_is_documented_in_env_example() -> None:
     used = set(REFERENCE.findall((ROOT / "compose.yaml").read_text()))
     used |= set(re.findall(r"\{\$([A-Z_]+)", (ROOT / "deploy" / "Caddyfile").read_text()))
