@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test lint typecheck pytest pg-up browser-deps wrk-deps bench bench-history bench-reminders bench-sync bench-pwa bench-live clean
+.PHONY: run install install-dev migrate test lint typecheck pytest pg-up browser-deps caddy-deps wrk-deps bench bench-history bench-reminders bench-sync bench-pwa bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ browser-deps:
 	  $$SUDO apt-get update && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
 
+# The reverse proxy of compose.yaml (deploy/Caddyfile), which tests/test_deploy_caddy.py runs in
+# front of two app processes: Debian's caddy.
+caddy-deps:
+	@command -v caddy >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y caddy; }
+
 # The load generator of the benchmarks that need one that cannot be the bottleneck.
 wrk-deps:
 	@command -v wrk >/dev/null || { \
@@ -59,7 +67,7 @@ wrk-deps:
 	  $$SUDO apt-get update && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 
-pytest: install-dev pg-up browser-deps
+pytest: install-dev pg-up browser-deps caddy-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
