@@ -64,6 +64,12 @@ async def reset_password(db: Database, settings: Settings, email: str) -> None:
         "earlier link. Using it signs out every other device of this account."
     )
     print("Give it to its owner yourself: anyone holding it can take over the account.")
+    if not settings.public_url:
+        print(
+            f"PUBLIC_URL is not set, so the link points at {LOCAL_URL}; set it to the address "
+            "people open Accord at (as the app has it) to print a link that works for them.",
+            file=sys.stderr,
+        )
 
 
 async def set_disabled(db: Database, email: str, *, disabled: bool) -> None:
