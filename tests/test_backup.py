@@ -1,13 +1,15 @@
 """Backups, by ``python -m app.backup`` in real processes, on SQLite and on PostgreSQL.
 
 Data is made through the API, backed up, changed and deleted, then restored: every table comes
-back exactly as it was when the backup was made. Retention keeps exactly the newest N; a
+back exactly as it was when the backup was made. A backup taken while check-ins keep arriving
+holds one moment of them, each with its change-feed entry. Retention keeps exactly the newest N; a
 restore needs ``--yes``; a file that is not a backup for this database is refused, with a
 clear message, and changes nothing. Nothing printed holds a secret or an e-mail address.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import stat
 from pathlib import Path
@@ -133,6 +135,48 @@ async def test_a_restore_brings_back_every_row_as_it_was(
     await app.state.db.engine.dispose()
     assert await snapshot(app) == changed
     assert list((tmp_path / "data" / "backups").iterdir()) == [copy]
+
+
+async def test_a_backup_made_while_the_app_writes_is_one_consistent_moment(
+    app: FastAPI, client: httpx.AsyncClient, database_url: str, tmp_path: Path
+) -> None:
+    alice, _, dynamic_id = await seed(client)
+    made_ids: list[str] = []
+    stop = asyncio.Event()
+
+    async def keep_checking_in() -> None:
+        while not stop.is_set():
+            answer = await client.post(
+                f"/api/dynamics/{dynamic_id}/checkins", json={"mood": 3}, headers=alice.idem()
+            )
+            assert answer.status_code == 201, answer.text
+            made_ids.append(answer.json()["id"])
+
+    writer = asyncio.create_task(keep_checking_in())
+    try:
+        await asyncio.sleep(0.2)
+        made = await backup(database_url, tmp_path / "data", "create")
+    finally:
+        stop.set()
+        await writer
+    assert made.returncode == 0, made.stderr
+    (file,) = (tmp_path / "data" / "backups").iterdir()
+
+    await app.state.db.engine.dispose()
+    restored = await backup(database_url, tmp_path / "data", "restore", str(file), "--yes")
+    assert restored.returncode == 0, restored.stderr
+    await app.state.db.engine.dispose()
+    rows = await snapshot(app)
+    kept = {str(row[0]) for row in rows["checkins"]}
+    # A moment in the middle of the writes (the seed's check-in and some of the others), and
+    # each check-in whole: the change feed has exactly those.
+    assert len(kept - set(made_ids)) == 1
+    assert len(kept) >= 2
+    sync = await client.get("/api/sync?limit=500", headers=alice.headers)
+    assert sync.status_code == 200, sync.text
+    assert not sync.json()["has_more"]
+    fed = {c["id"] for c in sync.json()["changes"] if c["entity"] == "checkin"}
+    assert fed == kept
 
 
 async def test_retention_keeps_exactly_the_newest_n(
