@@ -1,6 +1,13 @@
 """Every table model, imported once so that metadata (and alembic) sees the whole schema."""
 
-from app.accounts.models import AuthSession, LoginFailure, RefreshToken, SignUpAttempt, User
+from app.accounts.models import (
+    AuthSession,
+    LoginFailure,
+    PasswordReset,
+    RefreshToken,
+    SignUpAttempt,
+    User,
+)
 from app.checkins.models import CheckIn, CheckInResponse
 from app.core.models import IdempotencyRecord
 from app.dynamics.models import Dynamic, DynamicPause, Invite, Membership
@@ -34,6 +41,7 @@ __all__ = [
     "LoginFailure",
     "Membership",
     "Notification",
+    "PasswordReset",
     "Protocol",
     "ProtocolAgreement",
     "ProtocolEvent",

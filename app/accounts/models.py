@@ -27,6 +27,8 @@ class User(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     password_changed_at: datetime = created_at_field()
+    # Set by the server's operator (python -m app.admin disable): no sign-in, refresh or session.
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AuthSession(SQLModel, table=True):
@@ -93,3 +95,21 @@ class SignUpAttempt(SQLModel, table=True):
     id: uuid.UUID = uuid_pk()
     key_hash: str = Field(max_length=64)
     at: datetime = created_at_field()
+
+
+# How long a reset link made by the operator works.
+PASSWORD_RESET_LIFETIME = timedelta(hours=1)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time link to choose a new password, made by the operator (``python -m app.admin
+    reset-password``): Accord sends no e-mail. Only the token's hash is stored."""
+
+    __tablename__ = "password_resets"
+
+    id: uuid.UUID = uuid_pk()
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

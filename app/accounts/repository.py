@@ -7,7 +7,7 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.accounts.models import AuthSession, LoginFailure, SignUpAttempt, User
+from app.accounts.models import AuthSession, LoginFailure, PasswordReset, SignUpAttempt, User
 from app.core.db import utcnow
 from app.core.security import AccessClaims
 
@@ -23,6 +23,7 @@ async def load_signed_in_user(
             col(AuthSession.id) == session_id,
             col(AuthSession.revoked_at).is_(None),
             col(AuthSession.expires_at) > utcnow(),
+            col(User.disabled_at).is_(None),
         )
     )
     return result.scalar_one_or_none()
@@ -114,3 +115,10 @@ async def revoke_sessions(
     if only_session is not None:
         stmt = stmt.where(col(AuthSession.id) == only_session)
     await session.execute(stmt)
+
+
+async def password_reset(session: AsyncSession, token_hash: str) -> PasswordReset | None:
+    result = await session.execute(
+        select(PasswordReset).where(col(PasswordReset.token_hash) == token_hash)
+    )
+    return result.scalar_one_or_none()

@@ -16,6 +16,7 @@ from app.accounts.schemas import (
     MeUpdate,
     RefreshIn,
     RegisterIn,
+    ResetIn,
     SessionPublic,
     TokenOut,
     UserPublic,
@@ -87,6 +88,31 @@ async def login(
 @auth_router.post("/refresh", response_model=TokenOut, responses=responses(401, 422))
 async def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenOut:
     return _tokens(await service.refresh(session, settings, body.refresh_token))
+
+
+@auth_router.post("/reset", response_model=TokenOut, responses=responses(401, 404, 410, 422, 429))
+async def reset_password(
+    body: ResetIn,
+    session: SessionDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    address: ClientAddress,
+    user_agent: UserAgent = None,
+) -> TokenOut:
+    """Choose a new password with a one-time link from the server's operator
+    (``python -m app.admin reset-password``). Signs this device in; every other session ends."""
+    issued = await service.reset_password(
+        db,
+        session,
+        settings,
+        passwords,
+        token=body.token,
+        new_password=body.new_password,
+        address=address,
+        user_agent=user_agent,
+    )
+    return _tokens(issued)
 
 
 _optional_bearer = HTTPBearer(auto_error=False)

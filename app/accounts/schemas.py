@@ -35,6 +35,13 @@ class RefreshIn(_In):
     refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class ResetIn(_In):
+    """A one-time link's token (``#/reset/<token>``) and the new password, as at sign-up."""
+
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Password
+
+
 class LogoutIn(_In):
     refresh_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 

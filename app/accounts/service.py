@@ -21,8 +21,10 @@ from app.accounts import repository
 from app.accounts.erasure import erase_words
 from app.accounts.models import (
     LOGIN_FAILURE_MEMORY,
+    PASSWORD_RESET_LIFETIME,
     AuthSession,
     LoginFailure,
+    PasswordReset,
     RefreshToken,
     SignUpAttempt,
     User,
@@ -34,6 +36,7 @@ from app.core.errors import AppError, not_found
 from app.core.requests import keep_writes_on_error
 from app.core.security import Passwords, create_access_token, hash_token, new_refresh_token
 from app.dynamics.service import on_account_deleted
+from app.push.repository import forget_devices
 from app.sync import record as sync
 
 
@@ -51,6 +54,15 @@ def normalize_email(email: str) -> str:
 
 def invalid_credentials() -> AppError:
     return AppError(401, "invalid_credentials", "email or password is incorrect")
+
+
+def account_disabled() -> AppError:
+    return AppError(
+        401,
+        "account_disabled",
+        "this account has been disabled by the server's operator",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 async def _issue(
@@ -191,13 +203,17 @@ async def _check_throttle(
         if count >= limit and oldest is not None:
             until.append(oldest + window)
     if until and max(until) > now:
-        wait = max(1, math.ceil((max(until) - now).total_seconds()))
-        raise AppError(
-            429,
-            "too_many_attempts",
-            f"too many failed sign-ins; try again in {wait} seconds",
-            headers={"Retry-After": str(wait)},
-        )
+        raise _too_many_attempts(max(until) - now)
+
+
+def _too_many_attempts(wait_for: timedelta) -> AppError:
+    wait = max(1, math.ceil(wait_for.total_seconds()))
+    return AppError(
+        429,
+        "too_many_attempts",
+        f"too many failed sign-ins; try again in {wait} seconds",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 # A password check runs in two phases so that the slow hash never holds a write lock (on
@@ -265,6 +281,9 @@ async def login(
     user = await session.get(User, found.id) if ok and found is not None else None
     if user is None:
         raise invalid_credentials()
+    # Said only to someone who knows the password, so it tells a guesser nothing.
+    if user.disabled_at is not None:
+        raise account_disabled()
     return await _issue(session, settings, user, user_agent=user_agent)
 
 
@@ -333,6 +352,9 @@ async def refresh(session: AsyncSession, settings: Settings, token: str) -> Issu
     if found is None:
         raise _refresh_refused("unknown refresh token")
     stored, auth_session = found
+    user = await session.get(User, auth_session.user_id)
+    if user is not None and user.disabled_at is not None:
+        raise account_disabled()
     if not auth_session.is_live(now):
         raise _refresh_refused("this session has ended; sign in again")
     # Spend the token atomically: of two concurrent uses, exactly one succeeds.
@@ -348,7 +370,6 @@ async def refresh(session: AsyncSession, settings: Settings, token: str) -> Issu
         )
         keep_writes_on_error(session)
         raise _refresh_refused("refresh token already used; the session was ended for safety")
-    user = await session.get(User, auth_session.user_id)
     if user is None:
         raise _refresh_refused("account no longer exists")
     return await _issue(session, settings, user, auth_session=auth_session)
@@ -470,3 +491,139 @@ async def end_session(session: AsyncSession, user_id: uuid.UUID, session_id: uui
     if found is None or found.user_id != user_id:
         raise not_found("session")
     await repository.revoke_sessions(session, user_id, reason="signed_out", only_session=found.id)
+
+
+# --- password reset links and disabled accounts (the operator's command) ---------------------
+# Accord sends no e-mail: the server's operator makes a one-time link (python -m app.admin
+# reset-password) and hands it to the person. Only the token's hash is stored.
+
+# A wrong reset token counts as a failed sign-in from its address (per-address limit), under an
+# account key no e-mail address can have.
+_RESET_ACCOUNT = "password-reset\0"
+
+
+def _reset_refused(found: PasswordReset | None, now: datetime) -> AppError | None:
+    if found is None:
+        return AppError(404, "invalid_reset_token", "this reset link is unknown; ask for a new one")
+    if found.used_at is not None:
+        return AppError(410, "reset_used", "this reset link was used already; ask for a new one")
+    if found.expires_at <= now:
+        return AppError(410, "reset_expired", "this reset link has expired; ask for a new one")
+    return None
+
+
+async def _check_address_throttle(
+    session: AsyncSession, settings: Settings, *, address: str
+) -> None:
+    now = utcnow()
+    window = timedelta(seconds=settings.login_window_seconds)
+    count, oldest, _ = await repository.recent_failures(
+        session, now - window, address_hash=_throttle_key(settings, address)
+    )
+    if count >= settings.login_max_failures_per_address and oldest is not None:
+        raise _too_many_attempts(oldest + window - now)
+
+
+async def issue_password_reset(session: AsyncSession, user: User) -> tuple[str, datetime]:
+    """A new one-time reset token for the user, valid an hour; earlier unused ones stop working.
+
+    Returns the token (shown once, never stored) and when it expires."""
+    if user.disabled_at is not None:
+        raise AppError(409, "account_disabled", "this account is disabled; enable it first")
+    await session.execute(
+        delete(PasswordReset).where(
+            col(PasswordReset.user_id) == user.id, col(PasswordReset.used_at).is_(None)
+        )
+    )
+    token = new_refresh_token()
+    expires_at = utcnow() + PASSWORD_RESET_LIFETIME
+    session.add(PasswordReset(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))
+    await session.flush()
+    return token, expires_at
+
+
+async def reset_password(
+    db: Database,
+    session: AsyncSession,
+    settings: Settings,
+    passwords: Passwords,
+    *,
+    token: str,
+    new_password: str,
+    address: str,
+    user_agent: str | None,
+) -> IssuedTokens:
+    """Spend a reset token: set the new password, end every session, sign this device in.
+
+    Like a sign-in, in two phases: the token is looked up and the password hashed outside the
+    write transaction, then the token is spent atomically (of two uses, exactly one wins)."""
+    token_hash = hash_token(token)
+    async with db.reader() as reader:
+        await _check_address_throttle(reader, settings, address=address)
+        found = await repository.password_reset(reader, token_hash)
+    refused = _reset_refused(found, utcnow())
+    new_hash = await passwords.hash(new_password) if refused is None else None
+    await _check_address_throttle(session, settings, address=address)
+    if refused is not None:
+        session.add(
+            LoginFailure(
+                account_hash=_throttle_key(settings, _RESET_ACCOUNT),
+                address_hash=_throttle_key(settings, address),
+            )
+        )
+        keep_writes_on_error(session)
+        raise refused
+    assert found is not None and new_hash is not None  # what _reset_refused checked
+    now = utcnow()
+    spent = await session.execute(
+        update(PasswordReset)
+        .where(
+            col(PasswordReset.id) == found.id,
+            col(PasswordReset.used_at).is_(None),
+            col(PasswordReset.expires_at) > now,
+        )
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise _reset_refused(await repository.password_reset(session, token_hash), now) or (
+            AppError(410, "reset_used", "this reset link was used already; ask for a new one")
+        )
+    user = await session.get(User, found.user_id)
+    if user is None:
+        raise AppError(404, "invalid_reset_token", "this reset link is unknown")
+    if user.disabled_at is not None:
+        raise account_disabled()
+    user.password_hash = new_hash
+    user.password_changed_at = now
+    user.updated_at = now
+    session.add(user)
+    # Whoever holds a session may be why the password was lost: every device signs in again.
+    await repository.revoke_sessions(session, user.id, reason="password_reset")
+    # The password changed, so guesses at the old one no longer matter; let the owner back in.
+    await session.execute(
+        delete(LoginFailure).where(
+            col(LoginFailure.account_hash) == _throttle_key(settings, user.email)
+        )
+    )
+    return await _issue(session, settings, user, user_agent=user_agent)
+
+
+async def disable_account(session: AsyncSession, user: User) -> None:
+    """No sign-in, refresh or session for the account, its devices stop getting pushes, its
+    reset links stop working; its data and dynamics stay as they are."""
+    now = utcnow()
+    user.disabled_at = now
+    user.updated_at = now
+    session.add(user)
+    await repository.revoke_sessions(session, user.id, reason="disabled")
+    await session.execute(delete(PasswordReset).where(col(PasswordReset.user_id) == user.id))
+    await forget_devices(session, user.id)
+    await session.flush()
+
+
+async def enable_account(session: AsyncSession, user: User) -> None:
+    """The account may sign in again (its old sessions stay ended)."""
+    user.disabled_at = None
+    user.updated_at = utcnow()
+    session.add(user)
+    await session.flush()

@@ -9,7 +9,13 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 from sqlmodel import col
 
-from app.accounts.models import LOGIN_FAILURE_MEMORY, AuthSession, LoginFailure, SignUpAttempt
+from app.accounts.models import (
+    LOGIN_FAILURE_MEMORY,
+    AuthSession,
+    LoginFailure,
+    PasswordReset,
+    SignUpAttempt,
+)
 from app.core.db import Database, utcnow, write_session
 from app.core.models import IdempotencyRecord
 from app.live.models import LiveTicket
@@ -25,6 +31,8 @@ ENDED_SESSIONS_KEEP = timedelta(days=30)
 DONE_REMINDERS_KEEP = timedelta(days=30)
 # Spent or not, a live-stream ticket is worthless a minute after it was made.
 LIVE_TICKETS_KEEP = timedelta(hours=1)
+# A reset link works an hour; kept a day after, so a late click still hears "expired".
+PASSWORD_RESETS_KEEP = timedelta(days=1)
 # A device that has failed this often and not taken a push for this long is gone for good.
 DEAD_DEVICE_FAILURES = 10
 DEAD_DEVICE_SILENCE = timedelta(days=30)
@@ -62,6 +70,10 @@ async def sweep(db: Database) -> dict[str, int]:
             delete(LiveTicket).where(col(LiveTicket.expires_at) < now - LIVE_TICKETS_KEEP)
         )
         counts["live_tickets"] = result.rowcount  # type: ignore[attr-defined]
+        result = await session.execute(
+            delete(PasswordReset).where(col(PasswordReset.expires_at) < now - PASSWORD_RESETS_KEEP)
+        )
+        counts["password_resets"] = result.rowcount  # type: ignore[attr-defined]
         result = await session.execute(
             delete(Reminder).where(
                 col(Reminder.state) != "pending",

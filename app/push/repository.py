@@ -73,3 +73,8 @@ async def delete_gone(session: AsyncSession, gone: Sequence[tuple[uuid.UUID, str
                 col(PushSubscription.id) == sub_id, col(PushSubscription.endpoint) == endpoint
             )
         )
+
+
+async def forget_devices(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Stop pushing to every device of the user (a disabled account)."""
+    await session.execute(delete(PushSubscription).where(col(PushSubscription.user_id) == user_id))

@@ -190,6 +190,16 @@ export async function login({ email, password }) {
   return data.user;
 }
 
+// A one-time link from the server's operator (#/reset/<token>): a new password, and this device
+// signed in; the server ends every other session of the account.
+export async function resetPassword({ token, new_password }) {
+  const { response, data } = await send("POST", "/api/auth/reset", { token, new_password }, {});
+  if (!response.ok) throw new ApiError(response.status, data, response.headers);
+  await adopt(data.user);
+  await saveSession(data);
+  return data.user;
+}
+
 // Signs out on the server (best effort) and forgets the session; the caller wipes local data.
 export async function logout() {
   const was = current || (await loadSession());

@@ -13,6 +13,7 @@ const ROUTES = {
   welcome: [() => import("./screens/welcome.js"), false, false],
   pair: [() => import("./screens/pair.js"), false, false],
   lock: [() => import("./screens/lock.js"), false, false],
+  reset: [() => import("./screens/reset.js"), false, false],
   home: [() => import("./screens/home.js"), true, true],
   checkin: [() => import("./screens/checkin.js"), true, true],
   checkins: [() => import("./screens/checkins.js"), true, true],
@@ -77,9 +78,11 @@ function parse() {
 
 async function decide() {
   let [name, params] = parse();
+  // A reset link works whoever is signed in here, or nobody: it signs its own account in.
+  if (name === "reset" && params.length) return ["reset", params.slice(0, 1)];
   if (!session()) return ["welcome", []];
   if (await isLocked()) return ["lock", []];
-  if (!ROUTES[name] || name === "welcome" || name === "lock") [name, params] = ["home", []];
+  if (!ROUTES[name] || name === "welcome" || name === "lock" || name === "reset") [name, params] = ["home", []];
   let dynamic = await currentDynamic();
   if (!dynamic && navigator.onLine) {
     await trySync();

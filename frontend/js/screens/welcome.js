@@ -32,6 +32,7 @@ function minutesToWait(error) {
 function signInProblem(error) {
   if (error instanceof OfflineError) return "You are offline. Signing in needs a connection.";
   if (!(error instanceof ApiError)) return "Something went wrong. Try again in a moment.";
+  if (error.code === "account_disabled") return "This account is switched off on this server. The person who runs it can tell you more.";
   if (error.code === "invalid_credentials" || error.status === 401) return "Wrong email or password. Check both and try again.";
   if (error.code === "too_many_attempts" || error.status === 429) {
     const minutes = minutesToWait(error);
@@ -142,6 +143,7 @@ export function render(root, { go, hasJoinCode }) {
     h("label", {}, "Password", h("input", { type: "password", name: "password", required: true, maxlength: PASSWORD_MAX, autocomplete: "current-password" })),
     signinError,
     signinButton,
+    h("p", { class: "hint muted", id: "forgot-password" }, "Forgot your password? Accord sends no e-mail: ask the person who runs this server for a reset link."),
   );
   signin.addEventListener("submit", async (event) => {
     event.preventDefault();
