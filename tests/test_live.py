@@ -34,7 +34,7 @@ from app.core.db import utcnow, write_session
 from app.core.models import IdempotencyRecord
 from app.live.hub import APPLICATION_NAME
 from app.live.models import LiveTicket
-from tests.conftest import PG_ADMIN_URL, _free_port
+from tests.conftest import _free_port
 from tests.helpers import Member, error_code, pair, register
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -492,13 +492,15 @@ async def test_a_lost_listen_connection_comes_back_and_nothing_is_missed(
     couple: tuple[Member, Member, str],
     backend: str,
     database_url: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     if backend != "postgresql":
         pytest.skip("SQLite hears its changes in-process: there is no connection to lose")
+    admin_url: str = request.getfixturevalue("pg_admin_url")
     alice, bob, dynamic_id = couple
     database = database_url.rsplit("/", 1)[1]
     async with listening(reader, member=alice) as stream:
-        admin = await asyncpg.connect(PG_ADMIN_URL)
+        admin = await asyncpg.connect(admin_url)
         try:
             killed = await admin.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
