@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test lint typecheck pytest pg-up browser-deps caddy-deps wrk-deps bench bench-history bench-reminders bench-sync bench-pwa bench-live clean
+.PHONY: run install install-dev migrate test lint typecheck pytest pg-up pg-running browser-deps caddy-deps wrk-deps bench bench-history bench-reminders bench-sync bench-pwa bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,30 @@ migrate: install
 run: migrate
 	API_DOCS=1 $(BIN)/uvicorn --factory app.main:create_app --host $(HOST) --port $(PORT) --proxy-headers
 
-# The local PostgreSQL the suite runs against; started if it is down.
+# The PostgreSQL the suite runs against: the machine's server on 127.0.0.1:5432, started with
+# pg_ctlcluster if it is down. When none answers there and none can be started, the suite starts
+# a private server of its own for the run (tests/postgres.py), so this makes sure Debian's
+# postgresql package is installed for it. (The suite also falls back to its own server when the
+# machine's asks for a password, or TEST_POSTGRES_URL names one that does not answer.)
 pg-up:
-	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
-	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
-	  echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1
+	@pg_up() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }; \
+	  pg_up && exit 0; \
+	  for cluster in /etc/postgresql/*/main; do \
+	    [ -d "$$cluster" ] && command -v pg_ctlcluster >/dev/null || continue; \
+	    pg_ctlcluster --skip-systemctl-redirect "$$(basename "$$(dirname "$$cluster")")" main start \
+	      && for i in $$(seq 1 30); do pg_up && exit 0; sleep 1; done; \
+	  done; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	    SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	    $$SUDO apt-get update && \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }; \
+	  echo "No PostgreSQL on 127.0.0.1:5432: the suite starts a private server for the run." >&2
+
+# The benchmarks need the machine's server itself (they start no private one).
+pg-running: pg-up
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "PostgreSQL is not running on 127.0.0.1:5432 (pg_ctlcluster could not start it)" >&2; \
+	  exit 1; }
 
 lint: install-dev
 	$(BIN)/ruff check app tests migrations bench
@@ -72,22 +91,22 @@ pytest: install-dev pg-up browser-deps caddy-deps
 
 test: lint typecheck pytest
 
-bench: install-dev pg-up
+bench: install-dev pg-running
 	$(BIN)/python -m bench.spine
 
-bench-history: install-dev pg-up
+bench-history: install-dev pg-running
 	$(BIN)/python -m bench.history
 
-bench-reminders: install-dev pg-up
+bench-reminders: install-dev pg-running
 	$(BIN)/python -m bench.reminders
 
-bench-sync: install-dev pg-up
+bench-sync: install-dev pg-running
 	$(BIN)/python -m bench.sync
 
 bench-pwa: install-dev browser-deps
 	$(BIN)/python -m bench.pwa
 
-bench-live: install-dev pg-up wrk-deps
+bench-live: install-dev pg-running wrk-deps
 	$(BIN)/python -m bench.live
 
 clean:

@@ -1,8 +1,11 @@
-"""The suite runs against real databases: SQLite and the local PostgreSQL.
+"""The suite runs against real databases: SQLite and PostgreSQL.
 
 Every test that uses the app runs once per database (``[sqlite]`` / ``[postgresql]`` in its id).
 Each run builds its schema with ``alembic upgrade head`` in a fresh database, and every test
 starts from empty tables. ``ACCORD_TEST_DATABASES=sqlite`` narrows a quick local run.
+
+PostgreSQL is the server at ``TEST_POSTGRES_URL`` (the machine's at 127.0.0.1:5432 by default)
+when it lets the suite in, and otherwise a private one started for the run (tests/postgres.py).
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.core.db import metadata
 from app.main import create_app
+from tests import postgres
 from tests.helpers import Member, pair, register
 from tests.push_service import PushService
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = [b for b in os.environ.get("ACCORD_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Where the suite looks for PostgreSQL first (see ``pg_admin_url``).
+CONFIGURED_PG_URL = os.environ.get("TEST_POSTGRES_URL") or postgres.DEFAULT_URL
 
 
 def alembic_config(url: str) -> Config:
@@ -45,12 +50,47 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-async def _pg_admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL)
+async def _pg_admin(admin_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(admin_url)
     try:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+def pg_database_url(admin_url: str, name: str) -> str:
+    """The app's URL of database ``name`` on the server of ``admin_url``."""
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+# What the run's summary says about PostgreSQL when the suite had to start its own.
+_PG_NOTES: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """An admin URL of the PostgreSQL server of this run: the configured one when it lets the
+    suite in, or else a private server started for the run and stopped at its end.
+
+    Asked for only when a PostgreSQL database is needed, so a SQLite-only run starts nothing."""
+    refused = asyncio.run(postgres.refusal(CONFIGURED_PG_URL))
+    if refused is None:
+        yield CONFIGURED_PG_URL
+        return
+    with postgres.private_server() as url:
+        _PG_NOTES.append(
+            f"no PostgreSQL lets the suite in at {CONFIGURED_PG_URL} ({refused}); "
+            f"started a private server for this run at {url}"
+        )
+        yield url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _PG_NOTES:
+        terminalreporter.write_sep("-", "PostgreSQL")
+        for note in _PG_NOTES:
+            terminalreporter.write_line(note)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -64,15 +104,15 @@ def database_url(
         command.upgrade(alembic_config(url), "head")
         yield url
         return
+    admin_url: str = request.getfixturevalue("pg_admin_url")
     name = f"accord_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    url = f"{base}/{name}"
+    asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    url = pg_database_url(admin_url, name)
     try:
         command.upgrade(alembic_config(url), "head")
         yield url
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:

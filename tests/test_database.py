@@ -20,23 +20,23 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.config import Settings
 from app.core.db import Database, metadata
-from tests.conftest import PG_ADMIN_URL, _pg_admin, alembic_config
+from tests.conftest import _pg_admin, alembic_config, pg_database_url
 from tests.helpers import register
 
 
 @pytest.fixture
-def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+def scratch_url(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """An empty database of the same kind as the run's, for migrating from nothing."""
     if database_url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
         return
+    admin_url: str = request.getfixturevalue("pg_admin_url")
     name = f"accord_scratch_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
     try:
-        yield f"{base}/{name}"
+        yield pg_database_url(admin_url, name)
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _tables(url: str) -> set[str]:

@@ -30,7 +30,7 @@ from fastapi import FastAPI
 
 from tests.conftest import _free_port
 from tests.helpers import Member, pair, register
-from tests.test_live import listening
+from tests.sse import listening
 
 ROOT = Path(__file__).resolve().parent.parent
 CADDYFILE = ROOT / "deploy" / "Caddyfile"

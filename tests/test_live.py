@@ -10,17 +10,11 @@ test's patience; every wait is bounded and no test asserts a duration.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,72 +28,28 @@ from app.core.db import utcnow, write_session
 from app.core.models import IdempotencyRecord
 from app.live.hub import APPLICATION_NAME
 from app.live.models import LiveTicket
-from tests.conftest import PG_ADMIN_URL, _free_port
 from tests.helpers import Member, error_code, pair, register
+from tests.processes import Server, start_server, stop
+from tests.sse import PATIENCE, feed_cursor, listening, positions
 
-ROOT = Path(__file__).resolve().parent.parent
 BEAT = 0.3
 MAX_STREAMS = 3
-PATIENCE = 10.0  # the most any step may take before the test fails: a bound, not a measure
-
-
-@dataclass
-class Server:
-    base: str
-    process: subprocess.Popen[bytes]
-    log: Path
 
 
 def _start(database_url: str, data_dir: Path, name: str, **env: str) -> Server:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    log = data_dir / f"{name}.log"
-    process = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [
-            *(sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATA_DIR": str(data_dir),
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "live-test-" + "x" * 40,
-            "DISPATCHER": "0",
-            "HOUSEKEEPING": "0",
-            "ARGON2_TIME_COST": "1",
-            "ARGON2_MEMORY_KIB": "1024",
-            "LIVE_HEARTBEAT_SECONDS": str(BEAT),
-            "LIVE_MAX_STREAMS_PER_USER": str(MAX_STREAMS),
-            # Every test signs people up from this one address.
-            "REGISTER_MAX_PER_ADDRESS_PER_HOUR": "10000",
-            **env,
-        },
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
+    """An app process with a short beat and a small stream limit."""
+    return start_server(
+        database_url,
+        data_dir,
+        name,
+        LIVE_HEARTBEAT_SECONDS=str(BEAT),
+        LIVE_MAX_STREAMS_PER_USER=str(MAX_STREAMS),
+        **env,
     )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return Server(base, process, log)
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(log.read_text())
 
 
 def _stop(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+    stop(server)
 
 
 @pytest.fixture(scope="module")
@@ -133,108 +83,6 @@ async def couple(writer: httpx.AsyncClient) -> tuple[Member, Member, str]:
     alice = await register(writer, "Alice")
     bob = await register(writer, "Bob")
     return alice, bob, await pair(writer, alice, bob)
-
-
-# --- reading a stream ---------------------------------------------------------------------------
-
-
-@dataclass
-class Event:
-    event: str | None = None
-    id: str | None = None
-    data: str = ""
-    comments: list[str] = field(default_factory=list)
-
-
-class Listener:
-    """An open ``GET /api/events``, read one event at a time."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        self._lines = response.aiter_lines()
-
-    async def _next(self) -> Event | None:
-        event = Event()
-        seen = False
-        async for line in self._lines:
-            if line == "":
-                if seen:
-                    return event
-                continue
-            seen = True
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "":
-                event.comments.append(value)
-            elif name == "data":
-                event.data += value
-            elif name in ("event", "id"):
-                setattr(event, name, value)
-        return None  # the server ended the stream
-
-    async def next(self) -> Event | None:
-        return await asyncio.wait_for(self._next(), PATIENCE)
-
-    async def change(self) -> Event:
-        """The next ``change`` event, past keep-alive comments."""
-        while True:
-            event = await self.next()
-            assert event is not None, "the stream ended before a change came"
-            if event.event == "change":
-                return event
-
-    async def ended(self, within_beats: int = 4) -> None:
-        """The server ends the stream within a few beats (counted in keep-alives)."""
-        pings = 0
-        while (event := await self.next()) is not None:
-            assert event.event is None, f"a change came instead of the end: {event}"
-            pings += event.comments.count("ping")
-            assert pings <= within_beats, f"still open after {pings} beats"
-
-    async def quiet_for_beats(self, beats: int) -> None:
-        """Nothing but keep-alives for ``beats`` beats (counted in pings, not seconds)."""
-        pings = 0
-        while pings < beats:
-            event = await self.next()
-            assert event is not None, "the stream ended"
-            assert event.event is None, f"unexpected event: {event}"
-            pings += event.comments.count("ping")
-
-
-@asynccontextmanager
-async def listening(
-    client: httpx.AsyncClient,
-    *,
-    member: Member | None = None,
-    params: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-) -> AsyncIterator[Listener]:
-    sent = {**(member.headers if member else {}), **(headers or {})}
-    async with client.stream("GET", "/api/events", params=params, headers=sent) as response:
-        assert response.status_code == 200, (await response.aread()).decode()
-        assert response.headers["content-type"].startswith("text/event-stream")
-        listener = Listener(response)
-        first = await listener.next()
-        assert first is not None and "open" in first.comments
-        yield listener
-
-
-def positions(cursor: str) -> dict[str, int]:
-    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    value: dict[str, int] = json.loads(raw)
-    return value
-
-
-async def feed_cursor(client: httpx.AsyncClient, member: Member, cursor: str = "") -> str:
-    """Catch ``member`` up on the sync feed; the cursor where it then stands."""
-    while True:
-        page = await client.get(
-            "/api/sync", params={"cursor": cursor, "limit": 500}, headers=member.headers
-        )
-        assert page.status_code == 200, page.text
-        cursor = page.json()["cursor"]
-        if not page.json()["has_more"]:
-            return cursor
 
 
 # --- a partner's signal, across processes -------------------------------------------------------
@@ -492,13 +340,15 @@ async def test_a_lost_listen_connection_comes_back_and_nothing_is_missed(
     couple: tuple[Member, Member, str],
     backend: str,
     database_url: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     if backend != "postgresql":
         pytest.skip("SQLite hears its changes in-process: there is no connection to lose")
+    admin_url: str = request.getfixturevalue("pg_admin_url")
     alice, bob, dynamic_id = couple
     database = database_url.rsplit("/", 1)[1]
     async with listening(reader, member=alice) as stream:
-        admin = await asyncpg.connect(PG_ADMIN_URL)
+        admin = await asyncpg.connect(admin_url)
         try:
             killed = await admin.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
