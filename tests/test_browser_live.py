@@ -120,3 +120,19 @@ async def test_after_pairing_each_phone_asks_once_for_notifications_and_says_why
     await expect(bob.locator("#notify-ask")).to_be_visible()
     await alice_context.close()
     await bob_context.close()
+
+
+async def test_a_live_redraw_leaves_the_keyboard_where_it_was(
+    browser: Browser, server: str
+) -> None:
+    """Home is drawn again whenever the partner changes something: someone moving through it
+    by keyboard stays on the control they reached (the redraw used to drop the focus)."""
+    alice_context, alice, bob_context, bob = await pair_partners(browser, server)
+    await holds_the_stream(alice)
+    await alice.locator("#yellow").focus()
+    await bob.get_by_role("button", name="Yellow: we need to talk").click()
+    await bob.get_by_role("dialog").get_by_role("button", name="Raise yellow").click()
+    await expect(alice.locator("#partner-signal")).to_contain_text("Bob raised yellow")
+    await expect(alice.locator("#yellow")).to_be_focused()
+    await alice_context.close()
+    await bob_context.close()

@@ -21,7 +21,7 @@ function clock(iso) {
 }
 
 // What was typed for "I see you" survives home being drawn again (each sync redraws it).
-const seenDraft = { text: "", focused: false };
+const seenDraft = { text: "" };
 
 // A partner's red or yellow, new to this phone: a short vibration where the browser allows it.
 function feel(partner) {
@@ -70,7 +70,6 @@ function partnerSignal(dynamic, me, onSee) {
     words.addEventListener("input", () => {
       seenDraft.text = words.value;
     });
-    if (seenDraft.focused) queueMicrotask(() => words.focus({ preventScroll: true }));
     const button = h("button", { type: "submit", class: "big", id: "see" }, "I see you");
     const form = h(
       "form",
@@ -86,7 +85,6 @@ function partnerSignal(dynamic, me, onSee) {
         button.disabled = false;
       });
       seenDraft.text = "";
-      seenDraft.focused = false;
     });
     parts.push(form);
   }
@@ -260,8 +258,6 @@ export async function render(root, ctx) {
     });
 
     const parts = [];
-    // Typing "I see you" when a sync redraws home: the words and the caret stay.
-    seenDraft.focused = Boolean(document.activeElement && document.activeElement.id === "seen-note");
     const signal = partnerSignal(dynamic, me, (note) => act("seen", { body: note ? { note } : {} }));
     if (signal) {
       parts.push(signal);
@@ -284,7 +280,12 @@ export async function render(root, ctx) {
         h("button", { type: "button", class: "secondary", id: "refresh", onclick: () => refresh() }, "Refresh"),
       ),
     );
+    // A sync may redraw home at any moment (the live stream): whoever is on a control by
+    // keyboard, or typing, stays on it.
+    const focused = body.contains(document.activeElement) ? document.activeElement.id : "";
     body.replaceChildren(...parts);
+    const again = focused && document.getElementById(focused);
+    if (again) again.focus({ preventScroll: true });
   }
 
   function todaySections(data, dynamic, me) {
