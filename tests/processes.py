@@ -24,7 +24,7 @@ from tests.conftest import ROOT, _free_port
 
 # What the processes must not inherit from the shell running the suite: settings the tests set
 # themselves, and proxies (every request goes straight to 127.0.0.1).
-_SCRUBBED_ENV = {
+SCRUBBED_ENV = {
     "DATABASE_URL",
     "DATA_DIR",
     "SECRET_KEY",
@@ -33,6 +33,9 @@ _SCRUBBED_ENV = {
     "PUSH_ALLOW_INSECURE_ENDPOINTS",
     "HOUSEKEEPING",
     "DISPATCHER",
+    "DB_POOL_SIZE",
+    "DB_MAX_OVERFLOW",
+    "DB_POOL_TIMEOUT",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "ALL_PROXY",
@@ -66,7 +69,7 @@ class Server(Process):
 def base_env(database_url: str, data_dir: Path, **env: str) -> dict[str, str]:
     """The environment of every test process: the run's database, cheap password hashing, no
     dispatcher or housekeeping inside the app, and sign-ups from one address not throttled."""
-    values = {k: v for k, v in os.environ.items() if k.upper() not in _SCRUBBED_ENV}
+    values = {k: v for k, v in os.environ.items() if k.upper() not in SCRUBBED_ENV}
     values.update(
         {
             "DATA_DIR": str(data_dir),

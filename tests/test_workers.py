@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.core.db import metadata, utcnow
+from tests.processes import SCRUBBED_ENV, Process, vapid_private_pem
 from tests.push_service import FakeDevice, PushService, Received, b64url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,31 +44,9 @@ TOTAL = USERS * PER_USER  # 5,000, as the issue asks
 WORKERS = 2
 DEADLINE_SECONDS = 120.0
 STOP_SECONDS = 30.0
-# What the workers must not inherit: settings the test sets itself, and proxies (every request
-# must go straight to the push service on 127.0.0.1).
-_SCRUBBED_ENV = {
-    "DATABASE_URL",
-    "DATA_DIR",
-    "SECRET_KEY",
-    "VAPID_PRIVATE_KEY",
-    "VAPID_SUBJECT",
-    "PUSH_ALLOW_INSECURE_ENDPOINTS",
-    "HOUSEKEEPING",
-    "DISPATCHER",
-    "DB_POOL_SIZE",
-    "DB_MAX_OVERFLOW",
-    "DB_POOL_TIMEOUT",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "NO_PROXY",
-}
 # One line per request that httpx logs at INFO (the worker configures INFO logging); the
 # sender's redaction keeps only the origin. It is how a push is attributed to its worker.
 _PUSH_LINE = "HTTP Request: POST http://127.0.0.1:"
-# What must not appear in a worker's log: a failed round, a failed or refused push, lost
-# bookkeeping, any traceback.
-_BAD_MARKERS = (" ERROR ", " WARNING ", " CRITICAL ", "Traceback")
 
 USERS_T = metadata.tables["users"]
 SUBSCRIPTIONS_T = metadata.tables["push_subscriptions"]
@@ -77,27 +54,9 @@ NOTIFICATIONS_T = metadata.tables["notifications"]
 REMINDERS_T = metadata.tables["reminders"]
 
 
-@dataclass
-class Worker:
-    name: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log().splitlines()[-lines:])
-
+class Worker(Process):
     def pushes(self) -> int:
-        return sum(_PUSH_LINE in line for line in self.log().splitlines())
-
-    def problems(self) -> list[str]:
-        return [
-            line
-            for line in self.log().splitlines()
-            if any(marker in line for marker in _BAD_MARKERS)
-        ]
+        return sum(_PUSH_LINE in line for line in self.output().splitlines())
 
 
 @dataclass(frozen=True)
@@ -106,17 +65,8 @@ class Seeded:
     kinds: dict[uuid.UUID, set[str]]  # user -> the kinds (= push tags) of its notifications
 
 
-def _vapid_private_pem() -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 def _worker_env(database_url: str, data_dir: Path, vapid_pem: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k.upper() not in _SCRUBBED_ENV}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in SCRUBBED_ENV}
     env.update(
         {
             "DATABASE_URL": database_url,
@@ -263,7 +213,7 @@ async def test_two_workers_deliver_5000_reminders_exactly_once(
         )
     seeded = await _seed(app, push_service)
     assert await _states(app) == Counter({"pending": TOTAL})
-    env = _worker_env(database_url, tmp_path / "data", _vapid_private_pem())
+    env = _worker_env(database_url, tmp_path / "data", vapid_private_pem())
 
     started = time.monotonic()
     with running_workers(env, tmp_path) as workers:
