@@ -107,13 +107,14 @@ export async function render() {
   const wanted = params.length ? `#/${[name, ...params].map(encodeURIComponent).join("/")}` : `#/${name}`;
   // The lock screen keeps the address, so unlocking shows the screen that was asked for.
   if (name !== "lock" && location.hash !== wanted) history.replaceState(null, "", wanted);
+  const shown = location.hash;
   const [load, , tabs] = ROUTES[name];
   const module = await load();
   if (ticket !== rendering) return;
   screen.replaceChildren();
   document.body.dataset.screen = name;
   renderTabs(tabs ? name : null);
-  const context = { go, params, me: session() && session().user, dynamic, takeJoinCode, hasJoinCode, render };
+  const context = { go: screenGo(ticket, shown), params, me: session() && session().user, dynamic, takeJoinCode, hasJoinCode, render: screenRender(ticket) };
   const result = await module.render(screen, context);
   if (ticket !== rendering) {
     if (typeof result === "function") result();
@@ -127,6 +128,20 @@ export async function render() {
     heading.setAttribute("tabindex", "-1");
     heading.focus({ preventScroll: true });
   }
+}
+
+// The go() and render() a screen is given. A screen only moves on while it is the one shown and
+// nobody asked for another address since it was drawn: a tap on a link changes location.hash at
+// once but is routed a moment later (hashchange), and a screen finishing its drawing meanwhile
+// (home learning that the dynamic ended, say) must not send the person somewhere else.
+function screenGo(ticket, shown) {
+  return (path) => {
+    if (ticket === rendering && location.hash === shown) go(path);
+  };
+}
+
+function screenRender(ticket) {
+  return () => (ticket === rendering ? render() : undefined);
 }
 
 function renderTabs(current) {
