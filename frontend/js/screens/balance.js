@@ -2,18 +2,13 @@
 // computes them (docs/balance.md). Both partners see the same thing: members are shown in the
 // API's order (by user id, never "me first"), by name, with the same charts and the same words.
 // Charts are inline SVG built here (no library), each with a text alternative.
+import { VERDICTS } from "../balance-words.js";
 import { alertBox, h } from "../dom.js";
+import { percent as pct } from "../format.js";
 import { live } from "../store.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WINDOWS = [7, 28, 90];
-// The verdict in words, on this screen and on home.
-export const VERDICTS = {
-  balanced: "Balanced",
-  drifting: "Drifting",
-  imbalanced: "Imbalanced",
-  not_enough_data: "Too early to tell",
-};
 
 function s(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -24,10 +19,6 @@ function s(tag, attrs = {}, ...children) {
 
 function num(value, digits = 1) {
   return value === null || value === undefined ? "—" : Number(value).toFixed(digits);
-}
-
-function pct(share) {
-  return share === null || share === undefined ? "—" : `${Math.round(share * 100)}%`;
 }
 
 // An <svg role="img"> with its summary as the accessible name.

@@ -3,11 +3,11 @@
 // balance verdict. It draws from the local copy at once (so it opens offline) and then from
 // GET /today.
 import { OfflineError } from "../api.js";
+import { VERDICTS } from "../balance-words.js";
 import { alertBox, confirmDialog, h } from "../dom.js";
 import { items, write } from "../outbox.js";
 import * as push from "../push.js";
 import { currentDynamic, live, subscribe } from "../store.js";
-import { VERDICTS } from "./balance.js";
 
 const ASKED_KEY = "accord.notifications-asked";
 const FELT_KEY = "accord.signals-felt";

@@ -31,7 +31,7 @@ const SCREEN = { partner_checked_in: "checkins", checkin_answered: "checkins", l
 
 // The same mapping as the server's pushes (app/reminders/messages.py, screen_for).
 function target(n) {
-  const protocolId = n.data && n.data.protocol_id;
+  const protocolId = n.data?.protocol_id;
   if (protocolId && (n.kind.startsWith("protocol_") || n.kind.startsWith("completion_") || n.kind === "reminder")) {
     return `#/protocol/${encodeURIComponent(protocolId)}`;
   }
@@ -40,21 +40,23 @@ function target(n) {
 }
 
 function describe(n, partnerName) {
-  if (n.kind === "reminder") return REMINDER[n.data && n.data.reminder] || "A reminder";
-  const actor = (n.data && n.data.actor_name) || partnerName || "Your partner";
+  if (n.kind === "reminder") return REMINDER[n.data?.reminder] || "A reminder";
+  const actor = n.data?.actor_name || partnerName || "Your partner";
   return (TEXT[n.kind] || "Something new in your dynamic").replace("{actor}", actor);
 }
 
 export async function render(root, ctx) {
   const list = h("div", { id: "inbox" });
   root.append(h("h1", {}, "Updates"), list);
-  const partner = ctx.dynamic && ctx.dynamic.members.find((m) => m.user_id !== ctx.me.id);
+  const partner = ctx.dynamic?.members.find((m) => m.user_id !== ctx.me.id);
   let marked = false;
 
   async function draw() {
     const all = (await entities("notification")).sort((a, b) => (a.created_at < b.created_at ? 1 : -1)).slice(0, 100);
     if (!all.length) {
-      list.replaceChildren(h("p", { class: "muted", id: "inbox-empty" }, "Nothing yet. What your partner does, and your reminders, will show here."));
+      list.replaceChildren(
+        h("p", { class: "muted", id: "inbox-empty" }, "Nothing yet. What your partner does, and your reminders, will show here."),
+      );
       return;
     }
     list.replaceChildren(
@@ -65,8 +67,13 @@ export async function render(root, ctx) {
           h(
             "li",
             { class: n.read_at ? "card" : "card unread", "data-kind": n.kind },
-            h("a", { href: target(n) }, describe(n, partner && partner.display_name)),
-            h("p", { class: "muted" }, new Date(n.created_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }), n.read_at ? "" : " · new"),
+            h("a", { href: target(n) }, describe(n, partner?.display_name)),
+            h(
+              "p",
+              { class: "muted" },
+              new Date(n.created_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }),
+              n.read_at ? "" : " · new",
+            ),
           ),
         ),
       ),
@@ -75,7 +82,7 @@ export async function render(root, ctx) {
       marked = true;
       // Read on every device of mine: the feed brings the read_at back.
       write({ path: "/api/notifications/read", body: { all: true }, label: "Updates read", kind: "read" }).catch(() => {
-        marked = false;
+        marked = false; // not marked this time: tried again the next time the list is drawn
       });
     }
   }

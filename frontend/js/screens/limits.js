@@ -6,9 +6,9 @@
 // set would overwrite newer answers made elsewhere.
 import { api, OfflineError } from "../api.js";
 import { alertBox, h } from "../dom.js";
+import { describe } from "../errors.js";
 import { write } from "../outbox.js";
 import { entity, subscribe } from "../store.js";
-import { describe } from "./settings.js";
 
 const ANSWERS = [
   ["yes", "Yes"],
