@@ -114,7 +114,15 @@ export async function render() {
   screen.replaceChildren();
   document.body.dataset.screen = name;
   renderTabs(tabs ? name : null);
-  const context = { go: screenGo(ticket, shown), params, me: session() && session().user, dynamic, takeJoinCode, hasJoinCode, render: screenRender(ticket) };
+  const context = {
+    go: screenGo(shown),
+    params,
+    me: session()?.user,
+    dynamic,
+    takeJoinCode,
+    hasJoinCode,
+    render: screenRender(ticket),
+  };
   const result = await module.render(screen, context);
   if (ticket !== rendering) {
     if (typeof result === "function") result();
@@ -130,13 +138,14 @@ export async function render() {
   }
 }
 
-// The go() and render() a screen is given. A screen only moves on while it is the one shown and
-// nobody asked for another address since it was drawn: a tap on a link changes location.hash at
-// once but is routed a moment later (hashchange), and a screen finishing its drawing meanwhile
-// (home learning that the dynamic ended, say) must not send the person somewhere else.
-function screenGo(ticket, shown) {
+// The go() and render() a screen is given. A screen moves on only while nobody asked for another
+// address since it was drawn: a tap on a link changes location.hash at once but is routed a
+// moment later (hashchange), and a screen finishing its drawing meanwhile (home learning that
+// the dynamic ended, say) must not send the person somewhere else. render() does nothing once
+// another screen is being drawn.
+function screenGo(shown) {
   return (path) => {
-    if (ticket === rendering && location.hash === shown) go(path);
+    if (location.hash === shown) go(path);
   };
 }
 
@@ -148,7 +157,9 @@ function renderTabs(current) {
   nav.hidden = current === null;
   document.body.classList.toggle("with-tabs", current !== null);
   if (current === null) return nav.replaceChildren();
-  const section = { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", inbox: "home", outbox: "settings" }[current] || current;
+  const section =
+    { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", inbox: "home", outbox: "settings" }[current] ||
+    current;
   nav.replaceChildren(
     ...TABS.map(([target, label]) =>
       h("a", { href: `#/${target}`, class: "tab", "aria-current": target === section ? "page" : false }, label),
@@ -168,7 +179,13 @@ async function renderBanner() {
       parts.push(h("a", { href: "#/outbox", id: "pending" }, `${pending} ${pending === 1 ? "change" : "changes"} waiting to be sent`));
     }
     if (failed) {
-      parts.push(h("a", { href: "#/outbox", id: "failed", class: "failed" }, `${failed} ${failed === 1 ? "change" : "changes"} could not be made: review`));
+      parts.push(
+        h(
+          "a",
+          { href: "#/outbox", id: "failed", class: "failed" },
+          `${failed} ${failed === 1 ? "change" : "changes"} could not be made: review`,
+        ),
+      );
     }
   }
   if (waitingWorker) {
@@ -182,6 +199,8 @@ async function renderBanner() {
 
 async function catchUp() {
   if (!session()) return;
+  // What could not be sent stays in the outbox for the next catch-up (the banner counts it);
+  // catching up with the feed goes on regardless.
   await flush().catch(() => 0);
   await trySync();
 }
