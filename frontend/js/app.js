@@ -6,6 +6,7 @@ import { h } from "./dom.js";
 import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
+import { address, parse, screenGo } from "./routes.js";
 import { currentDynamic, endedDynamic, subscribe, trySync } from "./store.js";
 
 // name: [loader, needs a dynamic, shows the tab bar]
@@ -68,16 +69,8 @@ export function go(path) {
   else location.hash = hash;
 }
 
-// "#/protocol/abc" -> ["protocol", ["abc"]]. Push links may say "#/dynamics/ID/<screen>/…".
-function parse() {
-  let parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === "dynamics") parts = parts.slice(2);
-  if (parts[0] === "protocols" && parts[1]) parts[0] = "protocol";
-  return [parts[0] || "home", parts.slice(1)];
-}
-
 async function decide() {
-  let [name, params] = parse();
+  let [name, params] = parse(location.hash);
   // A reset link works whoever is signed in here, or nobody: it signs its own account in.
   if (name === "reset" && params.length) return ["reset", params.slice(0, 1)];
   if (!session()) return ["welcome", []];
@@ -104,7 +97,7 @@ export async function render() {
   cleanup = null;
   const [name, params, dynamic] = await decide();
   if (ticket !== rendering) return;
-  const wanted = params.length ? `#/${[name, ...params].map(encodeURIComponent).join("/")}` : `#/${name}`;
+  const wanted = address(name, params);
   // The lock screen keeps the address, so unlocking shows the screen that was asked for.
   if (name !== "lock" && location.hash !== wanted) history.replaceState(null, "", wanted);
   const shown = location.hash;
@@ -115,7 +108,7 @@ export async function render() {
   document.body.dataset.screen = name;
   renderTabs(tabs ? name : null);
   const context = {
-    go: screenGo(shown),
+    go: screenGo(shown, () => location.hash, go),
     params,
     me: session()?.user,
     dynamic,
@@ -138,17 +131,8 @@ export async function render() {
   }
 }
 
-// The go() and render() a screen is given. A screen moves on only while nobody asked for another
-// address since it was drawn: a tap on a link changes location.hash at once but is routed a
-// moment later (hashchange), and a screen finishing its drawing meanwhile (home learning that
-// the dynamic ended, say) must not send the person somewhere else. render() does nothing once
-// another screen is being drawn.
-function screenGo(shown) {
-  return (path) => {
-    if (location.hash === shown) go(path);
-  };
-}
-
+// The render() a screen is given does nothing once another screen is being drawn (its go() is
+// routes.js's screenGo).
 function screenRender(ticket) {
   return () => (ticket === rendering ? render() : undefined);
 }
