@@ -7,4 +7,8 @@
   errors mapped to answers (409, 422, 503, a JSON 500).
 
 ``ApiLayers`` (``layers.py``) runs API requests through them and lets everything else by.
+
+A layer with nothing to do for a request returns the next layer's awaitable instead of awaiting
+it (``__call__`` is a plain function): no frame of its own is resumed at every await below it,
+so the layers together cost about what one middleware doing all their jobs did.
 """

@@ -7,7 +7,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.types import Message, Receive, Send
+from starlette.types import Message, Receive, Scope, Send
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of a request header, by its lower-case name."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
 
 
 @dataclass

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import re
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.middleware.asgi import BodyTooLarge, Buffered, json_error, read_body
+from app.core.middleware.asgi import BodyTooLarge, Buffered, header, json_error, read_body
 
 # What may spell a UTF-16 surrogate: a JSON escape (\ud800), or its UTF-8-style encoding
 # (ED A0 80), which Python's JSON reader decodes from bytes with "surrogatepass". Only bodies
@@ -24,8 +23,8 @@ class BodyGuard:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        declared = header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._too_large().send_to(send)
             return
         try:

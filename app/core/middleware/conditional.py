@@ -10,48 +10,55 @@ empty 304 while nothing changed. A response that carries its own ETag (a protoco
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.middleware.asgi import Buffered
+from app.core.middleware.asgi import header
 
 
 class Conditional:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
-        held: Buffered | None = None
+            return self.app(scope, receive, send)
+        start: Message | None = None
+        chunks: list[bytes] = []
 
         async def tag_or_304(message: Message) -> None:
-            nonlocal held
+            nonlocal start
             if message["type"] == "http.response.start":
-                response = Buffered(message["status"], list(message.get("headers", [])))
-                if response.status == 200 and response.header(b"etag") is None:
-                    held = response
+                if message["status"] == 200 and not _has_etag(message["headers"]):
+                    start = message  # held until the body is complete
                     return
-            elif held is not None and message["type"] == "http.response.body":
-                held.body.extend(message.get("body", b""))
-                if not message.get("more_body", False):
-                    offered = Headers(scope=scope).get("if-none-match")
-                    await _tagged(held, offered).send_to(send)
-                return
+            elif start is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                body = b"".join(chunks)
+                tag = f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'.encode()
+                headers = [*start["headers"], (b"etag", tag)]
+                if _matches(tag, header(scope, b"if-none-match")):
+                    kept = [(k, v) for k, v in headers if k.lower() in (b"etag", b"cache-control")]
+                    kept.append((b"content-length", b"0"))
+                    await send({"type": "http.response.start", "status": 304, "headers": kept})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+                await send({**start, "headers": headers})
+                message = {"type": "http.response.body", "body": body}
             await send(message)
 
-        await self.app(scope, receive, tag_or_304)
+        return self.app(scope, receive, tag_or_304)
 
 
-def _tagged(response: Buffered, if_none_match: str | None) -> Buffered:
-    tag = f'W/"{hashlib.sha256(bytes(response.body)).hexdigest()[:32]}"'
-    response.headers.append((b"etag", tag.encode()))
+def _has_etag(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(key.lower() == b"etag" for key, _ in headers)
+
+
+def _matches(tag: bytes, if_none_match: bytes | None) -> bool:
     if if_none_match is None:
-        return response
-    offered = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    if "*" in offered or tag.removeprefix("W/") in offered:
-        kept = [(k, v) for k, v in response.headers if k.lower() in (b"etag", b"cache-control")]
-        return Buffered(status=304, headers=kept, body=bytearray())
-    return response
+        return False
+    offered = {t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")}
+    return b"*" in offered or tag.removeprefix(b"W/") in offered

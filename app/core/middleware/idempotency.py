@@ -25,12 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
 from app.core.db import Database, utcnow
-from app.core.middleware.asgi import Buffered, json_error, read_body
+from app.core.middleware.asgi import Buffered, header, json_error, read_body
 from app.core.middleware.unit_of_work import BEFORE_COMMIT
 from app.core.models import IdempotencyRecord
 from app.core.security import AccessClaims, InvalidToken, decode_access_token
@@ -74,45 +73,26 @@ class Idempotency:
         self.session_is_live = session_is_live
         self.fingerprint_key = fingerprint_key(settings.secret_key)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method, path = scope["method"], scope["path"]
-        if method not in IDEMPOTENT_METHODS or path.startswith(_NOT_STORED_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        raw_key = headers.get("idempotency-key")
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["method"] not in IDEMPOTENT_METHODS or scope["path"].startswith(
+            _NOT_STORED_PREFIXES
+        ):
+            return self.app(scope, receive, send)
+        raw_key = header(scope, b"idempotency-key")
         if raw_key is None:
-            await self.app(scope, receive, send)
-            return
-        body, receive = await read_body(receive)
-        if _carries_password(body):
-            await self.app(scope, receive, send)
-            return
-        key = parse_idempotency_key(raw_key)
-        if key is None:
-            await _invalid_key().send_to(send)
-            return
-        caller = self._caller(headers)
-        if caller is None:  # not signed in: authentication refuses the request
-            await self.app(scope, receive, send)
-            return
-        query = scope.get("query_string", b"")
-        outcome = await self._claim(
-            caller,
-            key,
-            request_fingerprint(method, path, query, body, key=self.fingerprint_key),
-            legacy=_plain_fingerprint(method, path, query, body),
-        )
-        if isinstance(outcome, Buffered):
-            await outcome.send_to(send)
-        elif outcome is None:
-            await self.app(scope, receive, send)
-        else:
-            await self._run_claimed(outcome, scope, receive, send)
+            return self.app(scope, receive, send)
+        return self._keyed(raw_key.decode("latin-1"), scope, receive, send)
 
-    async def _run_claimed(self, claim: _Claim, scope: Scope, receive: Receive, send: Send) -> None:
-        stored = False
-        answered = False
+    async def _keyed(self, raw_key: str, scope: Scope, receive: Receive, send: Send) -> None:
+        body, receive = await read_body(receive)
+        claim = await self._claim_for(raw_key, scope, body)
+        if isinstance(claim, Buffered):  # answered for it: a replay, in flight, a misused key
+            await claim.send_to(send)
+            return
+        if claim is None:  # nothing to keep: the request runs as any other
+            await self.app(scope, receive, send)
+            return
+        stored = answered = False
 
         async def store(session: AsyncSession, response: Buffered) -> Buffered | None:
             nonlocal stored
@@ -143,8 +123,27 @@ class Idempotency:
         finally:
             scope.pop(BEFORE_COMMIT, None)
 
-    def _caller(self, headers: Headers) -> AccessClaims | None:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
+    async def _claim_for(self, raw_key: str, scope: Scope, body: bytes) -> _Claim | Buffered | None:
+        """This request's claim on its key, an answer for it, or None if it is not kept: it
+        carries a password, or its caller is not signed in (authentication refuses it)."""
+        if _carries_password(body):
+            return None
+        key = parse_idempotency_key(raw_key)
+        if key is None:
+            return _invalid_key()
+        caller = self._caller(header(scope, b"authorization") or b"")
+        if caller is None:
+            return None
+        method, path, query = scope["method"], scope["path"], scope.get("query_string", b"")
+        return await self._claim(
+            caller,
+            key,
+            request_fingerprint(method, path, query, body, key=self.fingerprint_key),
+            legacy=_plain_fingerprint(method, path, query, body),
+        )
+
+    def _caller(self, authorization: bytes) -> AccessClaims | None:
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
         try:

@@ -3,7 +3,7 @@ stream. Decided once here, so that each layer is only its job."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -30,12 +30,11 @@ class ApiLayers:
         self.layered = layered
         self.streaming_paths = streaming_paths
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] == "http":
             path: str = scope["path"]
             if (path.startswith("/api/") or path == "/healthz") and not (
                 path in self.streaming_paths and scope["method"] in ("GET", "HEAD")
             ):
-                await self.layered(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+                return self.layered(scope, receive, send)
+        return self.app(scope, receive, send)
