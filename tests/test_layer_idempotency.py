@@ -25,8 +25,9 @@ from app.accounts.models import User
 from app.accounts.repository import session_is_live
 from app.core.db import utcnow
 from app.core.middleware.idempotency import Idempotency
-from app.core.middleware.unit_of_work import UnitOfWork, request_session
+from app.core.middleware.unit_of_work import UnitOfWork
 from app.core.models import IdempotencyRecord
+from app.core.requests import request_session
 from tests.asgi import call, client_of
 from tests.helpers import PASSWORD, Member, error_code
 

@@ -21,13 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.accounts.models import User
 from app.core.db import Database
 from app.core.middleware.asgi import Buffered, json_error
-from app.core.middleware.unit_of_work import (
-    BEFORE_COMMIT,
-    SESSION_KEY,
-    UnitOfWork,
-    keep_writes_on_error,
-    request_session,
-)
+from app.core.middleware.unit_of_work import BEFORE_COMMIT, UnitOfWork
+from app.core.requests import SESSION_KEY, keep_writes_on_error, request_session
 from tests.asgi import call, client_of
 from tests.conftest import make_settings
 

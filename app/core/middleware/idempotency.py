@@ -11,14 +11,11 @@ hears the answer, so a retry after a refusal is a first request again.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
@@ -32,12 +29,16 @@ from app.core.db import Database, utcnow
 from app.core.middleware.asgi import Buffered, header, json_error, read_body
 from app.core.middleware.unit_of_work import BEFORE_COMMIT
 from app.core.models import IdempotencyRecord
+from app.core.requests import (
+    IN_FLIGHT_STALE,
+    fingerprint_key,
+    parse_idempotency_key,
+    plain_fingerprint,
+    request_fingerprint,
+)
 from app.core.security import AccessClaims, InvalidToken, decode_access_token
 
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
-# A claim whose request died without releasing it (a killed process) is taken over after this.
-IN_FLIGHT_STALE = timedelta(seconds=60)
-_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 _CLAIM_ATTEMPTS = 3
 _REPLAYED_HEADERS = ("content-type", "etag", "location")
 # Responses that carry credentials are never stored, so these routes are not replayed.
@@ -139,7 +140,7 @@ class Idempotency:
             caller,
             key,
             request_fingerprint(method, path, query, body, key=self.fingerprint_key),
-            legacy=_plain_fingerprint(method, path, query, body),
+            legacy=plain_fingerprint(method, path, query, body),
         )
 
     def _caller(self, authorization: bytes) -> AccessClaims | None:
@@ -249,47 +250,6 @@ async def _user_exists(session: AsyncSession, user_id: uuid.UUID) -> bool:
     users_id = foreign_key.column
     found = await session.execute(select(users_id).where(users_id == user_id))
     return found.first() is not None
-
-
-def parse_idempotency_key(raw: str) -> str | None:
-    """The key, or None if it is not one: 1-255 visible ASCII characters.
-
-    Surrounding whitespace is not part of a header value, and the draft spells the key as a
-    structured-field string (``"..."``), so both ``abc`` and ``"abc"`` name the key ``abc``.
-    """
-    key = raw.strip(" \t")
-    if len(key) >= 2 and key[0] == key[-1] == '"':
-        key = key[1:-1]
-    return key if _KEY_RE.match(key) else None
-
-
-def fingerprint_key(secret_key: str) -> bytes:
-    """The fingerprints' own key, derived from the server secret (used for nothing else)."""
-    return hmac.new(secret_key.encode(), b"accord idempotency fingerprint", "sha256").digest()
-
-
-def request_fingerprint(
-    method: str, path: str, query_string: bytes, body: bytes, *, key: bytes
-) -> str:
-    """What makes two requests with one key "the same request": method, path, query, body.
-
-    Keyed (HMAC-SHA-256), so that whoever reads the table cannot test guesses of a body.
-    """
-    digest = hmac.new(key, digestmod="sha256")
-    for part in (method.encode(), path.encode(), query_string):
-        digest.update(part + b"\0")
-    digest.update(body)
-    return digest.hexdigest()
-
-
-def _plain_fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:
-    # How fingerprints were made before they were keyed: compared, never stored. Records are
-    # kept 30 days, so this can go 30 days after every deployment runs keyed fingerprints.
-    digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query_string):
-        digest.update(part + b"\0")
-    digest.update(body)
-    return digest.hexdigest()
 
 
 def _carries_password(body: bytes) -> bool:

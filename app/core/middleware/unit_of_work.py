@@ -15,8 +15,7 @@ re-raised for the server's log).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,34 +23,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.db import Database
 from app.core.middleware.asgi import Buffered, json_error
+from app.core.requests import COMMIT_ON_ERROR, READ_METHODS, SESSION_KEY
 
 log = logging.getLogger("accord.requests")
 
-SESSION_KEY = "accord.session"
-COMMIT_ON_ERROR = "commit_on_error"
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Where a layer outside puts its last write before the commit: given the session and the
 # response about to be committed, it writes (or not) and returns None, or returns another
 # response, and then the work is rolled back and that response is sent instead.
 BEFORE_COMMIT = "accord.before_commit"
 BeforeCommit = Callable[[AsyncSession, Buffered], Awaitable[Buffered | None]]
-
-
-def keep_writes_on_error(session: AsyncSession) -> None:
-    """Keep this request's writes even though it answers with an error.
-
-    For the few writes that must survive a refusal: a failed login counted for throttling, a
-    refresh-token family revoked because a spent token came back.
-    """
-    session.info[COMMIT_ON_ERROR] = True
-
-
-def request_session(scope: MutableMapping[str, Any]) -> AsyncSession:
-    session = scope.get(SESSION_KEY)
-    if session is None:
-        raise RuntimeError("no database session: the route is outside the unit of work")
-    assert isinstance(session, AsyncSession)
-    return session
 
 
 class UnitOfWork:
