@@ -4,6 +4,7 @@ back on any refusal or failure, and database errors answered in the shared shape
 
 from __future__ import annotations
 
+import socket
 import uuid
 from pathlib import Path
 from typing import Any
@@ -151,9 +152,18 @@ async def test_a_value_the_database_refuses_is_a_422(
     assert await users(app.state.db) == 0
 
 
-async def test_an_unavailable_database_is_a_503_to_retry(tmp_path: Path) -> None:
-    # A database file that cannot be opened: its folder does not exist.
-    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'accord.db'}"
+def _port_where_nothing_listens() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("where", ["sqlite file that cannot be opened", "postgresql server down"])
+async def test_an_unavailable_database_is_a_503_to_retry(tmp_path: Path, where: str) -> None:
+    if where.startswith("sqlite"):  # its folder does not exist
+        url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'accord.db'}"
+    else:  # connection refused: a ConnectionError, not one of SQLAlchemy's own
+        url = f"postgresql+asyncpg://postgres@127.0.0.1:{_port_where_nothing_listens()}/accord"
     db = Database(make_settings(url, tmp_path))
     try:
         async with client_of(UnitOfWork(tiny_app({}), db=db)) as client:

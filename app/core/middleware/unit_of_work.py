@@ -88,7 +88,8 @@ def _database_failure(exc: BaseException) -> Buffered | None:
     if isinstance(exc, IntegrityError):
         # A uniqueness race lost at commit time: the state changed under this request.
         return json_error(409, "conflict", "the request conflicts with a concurrent change; retry")
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError | ConnectionError):
+        # ConnectionError: asyncpg's refused or reset connection reaches us unwrapped.
         log.exception("database unavailable")
         return json_error(
             503, "database_unavailable", "the database is busy; retry", {"Retry-After": "1"}
