@@ -96,6 +96,21 @@ def expected_talk(a: Answers, b: Answers) -> list[str]:
     )
 
 
+def every_pair_of_answers() -> tuple[Answers, Answers]:
+    """(Alice's, Bob's): sixteen catalogue items, one per (Alice's answer, Bob's answer), plus
+    four items only Alice answered and four only Bob answered."""
+    keys = sorted(KEYS)
+    alice: Answers = {}
+    bob: Answers = {}
+    for n, (a, b) in enumerate((a, b) for a in ANSWERS for b in ANSWERS):
+        alice[keys[n]] = a
+        bob[keys[n]] = b
+    for n, answer in enumerate(ANSWERS):
+        alice[f"only alice {n}"] = answer
+        bob[f"only bob {n}"] = answer
+    return alice, bob
+
+
 async def unread(client: httpx.AsyncClient, member: Member) -> int:
     response = await client.get("/api/notifications", headers=member.headers)
     assert response.status_code == 200, response.text
@@ -208,15 +223,7 @@ async def test_the_visibility_rule_for_every_pair_of_answers(
     client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> None:
     """Sixteen items, one per (Alice's answer, Bob's answer), plus items only one answered."""
-    keys = sorted(KEYS)
-    mine: Answers = {}
-    theirs: Answers = {}
-    for n, (a, b) in enumerate((a, b) for a in ANSWERS for b in ANSWERS):
-        mine[keys[n]] = a
-        theirs[keys[n]] = b
-    for n, answer in enumerate(ANSWERS):
-        theirs[f"only bob {n}"] = answer
-        mine[f"only alice {n}"] = answer
+    mine, theirs = every_pair_of_answers()
     await replace(client, alice, dynamic_id, mine)
     bob_put = await replace(client, bob, dynamic_id, theirs)
 

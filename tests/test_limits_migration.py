@@ -18,12 +18,16 @@ from sqlmodel import col, select
 from app.accounts.models import User
 from app.core.db import UTCDateTime, metadata
 from app.limits import service
-from app.limits.catalogue import KEYS
 from app.limits.schemas import Answer, ItemAnswer
 from app.notifications.models import Notification
 from tests.conftest import alembic_config
 from tests.test_database import scratch_url  # noqa: F401 - the fixture
-from tests.test_limits import ANSWERS, expected_matches, expected_partner, expected_talk
+from tests.test_limits import (
+    every_pair_of_answers,
+    expected_matches,
+    expected_partner,
+    expected_talk,
+)
 
 BEFORE = "6a83d14e1b93"  # the head before the second version
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -107,15 +111,7 @@ def _answer(conn: sa.Connection, did: uuid.UUID, uid: uuid.UUID, answers: Answer
 def _populate(conn: sa.Connection) -> dict[str, Any]:
     """Alice and Bob answer every pair of answers (and items only one answered); Alice and
     Carol's ended dynamic keeps one mutual desire."""
-    keys = sorted(KEYS)
-    alice_says: Answers = {}
-    bob_says: Answers = {}
-    for n, (a, b) in enumerate((a, b) for a in ANSWERS for b in ANSWERS):
-        alice_says[keys[n]] = a
-        bob_says[keys[n]] = b
-    for n, answer in enumerate(ANSWERS):
-        alice_says[f"only alice {n}"] = answer
-        bob_says[f"only bob {n}"] = answer
+    alice_says, bob_says = every_pair_of_answers()
     alice, bob, carol = _people(conn, ["alice", "bob", "carol"])
     ours = _dynamic(conn, alice, bob, "active")
     ended = _dynamic(conn, alice, carol, "ended")
