@@ -43,6 +43,13 @@ main.replaceChildren(banner, screen);
 document.body.append(nav);
 let cleanup = null;
 let rendering = 0;
+// A screen with unsaved work may ask before it is left (ctx.guardLeaving(ask)): `ask()` false
+// keeps it, and the address goes back to the screen's own.
+let leaving = null;
+let shownHash = location.hash;
+const guardLeaving = (ask) => {
+  leaving = ask;
+};
 
 // /join/CODE (an invite link) keeps its code for the pairing screen, then shows the shell at /.
 const joined = location.pathname.match(/^\/join\/([^/]+)\/?$/);
@@ -98,6 +105,7 @@ async function decide() {
 
 export async function render() {
   const ticket = ++rendering;
+  leaving = null;
   // The screen being left stops at once, before anything is awaited: a screen still drawing
   // (home learning that the dynamic ended, say) must not navigate over the one asked for now.
   if (cleanup) cleanup();
@@ -107,13 +115,14 @@ export async function render() {
   const wanted = params.length ? `#/${[name, ...params].map(encodeURIComponent).join("/")}` : `#/${name}`;
   // The lock screen keeps the address, so unlocking shows the screen that was asked for.
   if (name !== "lock" && location.hash !== wanted) history.replaceState(null, "", wanted);
+  shownHash = location.hash;
   const [load, , tabs] = ROUTES[name];
   const module = await load();
   if (ticket !== rendering) return;
   screen.replaceChildren();
   document.body.dataset.screen = name;
   renderTabs(tabs ? name : null);
-  const context = { go, params, me: session() && session().user, dynamic, takeJoinCode, hasJoinCode, render };
+  const context = { go, params, me: session() && session().user, dynamic, takeJoinCode, hasJoinCode, render, guardLeaving };
   const result = await module.render(screen, context);
   if (ticket !== rendering) {
     if (typeof result === "function") result();
@@ -175,7 +184,13 @@ subscribe((message) => {
   if (message.type === "outbox" || message.type === "outbox-sent") renderBanner();
   if (message.type === "signed-out") render();
 });
-window.addEventListener("hashchange", render);
+window.addEventListener("hashchange", () => {
+  if (leaving && location.hash !== shownHash && !leaving()) {
+    history.replaceState(null, "", shownHash);
+    return;
+  }
+  render();
+});
 window.addEventListener("online", () => {
   renderBanner();
   catchUp();

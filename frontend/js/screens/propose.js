@@ -6,6 +6,7 @@ import { api, OfflineError } from "../api.js";
 import { alertBox, h } from "../dom.js";
 import { write } from "../outbox.js";
 import { entity, trySync } from "../store.js";
+import { limitsNamedIn, takeDraft } from "./limits/proposal.js";
 import { DAYS, FIELDS, KINDS, changedFields, explain, partnerOf } from "./protocol.js";
 
 const KIND_HINTS = {
@@ -93,11 +94,15 @@ export async function render(root, ctx) {
       schedule: null,
       reminders: true,
       review_on: null,
+      ...(id ? {} : takeDraft()), // proposed from a match on the limits screen
     };
     const etag = protocol ? protocol.etag : null;
 
     const summary = alertBox();
     summary.id = "propose-error";
+    // A hard limit or no of either of you named in the text: said once before sending.
+    const limitsWarning = h("div", { class: "card lim-warning", id: "limits-warning", role: "alert", hidden: true });
+    let warnedAbout = "";
     summary.textContent = message;
     const errors = {};
     const errorLine = (field) => {
@@ -255,6 +260,7 @@ export async function render(root, ctx) {
         errorLine("review_on"),
       ),
       summary,
+      limitsWarning,
       h("div", { class: "actions" }, submit, h("a", { href: protocol ? `#/protocol/${encodeURIComponent(id)}` : "#/protocols", class: "button secondary", id: "propose-cancel" }, "Cancel")),
     );
 
@@ -308,6 +314,18 @@ export async function render(root, ctx) {
         payload = Object.fromEntries(changed.map((field) => [field, terms[field]]));
       } else if (!payload.kind) {
         payload = { ...payload, kind: null };
+      }
+      const named = await limitsNamedIn(`${terms.title}\n${terms.description}`, dynamicId, them);
+      if (named.length && named.join(" ") !== warnedAbout) {
+        warnedAbout = named.join(" ");
+        limitsWarning.replaceChildren(
+          h("h2", {}, "Before you send this"),
+          h("ul", {}, named.map((line) => h("li", {}, line))),
+          h("p", {}, `You can still send it, perhaps to talk it over together. Change it, or press “${submit.textContent}” again to send it as it is.`),
+        );
+        limitsWarning.hidden = false;
+        limitsWarning.scrollIntoView({ block: "center" });
+        return;
       }
       submit.disabled = true;
       try {
