@@ -109,6 +109,8 @@ async def test_the_limits_screen(server: str, browser: Browser) -> None:
         await spanking.get_by_label("Answer for giving and receiving apart").check()
         await choose(alice, "sensation.spanking_hand", "Yes", "giving")
         await choose(alice, "sensation.spanking_hand", "No", "receiving")
+        await spanking.scroll_into_view_if_needed()
+        await shot(alice, "limits2-directions")
         await save(alice)
         await expect(alice.locator("#matches .lim-match-name")).to_have_text(["Praise"])
         talk = alice.locator("#talk li")

@@ -187,6 +187,11 @@ export async function render(root, ctx) {
       ),
       top,
       h("h2", {}, "My answers"),
+      h(
+        "p",
+        { class: "set-hint" },
+        "Some items can be answered for giving and receiving apart: giving is the one who does it (spanks, gives orders, sets lines), receiving the one it is done to or for.",
+      ),
       form,
     ),
   );

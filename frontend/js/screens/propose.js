@@ -316,6 +316,7 @@ export async function render(root, ctx) {
         payload = { ...payload, kind: null };
       }
       const named = await limitsNamedIn(`${terms.title}\n${terms.description}`, dynamicId, them);
+      limitsWarning.hidden = !named.length;
       if (named.length && named.join(" ") !== warnedAbout) {
         warnedAbout = named.join(" ");
         limitsWarning.replaceChildren(

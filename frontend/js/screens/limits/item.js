@@ -27,7 +27,7 @@ export function itemRow(item, label, directed, state) {
 
   function group(role) {
     const box = h("fieldset", { class: "lim-dir", "data-role": role || "either" });
-    if (role) box.append(h("legend", { class: "lim-dir-name" }, role === "giving" ? "Giving: you do it" : "Receiving: done to you"));
+    if (role) box.append(h("legend", { class: "lim-dir-name" }, DIRECTION_NAMES[role]));
     const current = mine().get(role);
     const condition = h("input", {
       type: "text",
