@@ -49,6 +49,9 @@ export async function render(root, ctx) {
   }
 
   function propose(fact) {
+    // Asked here rather than by the router, so that a draft is kept only when we do leave.
+    if (dirty && !window.confirm(UNSAVED)) return;
+    dirty = false;
     const label = labelOf(fact.item);
     const side = sideText(fact.role, partnerName);
     const opening =

@@ -17,7 +17,7 @@ export function itemRow(item, label, directed, state) {
     const condition = entry.condition ? ` — “${entry.condition}”` : "";
     row.append(h("p", { class: `lim-partner lim-partner-${entry.answer}` }, `${state.partnerName}: ${answerText(entry)}${condition}`));
   }
-  for (const fact of (state.view ? state.view.revealed : []).filter((r) => r.item === item)) {
+  for (const fact of ((state.view && state.view.revealed) || []).filter((r) => r.item === item)) {
     row.append(h("p", { class: "lim-history muted" }, historyText(fact, state)));
   }
 

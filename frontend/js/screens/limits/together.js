@@ -5,7 +5,8 @@ import { ANSWER_NAMES, dayText, sideText } from "./words.js";
 
 // ctx: { view, me, partnerName, labelOf, propose(fact) }
 export function together(ctx) {
-  const revealed = ctx.view ? ctx.view.revealed : [];
+  // A copy saved by the first version of the app has no reveals yet: the server's view follows.
+  const revealed = (ctx.view && ctx.view.revealed) || [];
   const standing = (kind) => revealed.filter((r) => !r.withdrawn_by && r.kind === kind);
   const withdrawn = revealed.filter((r) => r.withdrawn_by);
   return h(
