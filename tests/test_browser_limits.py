@@ -18,8 +18,9 @@ def item(page: Page, key: str) -> Locator:
 
 
 async def open_item(page: Page, key: str) -> Locator:
-    """The item's row, its category opened if needed."""
+    """The item's row, its category opened if needed (once the screen has drawn it)."""
     row = item(page, key)
+    await expect(row).to_be_attached()
     group = page.locator("details.limit-group").filter(has=row)
     if await group.count() and not await group.evaluate("d => d.open"):
         await group.locator("summary").click()
@@ -138,12 +139,21 @@ async def test_the_limits_screen(server: str, browser: Browser) -> None:
             "Alice changed 4 answers about limits; 2 now meet your answers, so you both see them"
         )
 
-        # ---- From a match to a proposal, warned about a hard limit it names
-        await (
-            alice.locator("#matches")
-            .get_by_role("button", name="Propose from this: Praise")
-            .click()
-        )
+        # ---- From a match to a proposal, warned about a hard limit it names. With an answer
+        # not saved yet, it asks first; staying keeps no draft behind.
+        await choose(alice, "care.rewards", "Maybe")
+        propose = alice.locator("#matches").get_by_role("button", name="Propose from this: Praise")
+        alice.once("dialog", dismiss)
+        await propose.click()
+        await expect(alice.locator("#limits-status")).to_have_text("Not saved yet.")
+        assert asked[-1].type == "confirm" and alice.url.endswith("#/limits")
+        assert await alice.evaluate("sessionStorage.length") == 0
+
+        async def accept(dialog: Dialog) -> None:
+            await dialog.accept()
+
+        alice.once("dialog", accept)
+        await propose.click()
         await expect(alice.get_by_role("heading", name="Propose a protocol")).to_be_visible()
         await expect(alice.locator("#p-title")).to_have_value("Praise")
         await expect(alice.locator("#p-description")).to_have_value(

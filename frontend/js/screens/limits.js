@@ -93,6 +93,17 @@ export async function render(root, ctx) {
     dirty = false;
   }
 
+  // Draws the view; a copy equal to the one on screen changes nothing (so a refresh that
+  // brings nothing new never moves what is under a finger, nor the keyboard focus).
+  let drawn = "";
+  function show(fresh) {
+    const text = JSON.stringify(fresh);
+    view = fresh;
+    if (text === drawn) return;
+    drawn = text;
+    draw();
+  }
+
   function draw() {
     state.view = view;
     labelOf = labeller(view);
@@ -166,9 +177,9 @@ export async function render(root, ctx) {
         dynamic_id: dynamic.id,
         offline: false,
       });
-      view = data;
       dirty = false;
-      draw();
+      drawn = "";
+      show(data);
       status.textContent = "Saved.";
     } catch (failure) {
       status.textContent = "";
@@ -199,13 +210,12 @@ export async function render(root, ctx) {
     ),
   );
 
-  if (view) draw();
+  if (view) show(view);
   else groups.replaceChildren(h("p", { class: "muted" }, "Loading the checklist…"));
 
   // The server's view, in case the local copy is missing or behind.
   try {
-    view = await api("GET", `/api/dynamics/${dynamic.id}/limits`);
-    draw();
+    show(await api("GET", `/api/dynamics/${dynamic.id}/limits`));
   } catch (failure) {
     if (!view) {
       groups.replaceChildren();
@@ -226,8 +236,7 @@ export async function render(root, ctx) {
     if (message.type !== "sync" || !(message.entities || []).includes("limits")) return;
     const fresh = await entity("limits", dynamic.id);
     if (!fresh) return;
-    view = fresh;
-    draw();
+    show(fresh);
   });
   return () => {
     unsubscribe();
