@@ -195,6 +195,15 @@ async def test_one_direction_yes_the_other_no(
     bob_view = await read(client, bob, dynamic_id)
     assert current(alice_view) == {(ITEM, "giving"): "match"}
     assert current(bob_view) == {(ITEM, "receiving"): "match"}
+    # Each export says the reveal from its owner's side, and the owner's own directions.
+    for member, side in ((alice, "giving"), (bob, "receiving")):
+        export = (await client.get("/api/me/export", headers=member.headers)).json()
+        assert [(r["item"], r["role"]) for r in export["limit_reveals"]] == [(ITEM, side)]
+    alice_export = (await client.get("/api/me/export", headers=alice.headers)).json()
+    assert sorted((e["answer"], e["role"]) for e in alice_export["limits"]) == [
+        ("no", "receiving"),
+        ("yes", "giving"),
+    ]
     assert sorted((e["answer"], e["role"]) for e in bob_view["partner"]) == [
         ("no", "receiving"),
         ("yes", "giving"),
@@ -244,6 +253,14 @@ async def test_a_condition_is_shown_only_with_the_reveal(
     after = await save(client, bob, dynamic_id, said("restraint.rope", "yes"))
     assert after["talk"] == ["restraint.rope"]
     assert after["partner"] == [said("restraint.rope", "maybe", None, condition) | {"role": None}]
+    # Alice's export holds her condition; Bob's holds only the reveal, never her answer.
+    alice_export = (await client.get("/api/me/export", headers=alice.headers)).json()
+    assert [(e["item"], e["answer"], e["condition"]) for e in alice_export["limits"]] == [
+        ("restraint.rope", "maybe", condition)
+    ]
+    bob_export = (await client.get("/api/me/export", headers=bob.headers)).json()
+    assert [r["item"] for r in bob_export["limit_reveals"]] == ["restraint.rope"]
+    assert condition not in json.dumps(bob_export)
 
 
 @pytest.mark.parametrize(
