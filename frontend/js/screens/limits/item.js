@@ -118,7 +118,7 @@ export function itemRow(item, label, directed, state) {
 
 function historyText(fact, state) {
   const shown = `Shown to both of you on ${dayText(fact.revealed_at)}`;
-  if (!fact.withdrawn_by) return `${shown}.`;
+  if (!fact.withdrawn_at) return `${shown}.`;
   const who = fact.withdrawn_by === state.me.id ? "you" : state.partnerName;
   return `${shown}; withdrawn by ${who} on ${dayText(fact.withdrawn_at)}.`;
 }

@@ -7,8 +7,8 @@ import { ANSWER_NAMES, dayText, sideText } from "./words.js";
 export function together(ctx) {
   // A copy saved by the first version of the app has no reveals yet: the server's view follows.
   const revealed = (ctx.view && ctx.view.revealed) || [];
-  const standing = (kind) => revealed.filter((r) => !r.withdrawn_by && r.kind === kind);
-  const withdrawn = revealed.filter((r) => r.withdrawn_by);
+  const standing = (kind) => revealed.filter((r) => !r.withdrawn_at && r.kind === kind);
+  const withdrawn = revealed.filter((r) => r.withdrawn_at);
   return h(
     "section",
     { class: "card lim-matches", id: "together", "aria-labelledby": "matches-title" },
