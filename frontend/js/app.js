@@ -44,6 +44,13 @@ main.replaceChildren(banner, screen);
 document.body.append(nav);
 let cleanup = null;
 let rendering = 0;
+// A screen with unsaved work may ask before it is left (ctx.guardLeaving(ask)): `ask()` false
+// keeps it, and the address goes back to the screen's own.
+let leaving = null;
+let shownHash = location.hash;
+const guardLeaving = (ask) => {
+  leaving = ask;
+};
 
 // /join/CODE (an invite link) keeps its code for the pairing screen, then shows the shell at /.
 const joined = location.pathname.match(/^\/join\/([^/]+)\/?$/);
@@ -91,6 +98,7 @@ async function decide() {
 
 export async function render() {
   const ticket = ++rendering;
+  leaving = null;
   // The screen being left stops at once, before anything is awaited: a screen still drawing
   // (home learning that the dynamic ended, say) must not navigate over the one asked for now.
   if (cleanup) cleanup();
@@ -101,6 +109,7 @@ export async function render() {
   // The lock screen keeps the address, so unlocking shows the screen that was asked for.
   if (name !== "lock" && location.hash !== wanted) history.replaceState(null, "", wanted);
   const shown = location.hash;
+  shownHash = shown;
   const [load, , tabs] = ROUTES[name];
   const module = await load();
   if (ticket !== rendering) return;
@@ -115,6 +124,7 @@ export async function render() {
     takeJoinCode,
     hasJoinCode,
     render: screenRender(ticket),
+    guardLeaving,
   };
   const result = await module.render(screen, context);
   if (ticket !== rendering) {
@@ -193,7 +203,13 @@ subscribe((message) => {
   if (message.type === "outbox" || message.type === "outbox-sent") renderBanner();
   if (message.type === "signed-out") render();
 });
-window.addEventListener("hashchange", render);
+window.addEventListener("hashchange", () => {
+  if (leaving && location.hash !== shownHash && !leaving()) {
+    history.replaceState(null, "", shownHash);
+    return;
+  }
+  render();
+});
 window.addEventListener("online", () => {
   renderBanner();
   catchUp();

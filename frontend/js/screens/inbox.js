@@ -39,9 +39,24 @@ function target(n) {
   return `#/${SCREEN[n.kind] || "home"}`;
 }
 
+// "Sam changed 42 answers about limits; 9 now meet your answers, so you both see them":
+// counts, never items.
+function limitsText(actor, data) {
+  if (!data || typeof data.changed !== "number") return `${actor} updated their limits`;
+  const parts = [`${actor} changed ${data.changed} ${data.changed === 1 ? "answer" : "answers"} about limits`];
+  const one = (n, single, many) => (n === 1 ? single : many);
+  if (data.appeared)
+    parts.push(
+      `${data.appeared} now ${one(data.appeared, "meets", "meet")} your answers, so you both see ${one(data.appeared, "it", "them")}`,
+    );
+  if (data.withdrawn) parts.push(`${data.withdrawn} shown before ${one(data.withdrawn, "was", "were")} taken back`);
+  return parts.join("; ");
+}
+
 function describe(n, partnerName) {
   if (n.kind === "reminder") return REMINDER[n.data?.reminder] || "A reminder";
   const actor = n.data?.actor_name || partnerName || "Your partner";
+  if (n.kind === "limits_updated") return limitsText(actor, n.data);
   return (TEXT[n.kind] || "Something new in your dynamic").replace("{actor}", actor);
 }
 

@@ -8,7 +8,9 @@ import { protocolRefusal } from "../errors.js";
 import { write } from "../outbox.js";
 import { changedFields, partnerOf } from "../protocol-terms.js";
 import { entity, trySync } from "../store.js";
+import { takeDraft } from "./limits/proposal.js";
 import { termsForm } from "./propose/form.js";
+import { limitsWarning } from "./propose/limits-warning.js";
 import { placeProblems } from "./propose/problems.js";
 
 const BLANK = { title: "", description: "", kind: "", performer_ids: [], schedule: null, reminders: true, review_on: null };
@@ -111,7 +113,8 @@ async function mount(screen, protocol, message = "") {
   root.replaceChildren();
   const blocked = unavailable(id, protocol);
   if (blocked) return root.append(...blocked);
-  const base = protocol || BLANK;
+  // A new proposal may start from a draft: a match on the limits screen.
+  const base = protocol || { ...BLANK, ...takeDraft() };
   const terms = termsForm(base, dynamic, me, {
     submitText: protocol ? "Propose this change" : "Propose",
     cancelHref: protocol ? `#/protocol/${encodeURIComponent(id)}` : "#/protocols",
@@ -119,14 +122,17 @@ async function mount(screen, protocol, message = "") {
   terms.summary.textContent = message;
   const title = protocol ? `Renegotiate “${protocol.in_force ? protocol.in_force.title : protocol.title}”` : "Propose a protocol";
   root.append(h("h1", {}, title), h("p", { class: "muted" }, intro(protocol, them)), terms.form);
+  const holds = limitsWarning(terms, screen.dynamicId, them);
   terms.form.addEventListener("submit", async (event) => {
     event.preventDefault();
     terms.clearErrors();
-    const body = payload(protocol, base, terms.collect());
+    const collected = terms.collect();
+    const body = payload(protocol, base, collected);
     if (!body) {
       terms.summary.textContent = "Nothing changed yet: change a term first.";
       return;
     }
+    if (await holds(collected)) return;
     terms.submit.disabled = true;
     try {
       const answer = await send(screen, protocol, body);
