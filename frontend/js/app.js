@@ -6,7 +6,7 @@ import { h } from "./dom.js";
 import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
-import { currentDynamic, endedDynamic, subscribe, trySync } from "./store.js";
+import { chooseDynamic, currentDynamic, endedDynamic, subscribe, trySync } from "./store.js";
 
 // name: [loader, needs a dynamic, shows the tab bar]
 const ROUTES = {
@@ -71,7 +71,11 @@ export function go(path) {
 // "#/protocol/abc" -> ["protocol", ["abc"]]. Push links may say "#/dynamics/ID/<screen>/…".
 function parse() {
   let parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === "dynamics") parts = parts.slice(2);
+  if (parts[0] === "dynamics") {
+    // A link into one dynamic (a push, an update): that dynamic becomes the one shown.
+    if (parts[1]) chooseDynamic(parts[1]);
+    parts = parts.slice(2);
+  }
   if (parts[0] === "protocols" && parts[1]) parts[0] = "protocol";
   return [parts[0] || "home", parts.slice(1)];
 }

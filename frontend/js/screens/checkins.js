@@ -6,6 +6,7 @@ import { alertBox, h } from "../dom.js";
 import { items, write } from "../outbox.js";
 import { entities, subscribe, trySync } from "../store.js";
 import { face, moodText, needLabel } from "./checkin.js";
+import { closeButtons, endedText, isOpen } from "./checkins/needs.js";
 
 const ANSWERS = [
   ["seen", "Seen"],
@@ -14,6 +15,7 @@ const ANSWERS = [
 ];
 const ANSWER_TEXT = { seen: "Seen", on_it: "On it", done: "Done" };
 const RECENT = 30;
+const DEAL_AMOUNT = { 1: "a little", 2: "quite a bit", 3: "by far" };
 
 function when(iso) {
   const date = new Date(iso);
@@ -55,15 +57,17 @@ export async function render(root, ctx) {
   // Notes typed for an answer survive a redraw by the sync feed.
   const drafts = new Map();
 
+  // Who gets the better deal, by name and how much, as its author answered. No signed number:
+  // −1 from one partner and +1 from the other mean the same thing, and read the same here.
   function dealText(checkin) {
     if (checkin.deal === null || checkin.deal === undefined) return null;
-    const author = nameOf(checkin.user_id);
+    const author = checkin.user_id === me.id ? "you" : nameOf(checkin.user_id);
     const other = dynamic.members.find((m) => m.user_id !== checkin.user_id);
     const otherName = other ? other.display_name : "the partner";
     const d = checkin.deal;
-    const sign = d > 0 ? `+${d}` : String(d);
-    if (d === 0) return `Better deal: equal (0)`;
-    return `Better deal: ${d > 0 ? author : otherName} (${sign})`;
+    if (d === 0) return `Better deal: even, as ${author} sees it`;
+    const who = d > 0 ? nameOf(checkin.user_id) : otherName;
+    return `Better deal: ${who}, ${DEAL_AMOUNT[Math.abs(d)]}, as ${author} sees it`;
   }
 
   function details(checkin) {
@@ -156,12 +160,26 @@ export async function render(root, ctx) {
   function checkinCard(checkin, responses) {
     const mine = checkin.user_id === me.id;
     let state = null;
-    if (checkin.needs && checkin.needs.length) {
+    const ended = endedText(checkin, { mine, partnerName });
+    if (ended) state = h("p", { class: "answer-state muted" }, ended);
+    else if (checkin.needs && checkin.needs.length) {
       const answerer = mine ? partnerName : "You";
       state = checkin.response_kind
         ? h("p", { class: `answer-state kind-${checkin.response_kind}` }, `${answerer}: ${ANSWER_TEXT[checkin.response_kind]}`)
         : h("p", { class: "answer-state muted" }, mine ? `Not answered by ${partnerName} yet` : "Not answered yet");
     }
+    const closing =
+      mine && !ended && isOpen(checkin) && dynamic.state !== "ended"
+        ? closeButtons(checkin, {
+            dynamicId: dynamic.id,
+            onStatus: (text) => {
+              status.textContent = text;
+            },
+            onError: (text) => {
+              error.textContent = text;
+            },
+          })
+        : null;
     return h(
       "li",
       { class: mine ? "card checkin-card mine" : "card checkin-card", "data-checkin": checkin.id },
@@ -171,6 +189,7 @@ export async function render(root, ctx) {
       needChips(checkin.needs),
       checkin.note ? h("p", { class: "note" }, checkin.note) : null,
       state,
+      closing,
       responseList(responses),
     );
   }
@@ -194,6 +213,8 @@ export async function render(root, ctx) {
     );
   }
 
+  const asked = ctx.params[0] || null;
+  let shown = false;
   let drawing = 0;
   async function draw() {
     const ticket = ++drawing;
@@ -226,7 +247,7 @@ export async function render(root, ctx) {
     const answersWaiting = queued.filter((i) => i.kind === "response" && i.state === "pending");
     const waitingFor = (id) => answersWaiting.filter((i) => i.path === `/api/checkins/${id}/responses`);
 
-    const open = checkins.filter((c) => c.user_id !== me.id && c.needs && c.needs.length && c.response_kind !== "done");
+    const open = checkins.filter((c) => c.user_id !== me.id && isOpen(c));
     const openIds = new Set(open.map((c) => c.id));
     const recent = checkins.filter((c) => !openIds.has(c.id)).slice(0, RECENT);
 
@@ -268,6 +289,16 @@ export async function render(root, ctx) {
     if (focused) {
       const again = document.getElementById(focused);
       if (again) again.focus();
+    } else if (asked && !shown) {
+      // #/checkins/<id> (a need on home): that check-in, brought into view and marked.
+      const card = body.querySelector(`[data-checkin="${CSS.escape(asked)}"]`);
+      if (card) {
+        shown = true;
+        card.classList.add("asked");
+        card.setAttribute("tabindex", "-1");
+        card.scrollIntoView({ block: "center" });
+        card.focus({ preventScroll: true });
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import { alertBox, h } from "../dom.js";
 import { write } from "../outbox.js";
 import { entity, trySync } from "../store.js";
 import { DAYS, FIELDS, KINDS, changedFields, explain, partnerOf } from "./protocol.js";
+import { takeSuggestion } from "./protocol/declined.js";
 
 const KIND_HINTS = {
   ritual: "Ritual: something done the same way, often at set times",
@@ -42,6 +43,7 @@ function today() {
 
 export async function render(root, ctx) {
   const id = ctx.params[0] || null;
+  const suggestion = takeSuggestion(id);
   const me = ctx.me;
   const dynamicId = ctx.dynamic.id;
   let stopped = false;
@@ -95,6 +97,9 @@ export async function render(root, ctx) {
       review_on: null,
     };
     const etag = protocol ? protocol.etag : null;
+    // Declined terms to start from ("Decline and suggest", "Suggest another version"), else the
+    // terms as they are; the changes sent are always counted from `base`.
+    const start = suggestion || base;
 
     const summary = alertBox();
     summary.id = "propose-error";
@@ -112,7 +117,7 @@ export async function render(root, ctx) {
       maxlength: "120",
       autocomplete: "off",
       "aria-describedby": "err-title",
-      value: base.title,
+      value: start.title,
     });
     const description = h("textarea", {
       id: "p-description",
@@ -121,12 +126,12 @@ export async function render(root, ctx) {
       maxlength: "4000",
       "aria-describedby": "hint-description err-description",
     });
-    description.value = base.description || "";
+    description.value = start.description || "";
     const kind = h(
       "select",
       { id: "p-kind", name: "kind", "aria-describedby": "err-kind" },
       h("option", { value: "" }, "Choose one"),
-      Object.entries(KINDS).map(([value, label]) => h("option", { value, selected: value === base.kind }, label)),
+      Object.entries(KINDS).map(([value, label]) => h("option", { value, selected: value === start.kind }, label)),
     );
 
     const performerBoxes = (dynamic.members || [])
@@ -138,13 +143,13 @@ export async function render(root, ctx) {
           name: "performer",
           value: m.user_id,
           id: `p-performer-${m.user_id}`,
-          checked: base.performer_ids.includes(m.user_id),
+          checked: start.performer_ids.includes(m.user_id),
         });
         return [box, h("label", { class: "check", for: box.id }, box, m.user_id === me.id ? `Me (${m.display_name})` : m.display_name)];
       });
 
     // The schedule: on or off, its times of day and its weekdays.
-    const scheduled = h("input", { type: "checkbox", id: "p-scheduled", checked: Boolean(base.schedule) });
+    const scheduled = h("input", { type: "checkbox", id: "p-scheduled", checked: Boolean(start.schedule) });
     const timesList = h("div", { class: "proto-times", id: "p-times" });
     const addTime = h("button", { type: "button", class: "secondary", id: "add-time" }, "Add a time");
     function timeRow(value) {
@@ -172,10 +177,10 @@ export async function render(root, ctx) {
       numberTimes();
       row.querySelector("input").focus();
     });
-    const startTimes = base.schedule ? base.schedule.times : [""];
+    const startTimes = start.schedule ? start.schedule.times : [""];
     for (const t of startTimes) timesList.append(timeRow(t));
     numberTimes();
-    const weekdays = base.schedule ? base.schedule.weekdays : [0, 1, 2, 3, 4, 5, 6];
+    const weekdays = start.schedule ? start.schedule.weekdays : [0, 1, 2, 3, 4, 5, 6];
     const dayBoxes = DAYS.map((day, i) => {
       const box = h("input", { type: "checkbox", id: `p-day-${i}`, value: String(i), checked: weekdays.includes(i) });
       return [box, h("label", { class: "check proto-day", for: box.id }, box, h("span", { "aria-hidden": "true" }, day.slice(0, 3)), h("span", { class: "proto-sr" }, day))];
@@ -194,13 +199,13 @@ export async function render(root, ctx) {
     scheduled.addEventListener("change", toggleSchedule);
     toggleSchedule();
 
-    const reminders = h("input", { type: "checkbox", id: "p-reminders", checked: base.reminders !== false });
+    const reminders = h("input", { type: "checkbox", id: "p-reminders", checked: start.reminders !== false });
     const review = h("input", {
       type: "date",
       id: "p-review",
       name: "review_on",
       min: today(),
-      value: base.review_on || "",
+      value: start.review_on || "",
       "aria-describedby": "hint-review err-review_on",
     });
 

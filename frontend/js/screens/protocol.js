@@ -8,6 +8,7 @@ import { ApiError, OfflineError, api } from "../api.js";
 import { alertBox, confirmDialog, h } from "../dom.js";
 import { items, write } from "../outbox.js";
 import { entities, entity, live, subscribe, trySync } from "../store.js";
+import { declineAndSuggest, declinedNote } from "./protocol/declined.js";
 
 // --- shared with protocols.js and propose.js ------------------------------------------------
 
@@ -384,6 +385,9 @@ export async function render(root, ctx) {
     status.className = `proto-status proto-status-${p.status}`;
 
     const parts = [];
+    // A decline of what I proposed, with its reason, on top (not only at the end of history).
+    const declined = declinedNote(p, history, them, me, ctx.go);
+    if (declined) parts.push(declined);
     if (paused) {
       parts.push(
         h(
@@ -481,6 +485,17 @@ export async function render(root, ctx) {
               },
               "Decline",
             ),
+          );
+          const declineText = inForce ? "You declined the change: the agreed terms stay in force." : "You declined it.";
+          buttons.push(
+            declineAndSuggest({
+              p,
+              decline: async () => {
+                await act(() => protocolWrite(`/api/protocols/${id}/decline`, reasonBody(reason), "Decline"), declineText);
+                return !error.textContent;
+              },
+              go: ctx.go,
+            }),
           );
         }
       }
