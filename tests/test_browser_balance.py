@@ -221,7 +221,7 @@ async def test_the_first_minute_after_pairing_is_shown_once(server: str, browser
     alice_context, alice, bob_context, bob = await pair_partners(browser, server)
     intro = alice.locator("#intro")
     await expect(intro.locator("#intro-step")).to_have_text("Your first minute · 1 of 5")
-    await expect(intro).to_contain_text("Here, you are")
+    await expect(intro).to_contain_text("Neither of you has chosen a role here yet")
     await shot(alice, "first-minute")
     await axe(alice, "first minute")
     await intro.get_by_role("button", name="Next").click()

@@ -12,12 +12,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from app.notifications.models import Notification
+from app.reminders.messages import screen_for
 from tests.helpers import Member, check_in, error_code, pair, register
 
 
@@ -243,3 +246,22 @@ async def test_the_first_minute_is_done_once_per_member(
     seen_by_bob = await client.get(f"/api/dynamics/{dynamic_id}", headers=bob.headers)
     assert introduced(seen_by_bob.json())[alice.id] == marks[alice.id]
     assert (await client.post(url, headers=eve.headers)).status_code == 404
+
+
+def test_a_push_opens_the_dynamic_it_is_about() -> None:
+    """Someone with two partners lands in the right dynamic: every notification's link names
+    its dynamic (the app makes it the one shown), then the screen."""
+    dynamic, protocol = uuid.uuid4(), uuid.uuid4()
+    user = uuid.uuid4()
+
+    def link(kind: str, **data: str) -> str:
+        return screen_for(Notification(user_id=user, dynamic_id=dynamic, kind=kind, data=data))
+
+    assert link("red") == f"/#/dynamics/{dynamic}/home"
+    assert link("partner_checked_in") == f"/#/dynamics/{dynamic}/checkins"
+    assert (
+        link("protocol_proposed", protocol_id=str(protocol))
+        == f"/#/dynamics/{dynamic}/protocol/{protocol}"
+    )
+    without = Notification(user_id=user, dynamic_id=None, kind="nudge", data={})
+    assert screen_for(without) == "/#/home"

@@ -21,7 +21,9 @@ function steps({ me, mine, partner, partnerName }) {
     {
       title: "Your roles",
       body: [
-        `Here, you are ${myRole} and ${partnerName} is ${theirRole}. You can change your own in More.`,
+        myRole === ROLES.other && theirRole === ROLES.other
+          ? `Neither of you has chosen a role here yet (dominant, submissive or switch). Each of you sets your own in More, whenever you like.`
+          : `Here, you are ${myRole} and ${partnerName} is ${theirRole}. Each of you can change your own in More.`,
         "A role says who does what a protocol asks. It never gives anyone more say here: you both agree to every protocol, and either of you can stop one.",
       ],
     },
