@@ -293,11 +293,13 @@ export async function render(root, ctx) {
     const protocols = await entities("protocol", dynamic.id);
     if (stopped) return;
     parts.push(stateCard(dynamic, me, queuedFlags, protocols), h("div", { class: "safety" }, red, yellow, resume));
+    // What waits for this person comes first after the safety calls; then the first minute.
+    if (today) parts.push(waitingSection(today.waiting || [], partnerName));
     if (intro) parts.push(intro);
     const ask = intro ? null : notificationAsk(partnerName, () => draw());
     if (ask) parts.push(ask);
     parts.push(h("a", { href: "#/checkin", class: "button big", id: "quick-checkin" }, "Check in"));
-    if (today) parts.push(waitingSection(today.waiting || [], partnerName), ...todaySections(today, dynamic, me));
+    if (today) parts.push(...todaySections(today, dynamic, me));
     else if (stale) parts.push(h("p", { class: "muted" }, navigator.onLine ? "Loading today…" : "Today's details will show once you are online."));
     const unread = today ? today.unread_notifications : 0;
     parts.push(
