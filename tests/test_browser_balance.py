@@ -212,6 +212,19 @@ async def test_home_lists_what_waits_and_switches_between_partners(
     # A push's link into the other dynamic opens that one.
     await alice.goto(f"/#/dynamics/{with_bob}/home")
     await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
+    # Alice closes a need of her own herself: it was met.
+    mine = await api(
+        server, alice, "POST", f"/api/dynamics/{with_bob}/checkins", {"mood": 3, "needs": ["rest"]}
+    )
+    await alice.goto(f"/#/checkins/{mine['id']}")
+    card = alice.locator(f'[data-checkin="{mine["id"]}"]')
+    await card.get_by_role("button", name="It was met").click()
+    await expect(alice.locator("#checkins-status")).to_have_text("Closed. Thank you for saying so.")
+    await expect(card).to_contain_text("You said this was met.")
+    await expect(card.get_by_role("button", name="It was met")).to_have_count(0)
+    await shot(alice, "checkins-need-closed")
+    closed = await api(server, alice, "GET", f"/api/dynamics/{with_bob}/checkins")
+    assert closed["items"][0]["needs_closed_reason"] == "met"
     assert real_errors(errors) == []
     await alice_context.close()
     await bob_context.close()
