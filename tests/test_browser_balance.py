@@ -157,7 +157,7 @@ async def test_home_lists_what_waits_and_switches_between_partners(
     await expect(alice.locator("#waiting-title")).to_have_text("Nothing is waiting for you")
 
     # Bob proposes; Alice's home lists it, by its title.
-    await api(
+    proposal = await api(
         server,
         bob,
         "POST",
@@ -209,7 +209,14 @@ async def test_home_lists_what_waits_and_switches_between_partners(
     await alice.goto("/#/home")
     await expect(alice.locator("#waiting-title")).to_have_text("Nothing is waiting for you")
     await expect(alice.locator("#waiting-empty")).to_contain_text("all caught up with Carol")
+    # A protocol of the other dynamic (a reminder's link) shows in its own dynamic.
+    await alice.goto(f"/#/protocol/{proposal['id']}")
+    await expect(alice.get_by_role("heading", name="Morning message", level=1)).to_be_visible()
+    await alice.goto("/#/home")
+    await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
     # A push's link into the other dynamic opens that one.
+    await alice.goto(f"/#/dynamics/{with_carol}/home")
+    await expect(alice.get_by_role("heading", name="You and Carol")).to_be_visible()
     await alice.goto(f"/#/dynamics/{with_bob}/home")
     await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
     # Alice closes a need of her own herself: it was met.

@@ -6,7 +6,7 @@ import { h } from "./dom.js";
 import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
-import { chooseDynamic, currentDynamic, endedDynamic, subscribe, trySync } from "./store.js";
+import { chooseDynamic, currentDynamic, endedDynamic, entity, subscribe, trySync } from "./store.js";
 
 // name: [loader, needs a dynamic, shows the tab bar]
 const ROUTES = {
@@ -87,6 +87,13 @@ async function decide() {
   if (!session()) return ["welcome", []];
   if (await isLocked()) return ["lock", []];
   if (!ROUTES[name] || name === "welcome" || name === "lock" || name === "reset") [name, params] = ["home", []];
+  // A protocol or a check-in of another of this person's dynamics (a reminder's link, say)
+  // shows in its own dynamic.
+  const owned = { protocol: "protocol", checkins: "checkin" }[name];
+  if (owned && params[0]) {
+    const found = await entity(owned, params[0]);
+    if (found && found.dynamic_id) chooseDynamic(found.dynamic_id);
+  }
   let dynamic = await currentDynamic();
   if (!dynamic && navigator.onLine) {
     await trySync();
