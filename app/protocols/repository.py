@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -125,3 +126,13 @@ async def completions_page(
     stmt = stmt.order_by(col(Completion.occurred_at).desc(), col(Completion.id).desc())
     rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
     return page_of(rows, limit, lambda c: (c.occurred_at, c.id))
+
+
+def with_version(number: Any) -> Any:
+    """Protocols each with one of their versions: `number` says which (the column
+    `Protocol.in_force_version`, `Protocol.open_version`)."""
+    return select(Protocol, ProtocolVersion).join(
+        ProtocolVersion,
+        (col(ProtocolVersion.protocol_id) == col(Protocol.id))
+        & (col(ProtocolVersion.number) == number),
+    )

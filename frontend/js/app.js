@@ -6,8 +6,8 @@ import { h } from "./dom.js";
 import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
-import { address, parse, screenGo } from "./routes.js";
-import { currentDynamic, endedDynamic, subscribe, trySync } from "./store.js";
+import { address, linkedDynamic, parse, screenGo } from "./routes.js";
+import { chooseDynamic, currentDynamic, endedDynamic, entity, subscribe, trySync } from "./store.js";
 
 // name: [loader, needs a dynamic, shows the tab bar]
 const ROUTES = {
@@ -78,11 +78,21 @@ export function go(path) {
 
 async function decide() {
   let [name, params] = parse(location.hash);
+  // A link into one dynamic (a push, an update): that dynamic becomes the one shown.
+  const linked = linkedDynamic(location.hash);
+  if (linked) chooseDynamic(linked);
   // A reset link works whoever is signed in here, or nobody: it signs its own account in.
   if (name === "reset" && params.length) return ["reset", params.slice(0, 1)];
   if (!session()) return ["welcome", []];
   if (await isLocked()) return ["lock", []];
   if (!ROUTES[name] || name === "welcome" || name === "lock" || name === "reset") [name, params] = ["home", []];
+  // A protocol or a check-in of another of this person's dynamics (a reminder's link, say)
+  // shows in its own dynamic.
+  const owned = { protocol: "protocol", checkins: "checkin" }[name];
+  if (owned && params[0]) {
+    const found = await entity(owned, params[0]);
+    if (found?.dynamic_id) chooseDynamic(found.dynamic_id);
+  }
   let dynamic = await currentDynamic();
   if (!dynamic && navigator.onLine) {
     await trySync();

@@ -9,6 +9,12 @@ export function parse(hash) {
   return [parts[0] || "home", parts.slice(1)];
 }
 
+// The dynamic a link names ("#/dynamics/ID/…"), or null.
+export function linkedDynamic(hash) {
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  return parts[0] === "dynamics" && parts[1] ? parts[1] : null;
+}
+
 // The address of a screen: ("protocol", ["a b"]) -> "#/protocol/a%20b".
 export function address(name, params = []) {
   return params.length ? `#/${[name, ...params].map(encodeURIComponent).join("/")}` : `#/${name}`;

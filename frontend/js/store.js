@@ -104,9 +104,28 @@ export async function entity(entity, id) {
   return row ? row.data : null;
 }
 
-// The dynamic this person lives in now: the newest that has not ended, else null.
+const CHOSEN_KEY = "accord.dynamic";
+
+// Someone with more than one partner picks which dynamic the app shows (the switcher on home,
+// or a push's link "#/dynamics/<id>/…"); kept on this device.
+export function chooseDynamic(id) {
+  if (id) localStorage.setItem(CHOSEN_KEY, id);
+  else localStorage.removeItem(CHOSEN_KEY);
+}
+
+// This person's dynamics that have not ended, newest first.
+export async function openDynamics() {
+  const all = await entities("dynamic");
+  all.sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  return all.filter((d) => d.state !== "ended");
+}
+
+// The dynamic this person lives in now: the one they chose, while it is open; else the newest
+// that has not ended.
 export async function currentDynamic() {
-  return inForce(await entities("dynamic"));
+  const open = await openDynamics();
+  const chosen = localStorage.getItem(CHOSEN_KEY);
+  return open.find((d) => d.id === chosen) || inForce(open);
 }
 
 // The newest dynamic that has ended, or null: it stays readable after either member left.

@@ -5,7 +5,7 @@ first version already showed to both members (both said yes or maybe) becomes a 
 when the later of the two answers was saved: nothing is revealed that was not shown before.
 
 Revision ID: b7c41e9d2f05
-Revises: 6a83d14e1b93
+Revises: b7c41e0d9a52
 Create Date: 2026-12-04 10:30:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import app.core.db
 
 revision: str = "b7c41e9d2f05"
-down_revision: str | None = "6a83d14e1b93"
+down_revision: str | None = "b7c41e0d9a52"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 // while nobody asked for another address since it was drawn.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { address, parse, screenGo } from "../../frontend/js/routes.js";
+import { address, linkedDynamic, parse, screenGo } from "../../frontend/js/routes.js";
 
 test("an address names a screen and its parameters", () => {
   assert.deepEqual(parse(""), ["home", []]);
@@ -12,6 +12,12 @@ test("an address names a screen and its parameters", () => {
   assert.deepEqual(parse("#/protocols"), ["protocols", []]);
   assert.equal(address("protocol", ["a b"]), "#/protocol/a%20b");
   assert.equal(address("home"), "#/home");
+});
+
+test("a link into one dynamic names it", () => {
+  assert.equal(linkedDynamic("#/dynamics/d%201/protocol/p1"), "d 1");
+  assert.equal(linkedDynamic("#/dynamics"), null);
+  assert.equal(linkedDynamic("#/protocol/p1"), null);
 });
 
 test("a screen moves on while its address is the one shown", () => {

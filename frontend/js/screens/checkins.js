@@ -6,6 +6,7 @@ import { alertBox, h } from "../dom.js";
 import { items } from "../outbox.js";
 import { entities, subscribe, trySync } from "../store.js";
 import { checkinCard, peopleOf, waitingCard } from "./checkins/cards.js";
+import { closeButtons, isOpen } from "./checkins/closing.js";
 import { openNeedCard } from "./checkins/needs.js";
 
 const RECENT = 30;
@@ -31,13 +32,40 @@ function section(id, title, ...children) {
   return h("section", { id, "aria-labelledby": `${id}-title` }, h("h2", { id: `${id}-title` }, title), ...children);
 }
 
+// "It was met" and "No longer needed" on the asker's own open needs.
+function closing(screen, checkin) {
+  const { me, dynamic } = screen.people;
+  if (checkin.user_id !== me.id || !isOpen(checkin) || dynamic.state === "ended") return null;
+  return closeButtons(checkin, {
+    dynamicId: dynamic.id,
+    onStatus: (text) => {
+      screen.status.textContent = text;
+    },
+    onError: (text) => {
+      screen.error.textContent = text;
+    },
+  });
+}
+
+// #/checkins/<id> (a need on home): that check-in, brought into view and marked, once.
+function showAsked(screen) {
+  if (!screen.asked || screen.shownAsked) return;
+  const card = screen.body.querySelector(`[data-checkin="${CSS.escape(screen.asked)}"]`);
+  if (!card) return;
+  screen.shownAsked = true;
+  card.classList.add("asked");
+  card.setAttribute("tabindex", "-1");
+  card.scrollIntoView({ block: "center" });
+  card.focus({ preventScroll: true });
+}
+
 function sections(screen, { checkins, byCheckin, queued }) {
   const { people } = screen;
   const { me, dynamic, partnerName } = people;
   const answersWaiting = queued.filter((i) => i.kind === "response" && i.state === "pending");
   const waitingFor = (id) => answersWaiting.filter((i) => i.path === `/api/checkins/${id}/responses`);
   const mineWaiting = queued.filter((i) => i.kind === "checkin" && i.dynamic_id === dynamic.id);
-  const open = checkins.filter((c) => c.user_id !== me.id && c.needs?.length && c.response_kind !== "done");
+  const open = checkins.filter((c) => c.user_id !== me.id && isOpen(c));
   const recent = checkins.filter((c) => !open.includes(c)).slice(0, RECENT);
   const cards = (list, card) => h("ul", { class: "cards" }, list.map(card));
   return [
@@ -59,7 +87,7 @@ function sections(screen, { checkins, byCheckin, queued }) {
       "recent",
       "Recent check-ins",
       recent.length
-        ? cards(recent, (c) => checkinCard(c, byCheckin.get(c.id), people))
+        ? cards(recent, (c) => checkinCard(c, byCheckin.get(c.id), people, closing(screen, c)))
         : h("p", { class: "muted" }, open.length ? "Nothing else yet." : "No check-ins yet. A check-in takes a few seconds."),
     ),
   ].filter(Boolean);
@@ -80,6 +108,7 @@ async function draw(screen) {
   const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.id : null;
   body.replaceChildren(...sections(screen, data));
   if (focused) document.getElementById(focused)?.focus();
+  else showAsked(screen);
 }
 
 export async function render(root, ctx) {
@@ -91,6 +120,8 @@ export async function render(root, ctx) {
     body: h("div", { id: "checkins" }),
     drafts: new Map(), // notes typed for an answer survive a redraw by the sync feed
     drawing: 0,
+    asked: ctx.params[0] || null,
+    shownAsked: false,
   };
   const checkIn = ctx.dynamic.state === "ended" ? null : h("a", { href: "#/checkin", class: "button secondary" }, "Check in now");
   root.append(h("h1", {}, "Check-ins"), h("p", { class: "actions top" }, checkIn), screen.error, screen.status, screen.body);

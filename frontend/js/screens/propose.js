@@ -12,6 +12,7 @@ import { takeDraft } from "./limits/proposal.js";
 import { termsForm } from "./propose/form.js";
 import { limitsWarning } from "./propose/limits-warning.js";
 import { placeProblems } from "./propose/problems.js";
+import { takeSuggestion } from "./protocol/declined.js";
 
 const BLANK = { title: "", description: "", kind: "", performer_ids: [], schedule: null, reminders: true, review_on: null };
 
@@ -115,7 +116,11 @@ async function mount(screen, protocol, message = "") {
   if (blocked) return root.append(...blocked);
   // A new proposal may start from a draft: a match on the limits screen.
   const base = protocol || { ...BLANK, ...takeDraft() };
-  const terms = termsForm(base, dynamic, me, {
+  // Declined terms to start from ("Decline and suggest", "Suggest another version"), once; the
+  // changes sent are always counted from `base`.
+  const start = screen.suggestion || base;
+  screen.suggestion = null;
+  const terms = termsForm(start, dynamic, me, {
     submitText: protocol ? "Propose this change" : "Propose",
     cancelHref: protocol ? `#/protocol/${encodeURIComponent(id)}` : "#/protocols",
   });
@@ -146,7 +151,7 @@ async function mount(screen, protocol, message = "") {
 
 export async function render(root, ctx) {
   const id = ctx.params[0] || null;
-  const screen = { root, ctx, id, me: ctx.me, dynamicId: ctx.dynamic.id, stopped: false };
+  const screen = { root, ctx, id, me: ctx.me, dynamicId: ctx.dynamic.id, stopped: false, suggestion: takeSuggestion(id) };
   await mount(screen, id ? await load(id) : null);
   return () => {
     screen.stopped = true;

@@ -8,6 +8,7 @@ import { protocolRefusal } from "../errors.js";
 import { partnerOf, statusLine } from "../protocol-terms.js";
 import { entity, live, subscribe, trySync } from "../store.js";
 import { actions } from "./protocol/actions.js";
+import { declinedNote } from "./protocol/declined.js";
 import { followThroughSection } from "./protocol/follow-through.js";
 import { historyNodes } from "./protocol/history.js";
 import { manageSection } from "./protocol/manage.js";
@@ -56,7 +57,8 @@ async function sections(p, dynamic, screen) {
   const closed = p.status === "declined" || p.status === "retired";
   const inForce = p.status === "active" ? p.in_force : null;
   const state = { p, inForce, dynamic, me, them, ended, history, frozen: ended || dynamic.state === "paused" };
-  const parts = stateNotes(dynamic);
+  // A decline of what I proposed, with its reason, on top (not only at the end of history).
+  const parts = [declinedNote(p, history, them, me, screen.ctx.go), ...stateNotes(dynamic)];
   if (p.pending && !closed) parts.push(reviewSection(state, screen));
   parts.push(termsSection(p, inForce, dynamic, me));
   if (p.status === "active" || inForce || p.adherence) parts.push(await followThroughSection(state, screen));

@@ -3,6 +3,7 @@
 import { h } from "../../dom.js";
 import { dayTimeText } from "../../format.js";
 import { face, moodText, needLabel } from "../../moods.js";
+import { endedText } from "./closing.js";
 
 export const ANSWER_TEXT = { seen: "Seen", on_it: "On it", done: "Done" };
 
@@ -30,13 +31,18 @@ export function cardTitle(people, userId, iso) {
   return h("h3", {}, `${people.nameOf(userId)}, ${dayTimeText(iso)}`);
 }
 
+const DEAL_AMOUNT = { 1: "a little", 2: "quite a bit", 3: "by far" };
+
+// Who gets the better deal, by name and how much, as its author answered. No signed number:
+// −1 from one partner and +1 from the other mean the same thing, and read the same here.
 function dealText(checkin, people) {
   const d = checkin.deal;
   if (d === null || d === undefined) return null;
-  if (d === 0) return "Better deal: equal (0)";
+  const author = checkin.user_id === people.me.id ? "you" : people.nameOf(checkin.user_id);
+  if (d === 0) return `Better deal: even, as ${author} sees it`;
   const other = people.dynamic.members.find((m) => m.user_id !== checkin.user_id);
   const who = d > 0 ? people.nameOf(checkin.user_id) : other ? other.display_name : "the partner";
-  return `Better deal: ${who} (${d > 0 ? `+${d}` : String(d)})`;
+  return `Better deal: ${who}, ${DEAL_AMOUNT[Math.abs(d)]}, as ${author} sees it`;
 }
 
 function details(checkin, people) {
@@ -63,6 +69,8 @@ export function responseList(list, people) {
 }
 
 function answerState(checkin, mine, partnerName) {
+  const ended = endedText(checkin, { mine, partnerName });
+  if (ended) return h("p", { class: "answer-state muted" }, ended);
   if (!checkin.needs?.length) return null;
   if (checkin.response_kind) {
     const answerer = mine ? partnerName : "You";
@@ -71,7 +79,8 @@ function answerState(checkin, mine, partnerName) {
   return h("p", { class: "answer-state muted" }, mine ? `Not answered by ${partnerName} yet` : "Not answered yet");
 }
 
-export function checkinCard(checkin, responses, people) {
+// `closing`: the asker's buttons to close an open need, or null.
+export function checkinCard(checkin, responses, people, closing = null) {
   const mine = checkin.user_id === people.me.id;
   return h(
     "li",
@@ -82,6 +91,7 @@ export function checkinCard(checkin, responses, people) {
     needChips(checkin.needs),
     checkin.note ? h("p", { class: "note" }, checkin.note) : null,
     answerState(checkin, mine, people.partnerName),
+    closing,
     responseList(responses, people),
   );
 }

@@ -4,6 +4,7 @@
 import { confirmDialog, h } from "../../dom.js";
 import { changedFields, FIELDS, nameOf, versionChanges } from "../../protocol-terms.js";
 import { reasonBody } from "./actions.js";
+import { declineAndSuggest } from "./declined.js";
 import { diffList, termsList } from "./terms.js";
 
 function title(p, inForce) {
@@ -49,7 +50,7 @@ function button(id, text, onclick, cls = null) {
 }
 
 // Agree and decline, for a version someone else agrees to and I do not yet.
-function answers(p, inForce, reason, { id, act, send }) {
+function answers(p, inForce, reason, { id, act, send, error, ctx }) {
   const version = p.version; // the version drawn here is the one agreed to
   const buttons = [
     button("agree", `Agree to version ${version}`, () =>
@@ -60,6 +61,12 @@ function answers(p, inForce, reason, { id, act, send }) {
     const declined = inForce ? "You declined the change: the agreed terms stay in force." : "You declined it.";
     const decline = () => act(() => send(`/api/protocols/${id}/decline`, reasonBody(reason), "Decline"), declined);
     buttons.push(button("decline", "Decline", decline, "secondary"));
+    // Decline, then change the terms: a proposal pre-filled with the declined ones.
+    const declinedOk = async () => {
+      await decline();
+      return !error.textContent;
+    };
+    buttons.push(declineAndSuggest({ p, decline: declinedOk, go: ctx.go }));
   }
   return buttons;
 }
