@@ -24,6 +24,7 @@ from app.accounts.repository import session_is_live
 from app.core import housekeeping
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.declaration import Parts
 from app.core.docs import install_api_docs
 from app.core.errors import install_error_handlers
 from app.core.frontend import ShellCache
@@ -57,7 +58,8 @@ class _FrontendMount(Mount):
         return super().matches(scope)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, parts: Parts = PARTS) -> FastAPI:
+    """The app of the given parts (every part of the product unless told)."""
     settings = settings or Settings.from_env()
     db = Database(settings)
     hub = Hub(db, settings)
@@ -70,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop = asyncio.Event()
         if settings.housekeeping:
             tasks.append(
-                asyncio.create_task(housekeeping.run_forever(db, housekeeping.sweeps_of(PARTS)))
+                asyncio.create_task(housekeeping.run_forever(db, housekeeping.sweeps_of(parts)))
             )
         push_client = None
         if settings.dispatcher:
@@ -107,13 +109,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     app.state.hub = hub
     app.state.passwords = Passwords(settings)
-    app.state.parts = PARTS
+    app.state.parts = tuple(parts)
 
     install_error_handlers(app)
-    for part in PARTS:
+    for part in parts:
         for router in part.routers:
             app.include_router(router)
-    app.include_router(export_router(PARTS))
+    app.include_router(export_router(parts))
     if settings.api_docs:
         install_api_docs(app)
 
