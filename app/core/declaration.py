@@ -78,6 +78,7 @@ class Sweep:
 class Part:
     """One part of the product, as the centre sees it.
 
+    - ``name``: its package's name under ``app/``;
     - ``routers``: its API, included in the order the parts are listed;
     - ``models``: its tables (each table is declared by exactly one part);
     - ``sync``: its entities in the change feed; ``streams``: the streams a user reads
