@@ -22,7 +22,6 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app import models  # noqa: F401 - registers every table
 from app.accounts import repository as accounts
 from app.accounts import service
 from app.accounts.models import User
@@ -30,7 +29,8 @@ from app.core.config import Settings
 from app.core.db import Database, utcnow, write_session
 from app.core.errors import AppError
 from app.dynamics.models import Dynamic, DynamicState
-from app.reminders.models import Reminder
+from app.notifications.models import Reminder
+from app.parts import PARTS
 
 LOCAL_URL = "http://127.0.0.1:8000"
 
@@ -79,7 +79,7 @@ async def set_disabled(db: Database, email: str, *, disabled: bool) -> None:
             if user.disabled_at is not None:
                 print(f"{user.email} was already disabled.")
                 return
-            await service.disable_account(session, user)
+            await service.disable_account(session, user, PARTS)
         else:
             if user.disabled_at is None:
                 print(f"{user.email} was not disabled.")
@@ -101,7 +101,7 @@ async def delete(db: Database, settings: Settings, email: str, *, yes: bool) -> 
                 "Run again with --yes to do it."
             )
         # The same erasure as DELETE /api/me.
-        await service.delete_account(session, settings, user)
+        await service.delete_account(session, settings, user, PARTS)
     print(f"Deleted the account {user.email}.")
 
 

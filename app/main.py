@@ -1,4 +1,5 @@
-"""The application: routers by domain, the unit of work, errors, and the PWA at ``/``.
+"""The application: the parts' routers (``app.parts``), the unit of work, errors, and the PWA
+at ``/``.
 
 Serve it with ``uvicorn --factory app.main:create_app`` (what ``make run`` does).
 """
@@ -19,18 +20,15 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import Scope
 
-from app import models  # noqa: F401 - registers every table
+from app.accounts.export import export_router
 from app.accounts.repository import session_is_live
-from app.accounts.router import auth_router, me_router
-from app.balance.router import router as balance_router
-from app.checkins.router import router as checkins_router
 from app.core import housekeeping
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.declaration import Parts
 from app.core.docs import install_api_docs
 from app.core.errors import install_error_handlers
 from app.core.frontend import ShellCache
-from app.core.health import router as health_router
 from app.core.middleware.body_guard import BodyGuard
 from app.core.middleware.conditional import Conditional
 from app.core.middleware.idempotency import Idempotency
@@ -38,20 +36,11 @@ from app.core.middleware.layers import ApiLayers
 from app.core.middleware.unit_of_work import UnitOfWork
 from app.core.security import Passwords
 from app.core.web import SecurityHeaders, install_log_redaction
-from app.dynamics.router import invites_router
-from app.dynamics.router import router as dynamics_router
-from app.limits.router import router as limits_router
 from app.live.hub import Hub
-from app.live.router import router as live_router
-from app.notifications.router import router as notifications_router
-from app.protocols.router import router as protocols_router
-from app.push.router import router as push_router
+from app.parts import PARTS
 from app.push.sender import PushSender
 from app.push.transport import make_push_client
 from app.reminders import dispatcher
-from app.reminders.router import router as reminders_router
-from app.sync.router import router as sync_router
-from app.today.router import router as today_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -74,7 +63,8 @@ class _FrontendMount(Mount):
         return super().matches(scope)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, parts: Parts = PARTS) -> FastAPI:
+    """The app of the given parts (every part of the product unless told)."""
     settings = settings or Settings.from_env()
     db = Database(settings)
     hub = Hub(db, settings)
@@ -86,7 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks = []
         stop = asyncio.Event()
         if settings.housekeeping:
-            tasks.append(asyncio.create_task(housekeeping.run_forever(db)))
+            tasks.append(
+                asyncio.create_task(housekeeping.run_forever(db, housekeeping.sweeps_of(parts)))
+            )
         push_client = None
         if settings.dispatcher:
             # One client for the process: a new one per push would load the TLS trust store.
@@ -122,26 +114,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     app.state.hub = hub
     app.state.passwords = Passwords(settings)
+    app.state.parts = tuple(parts)
 
     install_error_handlers(app)
-    for router in (
-        health_router,
-        auth_router,
-        me_router,
-        invites_router,
-        dynamics_router,
-        limits_router,
-        protocols_router,
-        checkins_router,
-        balance_router,
-        today_router,
-        notifications_router,
-        push_router,
-        reminders_router,
-        sync_router,
-        live_router,
-    ):
-        app.include_router(router)
+    for part in parts:
+        for router in part.routers:
+            app.include_router(router)
+    app.include_router(export_router(parts))
     if settings.api_docs:
         install_api_docs(app)
 

@@ -1,55 +1,7 @@
-"""Every table model, imported once so that metadata (and alembic) sees the whole schema."""
+"""Every table, as the parts declare them, so that metadata (and alembic) sees the whole schema."""
 
-from app.accounts.models import (
-    AuthSession,
-    LoginFailure,
-    PasswordReset,
-    RefreshToken,
-    SignUpAttempt,
-    User,
-)
-from app.checkins.models import CheckIn, CheckInResponse
-from app.core.models import IdempotencyRecord
-from app.dynamics.models import Dynamic, DynamicPause, Invite, Membership
-from app.limits.models import LimitAnswer, LimitReveal
-from app.live.models import LiveTicket
-from app.notifications.models import Notification
-from app.protocols.models import (
-    Completion,
-    Protocol,
-    ProtocolAgreement,
-    ProtocolEvent,
-    ProtocolVersion,
-)
-from app.push.models import PushSubscription
-from app.reminders.models import Reminder
-from app.sync.models import Change, ChangeStream
+from sqlmodel import SQLModel
 
-__all__ = [
-    "AuthSession",
-    "Change",
-    "ChangeStream",
-    "CheckIn",
-    "CheckInResponse",
-    "Completion",
-    "Dynamic",
-    "DynamicPause",
-    "IdempotencyRecord",
-    "Invite",
-    "LimitAnswer",
-    "LimitReveal",
-    "LiveTicket",
-    "LoginFailure",
-    "Membership",
-    "Notification",
-    "PasswordReset",
-    "Protocol",
-    "ProtocolAgreement",
-    "ProtocolEvent",
-    "ProtocolVersion",
-    "PushSubscription",
-    "RefreshToken",
-    "Reminder",
-    "SignUpAttempt",
-    "User",
-]
+from app.parts import PARTS
+
+TABLES: tuple[type[SQLModel], ...] = tuple(model for part in PARTS for model in part.models)

@@ -3,7 +3,7 @@
 ``make bench-reminders`` (or ``.venv/bin/python -m bench.reminders [--quick] [--reminders N]``).
 
 On a fresh PostgreSQL database (``alembic upgrade head``, dropped at the end), for one and then
-for two worker processes (``python -m app.reminders.worker --interval 0.2``, as a deployment
+for two worker processes (``python -m app.worker --interval 0.2``, as a deployment
 runs them, sharing one VAPID key):
 
 1. the workers are started on empty tables and given time to finish a first (empty) round;
@@ -111,7 +111,7 @@ _BAD_MARKERS = (" ERROR ", " WARNING ", " CRITICAL ", "Traceback")
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "-m", "app.reminders.worker", "--interval", str(INTERVAL)]
+    return [sys.executable, "-m", "app.worker", "--interval", str(INTERVAL)]
 
 
 # --- workers --------------------------------------------------------------------------------

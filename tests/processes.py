@@ -1,5 +1,5 @@
 """The app as a deployment runs it: ``uvicorn`` app processes and ``python -m
-app.reminders.worker`` reminder workers, each a real process on the run's database.
+app.worker`` reminder workers, each a real process on the run's database.
 
 Used by the tests that talk to them over real sockets (tests/test_live.py,
 tests/test_many_processes.py). A process's output goes to a log file next to its data
@@ -128,13 +128,13 @@ def start_worker(
     env: dict[str, str] | None = None,
     interval: float = 0.2,
 ) -> Process:
-    """A reminder worker (``python -m app.reminders.worker``) claiming every ``interval`` s,
+    """A reminder worker (``python -m app.worker``) claiming every ``interval`` s,
     ``env`` on top of the usual environment."""
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [sys.executable, "-m", "app.reminders.worker", "--interval", str(interval)],
+            [sys.executable, "-m", "app.worker", "--interval", str(interval)],
             cwd=ROOT,
             env=base_env(database_url, data_dir, **(env or {})),
             stdout=out,

@@ -57,7 +57,7 @@ def _accord(kind: str) -> dict[str, dict[str, Any]]:
     """The services that run the Accord image as ``kind``: app, worker or migrate."""
     markers = {
         "app": "uvicorn --factory app.main:create_app",
-        "worker": "python -m app.reminders.worker",
+        "worker": "python -m app.worker",
         "migrate": "alembic upgrade head",
     }
     return {

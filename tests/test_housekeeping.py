@@ -12,10 +12,10 @@ from sqlmodel import col, select
 
 from app.accounts.models import AuthSession, LoginFailure, SignUpAttempt
 from app.core.db import utcnow, write_session
-from app.core.housekeeping import sweep
+from app.core.housekeeping import sweep, sweeps_of
 from app.core.models import IdempotencyRecord
+from app.notifications.models import Reminder
 from app.push.models import PushSubscription
-from app.reminders.models import Reminder
 from tests.helpers import Member
 
 
@@ -78,7 +78,7 @@ async def test_sweep_removes_only_what_has_expired(
                     last_success_at=last,
                 )
             )
-    counts = await sweep(app.state.db)
+    counts = await sweep(app.state.db, sweeps_of(app.state.parts))
     assert counts["idempotency_records"] == 1
     assert counts["login_failures"] == 1
     assert counts["sign_up_attempts"] == 1
@@ -96,5 +96,5 @@ async def test_sweep_removes_only_what_has_expired(
     assert await _count(app, AuthSession) == 1  # Alice's own session stays
     assert await _count(app, SignUpAttempt) == 2  # Alice's and Bob's, made today, stay
     # A second sweep finds nothing more.
-    again = await sweep(app.state.db)
+    again = await sweep(app.state.db, sweeps_of(app.state.parts))
     assert set(again.values()) == {0}

@@ -135,6 +135,26 @@ async def test_a_reveal_that_comes_back_is_revealed_again(
     assert fact["withdrawn_by"] is None and fact["withdrawn_at"] is None
 
 
+async def test_deleting_an_account_withdraws_what_it_revealed(
+    client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    """The partner keeps the history, but no desire of a deleted account stands as shown."""
+    await save(client, bob, dynamic_id, said("care.praise", "yes"))
+    await save(client, alice, dynamic_id, said("care.praise", "yes"), said(ITEM, "maybe"))
+    await save(client, bob, dynamic_id, said("care.praise", "yes"), said(ITEM, "yes"))
+    assert len(current(await read(client, alice, dynamic_id))) == 2
+    gone = await client.request(
+        "DELETE", "/api/me", json={"password": bob.password}, headers=bob.headers
+    )
+    assert gone.status_code == 204, gone.text
+    view = await read(client, alice, dynamic_id)
+    assert sorted(r["item"] for r in view["revealed"]) == sorted(["care.praise", ITEM])
+    # Withdrawn, by someone who is no longer there to name.
+    assert all(r["withdrawn_at"] and r["kind"] is None for r in view["revealed"])
+    assert [r["withdrawn_by"] for r in view["revealed"]] == [None, None]
+    assert view["partner"] == []
+
+
 # --- directions ---------------------------------------------------------------------------------
 
 # (Alice's role, Bob's role) → Alice's side of the match (None: either way), or False when

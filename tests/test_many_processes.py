@@ -2,7 +2,7 @@
 
 The deployment of docs/operations.md, started once for the module as real processes on the
 run's database: two ``uvicorn`` app processes (``DISPATCHER=0``) and two ``python -m
-app.reminders.worker``, sharing nothing but the database, ``SECRET_KEY`` and the VAPID key.
+app.worker``, sharing nothing but the database, ``SECRET_KEY`` and the VAPID key.
 Each test sends its requests over real sockets to both app processes, the way a load balancer
 spreads a phone's requests, and checks what must hold across them: an idempotent retry landing
 on the other process, sign-in throttling counted across both, a change written through one

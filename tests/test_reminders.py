@@ -14,10 +14,9 @@ from fastapi import FastAPI
 from sqlmodel import col, select
 
 from app.core.db import write_session
-from app.notifications.models import Notification
+from app.notifications.models import Notification, Reminder
 from app.reminders.dispatcher import dispatch_once
 from app.reminders.messages import screen_for
-from app.reminders.models import Reminder
 from app.reminders.planner import plan
 from tests.helpers import Member, error_code, pair, register
 

@@ -1,4 +1,4 @@
-"""Two real reminder workers (``python -m app.reminders.worker``) on PostgreSQL share 5,000 due
+"""Two real reminder workers (``python -m app.worker``) on PostgreSQL share 5,000 due
 reminders and deliver each of them exactly once to the push service inside the suite.
 
 The workers are separate processes, as a deployment runs them: they claim with ``FOR UPDATE
@@ -91,7 +91,7 @@ def running_workers(env: dict[str, str], log_dir: Path) -> Iterator[list[Worker]
             log_path = log_dir / f"worker{i}.log"
             with log_path.open("wb") as out:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "app.reminders.worker", "--interval", "0.2"],
+                    [sys.executable, "-m", "app.worker", "--interval", "0.2"],
                     cwd=ROOT,
                     env=env,
                     stdout=out,

@@ -1,4 +1,6 @@
-"""The full export of a user's data: each part of the product contributes its own."""
+"""The full export of a user's data (``GET /api/me/export``): each part contributes its own
+sections (``Part.export``), in the order the parts are listed, and the export's schema is
+made of the sections' types."""
 
 from __future__ import annotations
 
@@ -6,91 +8,54 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter
+from fastapi import APIRouter
+from pydantic import BaseModel, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.models import User
-from app.accounts.schemas import SessionPublic, UserPublic
-from app.accounts.service import list_sessions
-from app.checkins.schemas import CheckInPublic, ResponsePublic
-from app.checkins.service import export_for as export_checkins
+from app.accounts.deps import CallerDep
 from app.core.db import utcnow
-from app.dynamics.schemas import DynamicPublic
-from app.dynamics.service import export_for as export_dynamics
-from app.limits.schemas import ExportedLimit, ExportedReveal
-from app.limits.service import export_for as export_limits
-from app.notifications.schemas import NotificationPublic
-from app.notifications.service import export_for as export_notifications
-from app.protocols.schemas import CompletionPublic, ProtocolHistory, ProtocolPublic
-from app.protocols.service import export_for as export_protocols
-from app.push.repository import for_user as push_devices
-from app.push.schemas import SubscriptionPublic
+from app.core.declaration import Parts
+from app.core.deps import SessionDep
+from app.core.errors import responses
 
-_sessions = TypeAdapter(list[SessionPublic])
-_notifications = TypeAdapter(list[NotificationPublic])
+FORMAT = "accord-export/1"
+
+DESCRIPTION = """Everything Accord holds about you: your profile and devices, your dynamics
+(ended ones too) with their protocols, your check-ins and answers, your limits (and the matches
+revealed to both of you) and your inbox. Your partner's private limit answers are not yours and
+are not in it."""
 
 
-class ExportedInvite(BaseModel):
-    code: str
-    created_at: datetime
-    expires_at: datetime
-    state: str
-    dynamic_id: uuid.UUID | None
-
-
-class ExportedProtocol(ProtocolPublic):
-    history: ProtocolHistory
-    completions: list[CompletionPublic]
-
-
-class ExportedCheckIn(CheckInPublic):
-    responses: list[ResponsePublic]
-
-
-class AccountExport(BaseModel):
-    """Everything Accord holds about you: your profile and devices, your dynamics (ended ones
-    too) with their protocols, your check-ins and answers, your limits (and the matches
-    revealed to both of you) and your inbox. Your partner's private limit answers are not yours
-    and are not in it."""
-
-    format: Literal["accord-export/1"]
-    exported_at: datetime
-    user: UserPublic
-    sessions: list[SessionPublic]
-    dynamics: list[DynamicPublic]
-    invites: list[ExportedInvite]
-    limits: list[ExportedLimit]
-    limit_reveals: list[ExportedReveal]
-    protocols: list[ExportedProtocol]
-    checkins: list[ExportedCheckIn]
-    responses_given: list[ResponsePublic]
-    notifications: list[NotificationPublic]
-    push_devices: list[SubscriptionPublic]
-
-
-async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
-    return {
-        "format": "accord-export/1",
-        "exported_at": utcnow().isoformat(),
-        "user": UserPublic.model_validate(user).model_dump(mode="json"),
-        "sessions": _sessions.dump_python(
-            [SessionPublic.model_validate(s) for s in await list_sessions(session, user.id)],
-            mode="json",
-        ),
-        **await export_dynamics(session, user),
-        **await export_limits(session, user),
-        "protocols": await export_protocols(session, user),
-        **await export_checkins(session, user),
-        "notifications": _notifications.dump_python(
-            [
-                NotificationPublic.model_validate(n)
-                for n in await export_notifications(session, user.id)
-            ],
-            mode="json",
-        ),
-        # Devices subscribed to push, as the API shows them (never their keys).
-        "push_devices": [
-            SubscriptionPublic.model_validate(d).model_dump(mode="json")
-            for d in await push_devices(session, user.id)
-        ],
+def export_model(parts: Parts) -> type[BaseModel]:
+    sections: dict[str, Any] = {
+        "format": (Literal["accord-export/1"], ...),
+        "exported_at": (datetime, ...),
     }
+    for part in parts:
+        if part.export is not None:
+            for name, kind in part.export.sections.items():
+                if name in sections:
+                    raise ValueError(f"two parts export a section named {name!r}")
+                sections[name] = (kind, ...)
+    model: type[BaseModel] = create_model("AccountExport", __doc__=DESCRIPTION, **sections)
+    return model
+
+
+async def export_user(session: AsyncSession, user_id: uuid.UUID, parts: Parts) -> dict[str, Any]:
+    exported: dict[str, Any] = {"format": FORMAT, "exported_at": utcnow().isoformat()}
+    for part in parts:
+        if part.export is not None:
+            exported.update(await part.export.collect(session, user_id))
+    return exported
+
+
+def export_router(parts: Parts) -> APIRouter:
+    """The export's route, with a schema made of every part's sections."""
+    router = APIRouter(prefix="/api/me", tags=["me"])
+
+    @router.get("/export", response_model=export_model(parts), responses=responses(401))
+    async def export_me(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+        """Everything Accord holds about you and your dynamics, as JSON (ended dynamics too)."""
+        return await export_user(session, caller.id, parts)
+
+    return router

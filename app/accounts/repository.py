@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from app.accounts.models import AuthSession, LoginFailure, PasswordReset, SignUpAttempt, User
 from app.core.db import utcnow
+from app.core.errors import not_found
 from app.core.security import AccessClaims
 
 
@@ -40,6 +41,14 @@ async def session_is_live(session: AsyncSession, claims: AccessClaims) -> bool:
         )
     )
     return result.first() is not None
+
+
+async def account(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """The user an account hook or an export is about (the parts' hooks speak in ids)."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("account")
+    return user
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.accounts import service
 from app.accounts.deps import CallerDep
-from app.accounts.export import AccountExport, export_user
 from app.accounts.schemas import (
     DeleteMeIn,
     LoginIn,
@@ -22,7 +21,14 @@ from app.accounts.schemas import (
     UserPublic,
 )
 from app.accounts.service import IssuedTokens
-from app.core.deps import ClientAddress, DatabaseDep, PasswordsDep, SessionDep, SettingsDep
+from app.core.deps import (
+    ClientAddress,
+    DatabaseDep,
+    PartsDep,
+    PasswordsDep,
+    SessionDep,
+    SettingsDep,
+)
 from app.core.errors import responses
 from app.core.security import InvalidToken, decode_access_token
 
@@ -153,6 +159,7 @@ async def update_me(
     settings: SettingsDep,
     passwords: PasswordsDep,
     address: ClientAddress,
+    parts: PartsDep,
 ) -> UserPublic:
     user = await service.update_me(
         db,
@@ -163,6 +170,7 @@ async def update_me(
         body,
         current_session=caller.session_id,
         address=address,
+        parts=parts,
     )
     return UserPublic.model_validate(user)
 
@@ -178,20 +186,15 @@ async def delete_me(
     settings: SettingsDep,
     passwords: PasswordsDep,
     address: ClientAddress,
+    parts: PartsDep,
 ) -> Response:
     """Delete the account. Needs the password. Every dynamic you are in ends, your partner is
     told, and your personal data is removed; what your partner wrote stays theirs."""
     await service.confirm_password(
         db, session, settings, passwords, caller.user, body.password, address=address
     )
-    await service.delete_account(session, settings, caller.user)
+    await service.delete_account(session, settings, caller.user, parts)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@me_router.get("/export", response_model=AccountExport, responses=responses(401))
-async def export_me(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
-    """Everything Accord holds about you and your dynamics, as JSON (ended dynamics too)."""
-    return await export_user(session, caller.user)
 
 
 @me_router.get("/sessions", response_model=list[SessionPublic], responses=responses(401))

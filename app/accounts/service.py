@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.accounts import repository
-from app.accounts.erasure import erase_words
+from app.accounts.erasure import erase_account
 from app.accounts.models import (
     LOGIN_FAILURE_MEMORY,
     PASSWORD_RESET_LIFETIME,
@@ -32,12 +32,10 @@ from app.accounts.models import (
 from app.accounts.schemas import MeUpdate, RegisterIn
 from app.core.config import Settings
 from app.core.db import Database, utcnow
+from app.core.declaration import Parts, tell
 from app.core.errors import AppError, not_found
 from app.core.requests import keep_writes_on_error
 from app.core.security import Passwords, create_access_token, hash_token, new_refresh_token
-from app.dynamics.service import on_account_deleted
-from app.push.repository import forget_devices
-from app.sync import record as sync
 
 
 @dataclass(frozen=True)
@@ -422,6 +420,7 @@ async def update_me(
     *,
     current_session: uuid.UUID,
     address: str,
+    parts: Parts,
 ) -> User:
     new_hash = None
     if data.current_password is not None and (data.email or data.new_password):
@@ -457,16 +456,16 @@ async def update_me(
     except IntegrityError:
         raise AppError(409, "email_taken", "an account with this email already exists") from None
     if {"display_name", "pronouns"} & data.model_fields_set:
-        # Shown in every dynamic the user is in.
-        await sync.profile_changed(session, user.id)
+        # Shown in every dynamic the user is in: the parts that show it say so.
+        await tell(parts, lambda part: part.profile_changed, session, user.id)
     return user
 
 
-async def delete_account(session: AsyncSession, settings: Settings, user: User) -> None:
+async def delete_account(
+    session: AsyncSession, settings: Settings, user: User, parts: Parts
+) -> None:
     """Remove the user and their personal data; the partner keeps the shared history."""
-    await sync.account_deleted(session, user.id)
-    await on_account_deleted(session, user)
-    await erase_words(session, user.id)
+    await erase_account(session, user.id, parts)
     await session.execute(
         delete(LoginFailure).where(
             col(LoginFailure.account_hash) == _throttle_key(settings, user.email)
@@ -608,7 +607,7 @@ async def reset_password(
     return await _issue(session, settings, user, user_agent=user_agent)
 
 
-async def disable_account(session: AsyncSession, user: User) -> None:
+async def disable_account(session: AsyncSession, user: User, parts: Parts) -> None:
     """No sign-in, refresh or session for the account, its devices stop getting pushes, its
     reset links stop working; its data and dynamics stay as they are."""
     now = utcnow()
@@ -617,7 +616,7 @@ async def disable_account(session: AsyncSession, user: User) -> None:
     session.add(user)
     await repository.revoke_sessions(session, user.id, reason="disabled")
     await session.execute(delete(PasswordReset).where(col(PasswordReset.user_id) == user.id))
-    await forget_devices(session, user.id)
+    await tell(parts, lambda part: part.disable, session, user.id)  # devices stop getting pushes
     await session.flush()
 
 

@@ -8,6 +8,10 @@ from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, created_at_field, uuid_pk
 
+# Their names in the change feed (both in the dynamic's stream).
+CHECKIN = "checkin"
+CHECKIN_RESPONSE = "checkin_response"
+
 
 class CheckIn(SQLModel, table=True):
     """A member's quick state: how they are, what they need, what they gave and received."""

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from app.accounts.models import User
 from app.checkins import repository
-from app.checkins.models import CheckIn, CheckInResponse
+from app.checkins.models import CHECKIN, CHECKIN_RESPONSE, CheckIn, CheckInResponse
 from app.checkins.schemas import (
     NEEDS_EXPIRE_DAYS,
     CheckInCreate,
@@ -60,7 +60,7 @@ async def check_in(
     )
     session.add(checkin)
     await session.flush()
-    await sync.in_dynamic(session, dynamic.id, sync.CHECKIN, checkin.id)
+    await sync.in_dynamic(session, dynamic.id, CHECKIN, checkin.id)
     await notify(
         session,
         recipients=await dynamics_repository.partner_ids(session, dynamic.id, user.id),
@@ -100,8 +100,8 @@ async def respond(
         checkin.response_at = response.created_at
         session.add(checkin)
     await session.flush()
-    await sync.in_dynamic(session, checkin.dynamic_id, sync.CHECKIN_RESPONSE, response.id)
-    await sync.in_dynamic(session, checkin.dynamic_id, sync.CHECKIN, checkin.id)
+    await sync.in_dynamic(session, checkin.dynamic_id, CHECKIN_RESPONSE, response.id)
+    await sync.in_dynamic(session, checkin.dynamic_id, CHECKIN, checkin.id)
     await notify(
         session,
         recipients=[checkin.user_id],
@@ -141,7 +141,7 @@ async def close_needs(
     checkin.needs_closed_reason = reason
     session.add(checkin)
     await session.flush()
-    await sync.in_dynamic(session, checkin.dynamic_id, sync.CHECKIN, checkin.id)
+    await sync.in_dynamic(session, checkin.dynamic_id, CHECKIN, checkin.id)
     return checkin
 
 

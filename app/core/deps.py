@@ -1,4 +1,5 @@
-"""Dependencies shared by every router: the request's session, settings and the caller."""
+"""Dependencies shared by every router: the request's session, settings, the declared parts and
+the caller."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.declaration import Part
 from app.core.errors import AppError
 from app.core.requests import request_session
 from app.core.security import Passwords
@@ -33,6 +35,11 @@ def get_passwords(request: Request) -> Passwords:
     return passwords
 
 
+def get_parts(request: Request) -> tuple[Part, ...]:
+    parts: tuple[Part, ...] = request.app.state.parts
+    return parts
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -41,6 +48,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+PartsDep = Annotated[tuple[Part, ...], Depends(get_parts)]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 

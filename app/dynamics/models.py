@@ -9,6 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, created_at_field, uuid_pk
 
+# A dynamic's name in the change feed (its members, states and flags, as GET shows them).
+DYNAMIC = "dynamic"
+
 
 class DynamicState(StrEnum):
     active = "active"

@@ -108,6 +108,14 @@ async def dynamics_of(
     return page_of(rows, limit, lambda d: (d.created_at, d.id))
 
 
+async def dynamic_ids_of(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every dynamic the user is or was a member of, in a stable order (by id as text)."""
+    rows = await session.execute(
+        select(Membership.dynamic_id).where(col(Membership.user_id) == user_id)
+    )
+    return sorted(set(rows.scalars()), key=str)
+
+
 async def open_dynamic_between(session: AsyncSession, pair_key: str) -> Dynamic | None:
     result = await session.execute(
         select(Dynamic).where(col(Dynamic.pair_key) == pair_key, col(Dynamic.state) != "ended")

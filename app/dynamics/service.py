@@ -28,6 +28,7 @@ from app.core.db import utcnow
 from app.core.errors import AppError, conflict, forbidden, not_found
 from app.dynamics import repository
 from app.dynamics.models import (
+    DYNAMIC,
     Dynamic,
     DynamicPause,
     DynamicState,
@@ -208,7 +209,7 @@ async def accept_invite(session: AsyncSession, code: str, user: User) -> Dynamic
     await session.execute(
         update(Invite).where(col(Invite.id) == invite.id).values(dynamic_id=dynamic.id)
     )
-    await sync.dynamic_changed(session, dynamic.id)
+    await dynamic_changed(session, dynamic.id)
     # Each member's (empty) view of the limits exists from the start.
     await sync.limits_changed_for(session, dynamic.id, [invite.inviter_id, user.id])
     await notify(
@@ -220,6 +221,11 @@ async def accept_invite(session: AsyncSession, code: str, user: User) -> Dynamic
         data={"actor_name": user.display_name},
     )
     return dynamic
+
+
+async def dynamic_changed(session: AsyncSession, dynamic_id: uuid.UUID) -> int:
+    """Record in the feed that the dynamic (as ``view`` shows it) changed."""
+    return await sync.in_dynamic(session, dynamic_id, DYNAMIC, dynamic_id)
 
 
 # --- reading dynamics ---------------------------------------------------------------------------
@@ -300,7 +306,7 @@ async def _locked(
     await session.refresh(membership)
     ensure_open(dynamic)
     # Every caller changes the dynamic (or fails and rolls this back with it).
-    await sync.dynamic_changed(session, dynamic.id)
+    await dynamic_changed(session, dynamic.id)
     return dynamic, membership
 
 

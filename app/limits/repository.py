@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, exists, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
+from app.core.db import utcnow
 from app.dynamics.models import Membership
 from app.limits.models import LimitAnswer, LimitReveal
 from app.limits.schemas import ALWAYS_SHARED, BOTH, DESIRES
@@ -81,3 +82,18 @@ async def reveals_of_user(session: AsyncSession, user_id: uuid.UUID) -> list[Lim
         .order_by(col(LimitReveal.dynamic_id), col(LimitReveal.revealed_at))
     )
     return list(result.scalars())
+
+
+async def withdraw_all_reveals(
+    session: AsyncSession, dynamic_ids: list[uuid.UUID], user_id: uuid.UUID
+) -> None:
+    """Every reveal still standing in these dynamics, withdrawn by ``user_id`` now."""
+    if not dynamic_ids:
+        return
+    await session.execute(
+        update(LimitReveal)
+        .where(
+            col(LimitReveal.dynamic_id).in_(dynamic_ids), col(LimitReveal.withdrawn_at).is_(None)
+        )
+        .values(withdrawn_at=utcnow(), withdrawn_by=user_id)
+    )

@@ -8,7 +8,7 @@ from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
 
 from app.accounts.deps import CallerDep
-from app.core.deps import DatabaseDep, SessionDep, SettingsDep
+from app.core.deps import DatabaseDep, PartsDep, SessionDep, SettingsDep
 from app.core.errors import responses
 from app.live import service
 from app.live.hub import Hub
@@ -59,6 +59,7 @@ async def create_ticket(
 async def events(
     db: DatabaseDep,
     settings: SettingsDep,
+    parts: PartsDep,
     hub: Annotated[Hub, Depends(get_hub)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ticket: Annotated[
@@ -86,7 +87,7 @@ async def events(
     )
     stream = hub.open(holder.user_id, holder.session_id)
     return EventSourceResponse(
-        service.events(db, hub, stream, given),
+        service.events(db, hub, stream, given, parts),
         headers=_STREAM_HEADERS,
         ping=0,  # the hub's beat sends the keep-alives, and ends signed-out streams with them
         send_timeout=max(10.0, 2 * settings.live_heartbeat_seconds),

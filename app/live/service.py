@@ -23,6 +23,7 @@ from sse_starlette import ServerSentEvent
 from app.accounts.repository import load_signed_in_user
 from app.core.config import Settings
 from app.core.db import Database, utcnow, write_session
+from app.core.declaration import Parts
 from app.core.deps import unauthorized
 from app.core.security import InvalidToken, decode_access_token, hash_token
 from app.live.hub import Hub, Stream
@@ -104,7 +105,7 @@ def parse_cursor(raw: str | None) -> dict[str, int] | None:
     return sync_service.decode_cursor(raw) if raw else None
 
 
-async def _look_again(db: Database, hub: Hub, stream: Stream) -> None:
+async def _look_again(db: Database, hub: Hub, stream: Stream, parts: Parts) -> None:
     """Read what the stream follows and where each of those streams stands now.
 
     Follow first, then read, each read in a transaction of its own: a change committed before
@@ -115,7 +116,7 @@ async def _look_again(db: Database, hub: Hub, stream: Stream) -> None:
     stream.reload = False
     hub.follow(stream, set(stream.follows) | {stream.own_stream})
     async with db.reader() as session:
-        names = await sync_service.streams_of(session, stream.user_id)
+        names = await sync_service.streams_of(session, stream.user_id, parts)
     hub.follow(stream, names)
     async with db.reader() as session:
         heads = await session.execute(
@@ -135,13 +136,13 @@ def _change(stream: Stream) -> ServerSentEvent:
 
 
 async def events(
-    db: Database, hub: Hub, stream: Stream, given: dict[str, int] | None
+    db: Database, hub: Hub, stream: Stream, given: dict[str, int] | None, parts: Parts
 ) -> AsyncIterator[ServerSentEvent]:
     """The body of ``GET /api/events``: a ``change`` whenever a followed stream moves, a
     comment on every beat, and an end when the hub ends the stream (sign-out, lifetime,
     shutdown)."""
     try:
-        await _look_again(db, hub, stream)
+        await _look_again(db, hub, stream, parts)
         stream.moved = False
         # From this line on, every committed change is heard: the client knows the stream is
         # open, and how long to wait before reconnecting should it drop.
@@ -156,7 +157,7 @@ async def events(
             if stream.ended is not None:
                 return
             if stream.reload:
-                await _look_again(db, hub, stream)
+                await _look_again(db, hub, stream, parts)
             if stream.moved:
                 stream.moved = False
                 yield _change(stream)

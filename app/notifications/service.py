@@ -13,8 +13,7 @@ from sqlmodel import col, select
 
 from app.core.db import utcnow
 from app.core.pagination import newest_first_after, page_of
-from app.notifications.models import Notification
-from app.reminders.models import Reminder
+from app.notifications.models import NOTIFICATION, Notification, Reminder
 from app.sync import record as sync
 
 
@@ -25,6 +24,13 @@ class Kind(StrEnum):
     seen = "seen"
     resumed = "resumed"
     partner_left = "partner_left"
+
+
+async def notification_changed(
+    session: AsyncSession, recipient_id: uuid.UUID, notification_id: uuid.UUID
+) -> int:
+    """Record in the recipient's own stream that the notification is new or changed."""
+    return await sync.record(session, sync.user_stream(recipient_id), NOTIFICATION, notification_id)
 
 
 async def notify(
@@ -55,7 +61,7 @@ async def notify(
     ]
     session.add_all(created)
     for n in sorted(created, key=lambda n: str(n.user_id)):
-        await sync.notification_created(session, n.user_id, n.id)
+        await notification_changed(session, n.user_id, n.id)
     if push:
         now = utcnow()
         session.add_all(
@@ -115,7 +121,7 @@ async def mark_read(
     result = await session.execute(stmt.returning(col(Notification.id)))
     marked = sorted(result.scalars(), key=str)
     for notification_id in marked:
-        await sync.notification_created(session, user_id, notification_id)
+        await notification_changed(session, user_id, notification_id)
     return len(marked)
 
 

@@ -9,6 +9,10 @@ from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, created_at_field, uuid_pk
 
+# Their names in the change feed (both in the dynamic's stream).
+PROTOCOL = "protocol"
+COMPLETION = "completion"
+
 
 class Protocol(SQLModel, table=True):
     """A negotiated rule, ritual or task. Its terms live in versions; this row is its state."""

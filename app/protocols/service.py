@@ -25,6 +25,8 @@ from app.notifications.service import notify
 from app.protocols import repository, rules
 from app.protocols.adherence import Interval, Result, adherence
 from app.protocols.models import (
+    COMPLETION,
+    PROTOCOL,
     Completion,
     Protocol,
     ProtocolAgreement,
@@ -167,7 +169,7 @@ async def _apply(
         raise conflict(
             "concurrent_change", "the protocol changed meanwhile; read it again"
         ) from None
-    await sync.in_dynamic(session, protocol.dynamic_id, sync.PROTOCOL, protocol.id)
+    await sync.in_dynamic(session, protocol.dynamic_id, PROTOCOL, protocol.id)
     if outcome.events:
         kind = NOTICE[outcome.events[-1]]
         await notify(
@@ -660,9 +662,9 @@ async def complete(
     )
     session.add(completion)
     await session.flush()
-    await sync.in_dynamic(session, dynamic.id, sync.COMPLETION, completion.id)
+    await sync.in_dynamic(session, dynamic.id, COMPLETION, completion.id)
     # Its adherence counts the completion.
-    await sync.in_dynamic(session, dynamic.id, sync.PROTOCOL, protocol.id)
+    await sync.in_dynamic(session, dynamic.id, PROTOCOL, protocol.id)
     await notify(
         session,
         recipients=[m.id for m in await repository.members(session, dynamic.id)],
@@ -694,7 +696,7 @@ async def acknowledge(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise conflict("already_acknowledged", "this completion was already acknowledged")
     await session.refresh(completion)
-    await sync.in_dynamic(session, dynamic.id, sync.COMPLETION, completion.id)
+    await sync.in_dynamic(session, dynamic.id, COMPLETION, completion.id)
     if completion.user_id is not None:
         await notify(
             session,

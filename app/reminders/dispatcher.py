@@ -29,14 +29,13 @@ from sqlmodel import col, select
 from app.accounts.models import User
 from app.core.db import Database, utcnow
 from app.dynamics.models import Dynamic, DynamicState, Membership
-from app.notifications.models import Notification
+from app.notifications.models import Notification, Reminder
 from app.notifications.service import notify
 from app.protocols.models import Protocol, ProtocolVersion
 from app.protocols.rules import Status
 from app.push.sender import PushMessage, PushSender
 from app.reminders import planner
 from app.reminders.messages import message_for
-from app.reminders.models import Reminder
 from app.reminders.timing import defer_for_quiet
 
 log = logging.getLogger("accord.reminders")

@@ -7,10 +7,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.notifications.models import Notification
+from app.notifications.models import Notification, Reminder
 from app.protocols.models import Protocol, ProtocolVersion
 from app.push.sender import PushMessage
-from app.reminders.models import Reminder
 
 _TEXT = {
     "partner_linked": "{actor} linked with you",

@@ -18,9 +18,9 @@ from sqlmodel import col, select
 from app.accounts.models import User
 from app.core.db import insert_new, metadata, utcnow
 from app.dynamics.models import Dynamic, DynamicState, Membership
+from app.notifications.models import Reminder
 from app.protocols.models import Protocol, ProtocolVersion
 from app.protocols.rules import Status
-from app.reminders.models import Reminder
 from app.reminders.timing import Due, QuietHours, daily, on_date, scheduled
 
 HORIZON = timedelta(hours=26)

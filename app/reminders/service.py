@@ -13,9 +13,8 @@ from app.core.errors import AppError, conflict, not_found
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.models import DynamicState
 from app.dynamics.service import ensure_open
-from app.notifications.models import Notification
+from app.notifications.models import Notification, Reminder
 from app.notifications.service import notify
-from app.reminders.models import Reminder
 from app.reminders.planner import LATE_LIMIT
 
 NUDGE_EVERY = timedelta(days=1)

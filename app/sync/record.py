@@ -1,5 +1,8 @@
 """Writing the change feed: every service that changes synced data calls ``record``.
 
+The feed knows no part: each part names its entities (``Part.sync``) and records their changes
+here; a change names the entity and its id, in a stream.
+
 ``record`` bumps the stream's counter with one atomic upsert (``INSERT … ON CONFLICT (stream)
 DO UPDATE SET seq = seq + 1 RETURNING seq``) and stores the change under that number, in the
 writing request's own transaction. The counter row stays locked until that transaction ends, so
@@ -12,7 +15,8 @@ then (the limits view, for one, is computed for the reader).
 
 To keep lock order consistent (and PostgreSQL free of deadlocks between two requests), a
 request records the dynamic's stream (``d:``) before any user's stream (``u:``), and several
-user streams in sorted order.
+user streams in sorted order. When an account is deleted, the dynamics part's entity (listed
+first) records every dynamic's stream before any other entity records a user's.
 """
 
 from __future__ import annotations
@@ -22,26 +26,17 @@ from typing import Literal
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
-from app.checkins.models import CheckIn, CheckInResponse
 from app.core import changes
 from app.core.db import utcnow
-from app.dynamics.models import Membership
-from app.limits import repository as limits_repository
-from app.notifications.models import Notification
-from app.protocols.models import Completion, Protocol
 from app.sync.models import Change, ChangeStream
 
 Op = Literal["upsert", "delete"]
 
-DYNAMIC = "dynamic"
-PROTOCOL = "protocol"
-COMPLETION = "completion"
-CHECKIN = "checkin"
-CHECKIN_RESPONSE = "checkin_response"
+# Each member's view of a dynamic's limits, named by the dynamic's id in the member's own
+# stream. Its name lives here, below both parts that record it: the dynamics part when a
+# dynamic forms (each view exists from the start), the limits part when answers change.
 LIMITS = "limits"
-NOTIFICATION = "notification"
 
 
 def dynamic_stream(dynamic_id: uuid.UUID) -> str:
@@ -100,10 +95,6 @@ async def in_dynamic(
     return await record(session, dynamic_stream(dynamic_id), entity, entity_id, op)
 
 
-async def dynamic_changed(session: AsyncSession, dynamic_id: uuid.UUID) -> int:
-    return await in_dynamic(session, dynamic_id, DYNAMIC, dynamic_id)
-
-
 async def limits_changed_for(
     session: AsyncSession, dynamic_id: uuid.UUID, viewer_ids: list[uuid.UUID]
 ) -> None:
@@ -112,108 +103,3 @@ async def limits_changed_for(
     a change would give it away)."""
     for viewer in sorted(set(viewer_ids), key=str):
         await record(session, user_stream(viewer), LIMITS, dynamic_id)
-
-
-async def notification_created(
-    session: AsyncSession, recipient_id: uuid.UUID, notification_id: uuid.UUID
-) -> int:
-    return await record(session, user_stream(recipient_id), NOTIFICATION, notification_id)
-
-
-async def profile_changed(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """A member's name or pronouns are part of every dynamic they are in."""
-    for dynamic_id in await _dynamics_of(session, user_id):
-        await dynamic_changed(session, dynamic_id)
-
-
-async def _dynamics_of(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
-    rows = await session.execute(
-        select(Membership.dynamic_id).where(col(Membership.user_id) == user_id)
-    )
-    return sorted(set(rows.scalars()), key=str)
-
-
-async def account_deleted(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Record, before the account goes, what its deletion changes in each of its dynamics.
-
-    Its check-ins (and the answers to them) and its limit answers go by ON DELETE CASCADE, so
-    they are tombstoned here; what stays loses the user's name and words (the dynamic's
-    members, the protocols' agreements and authors, completions, answers the user gave).
-    """
-    for dynamic_id in await _dynamics_of(session, user_id):
-        await dynamic_changed(session, dynamic_id)
-        checkin_ids = list(
-            (
-                await session.execute(
-                    select(CheckIn.id)
-                    .where(col(CheckIn.dynamic_id) == dynamic_id, col(CheckIn.user_id) == user_id)
-                    .order_by(col(CheckIn.id))
-                )
-            ).scalars()
-        )
-        responses = (
-            await session.execute(
-                select(CheckInResponse.id, CheckInResponse.checkin_id)
-                .where(
-                    col(CheckInResponse.dynamic_id) == dynamic_id,
-                    (col(CheckInResponse.checkin_id).in_(checkin_ids))
-                    | (col(CheckInResponse.user_id) == user_id),
-                )
-                .order_by(col(CheckInResponse.id))
-            )
-        ).all()
-        gone = set(checkin_ids)
-        for response_id, checkin_id in responses:
-            op: Op = "delete" if checkin_id in gone else "upsert"
-            await in_dynamic(session, dynamic_id, CHECKIN_RESPONSE, response_id, op)
-        for checkin_id in checkin_ids:
-            await in_dynamic(session, dynamic_id, CHECKIN, checkin_id, "delete")
-        protocol_ids = (
-            await session.execute(
-                select(Protocol.id)
-                .where(col(Protocol.dynamic_id) == dynamic_id)
-                .order_by(col(Protocol.id))
-            )
-        ).scalars()
-        for protocol_id in list(protocol_ids):
-            await in_dynamic(session, dynamic_id, PROTOCOL, protocol_id)
-        completion_ids = (
-            await session.execute(
-                select(Completion.id)
-                .where(
-                    col(Completion.dynamic_id) == dynamic_id,
-                    (col(Completion.user_id) == user_id)
-                    | (col(Completion.acknowledged_by) == user_id),
-                )
-                .order_by(col(Completion.id))
-            )
-        ).scalars()
-        for completion_id in list(completion_ids):
-            await in_dynamic(session, dynamic_id, COMPLETION, completion_id)
-        # The partner's view loses what it showed of the user's answers (and only then is
-        # there a change to tell: private answers going must not be given away).
-        partners = (
-            await session.execute(
-                select(Membership.user_id).where(
-                    col(Membership.dynamic_id) == dynamic_id,
-                    col(Membership.user_id).is_not(None),
-                    col(Membership.user_id) != user_id,
-                )
-            )
-        ).scalars()
-        shown_to = [
-            p
-            for p in list(partners)
-            if p is not None and await limits_repository.revealed_to(session, dynamic_id, p)
-        ]
-        await limits_changed_for(session, dynamic_id, shown_to)
-    # The partners' notifications about what the user did lose their actor.
-    told = (
-        await session.execute(
-            select(Notification.user_id, Notification.id)
-            .where(col(Notification.actor_id) == user_id, col(Notification.user_id) != user_id)
-            .order_by(col(Notification.user_id), col(Notification.id))
-        )
-    ).all()
-    for recipient_id, notification_id in told:
-        await notification_created(session, recipient_id, notification_id)

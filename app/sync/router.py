@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.accounts.deps import CallerDep
-from app.core.deps import SessionDep
+from app.core.deps import PartsDep, SessionDep
 from app.core.errors import responses
 from app.sync import service
 from app.sync.schemas import SyncPage
@@ -17,6 +17,7 @@ router = APIRouter(prefix="/api/sync", tags=["sync"])
 async def sync(
     caller: CallerDep,
     session: SessionDep,
+    parts: PartsDep,
     cursor: Annotated[
         str | None,
         Query(max_length=20000, description="the cursor of the previous answer; empty: all"),
@@ -25,4 +26,4 @@ async def sync(
 ) -> SyncPage:
     """Everything that changed in your dynamics and your inbox since ``cursor``, oldest first
     per stream. Apply the changes, keep the new cursor, and ask again while ``has_more``."""
-    return await service.feed(session, caller.id, cursor, limit)
+    return await service.feed(session, caller.id, cursor, limit, parts)

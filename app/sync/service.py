@@ -4,8 +4,9 @@ The caller's streams are ``u:<caller>`` and ``d:<dynamic>`` for every dynamic th
 a member of (an ended dynamic keeps its stream, which stops growing because it is read-only).
 The cursor is the last number seen per stream; a page is ordered by (stream, seq), so it holds
 a prefix of each stream it touches and nothing can be skipped however writes interleave.
-Each change carries the entity's current representation, read now, for this reader; an entity
-that no longer exists is sent as a delete.
+Each change carries the entity's current representation, read now, for this reader, by the
+loader its part declares (``Part.sync``); an entity that no longer exists is sent as a delete.
+The streams a caller reads besides their own come from the parts too (``Part.streams``).
 """
 
 from __future__ import annotations
@@ -21,17 +22,8 @@ from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.checkins.models import CheckIn, CheckInResponse
-from app.checkins.schemas import CheckInPublic, ResponsePublic
+from app.core.declaration import Loader, Parts
 from app.core.errors import AppError
-from app.dynamics import service as dynamics_service
-from app.dynamics.models import Dynamic, Membership
-from app.limits import service as limits_service
-from app.notifications.models import Notification
-from app.notifications.schemas import NotificationPublic
-from app.protocols import service as protocols_service
-from app.protocols.models import Completion, Protocol
-from app.protocols.schemas import CompletionPublic
 from app.sync import record as r
 from app.sync.models import Change
 from app.sync.schemas import ChangePublic, SyncPage
@@ -66,20 +58,20 @@ def decode_cursor(cursor: str | None) -> dict[str, int]:
     return positions
 
 
-async def streams_of(session: AsyncSession, user_id: uuid.UUID) -> set[str]:
-    dynamic_ids = (
-        await session.execute(
-            select(Membership.dynamic_id).where(col(Membership.user_id) == user_id)
-        )
-    ).scalars()
-    return {r.user_stream(user_id)} | {r.dynamic_stream(d) for d in dynamic_ids}
+async def streams_of(session: AsyncSession, user_id: uuid.UUID, parts: Parts) -> set[str]:
+    """The user's own stream and those the parts say they read (their dynamics')."""
+    streams = {r.user_stream(user_id)}
+    for part in parts:
+        if part.streams is not None:
+            streams.update(await part.streams(session, user_id))
+    return streams
 
 
 async def feed(
-    session: AsyncSession, user_id: uuid.UUID, cursor: str | None, limit: int
+    session: AsyncSession, user_id: uuid.UUID, cursor: str | None, limit: int, parts: Parts
 ) -> SyncPage:
     given = decode_cursor(cursor)
-    streams = await streams_of(session, user_id)
+    streams = await streams_of(session, user_id, parts)
     # A stream that is not the caller's is dropped without a word: an error would tell them
     # it exists.
     positions = {s: n for s, n in given.items() if s in streams}
@@ -110,7 +102,7 @@ async def feed(
         last.pop(key, None)
         last[key] = change
     kept = list(last.values())
-    data = await _current(session, user_id, kept)
+    data = await _current(session, user_id, kept, parts)
     changes = []
     for change in kept:
         current = data.get((change.entity, change.entity_id))
@@ -129,70 +121,24 @@ async def feed(
 Key = tuple[str, uuid.UUID]
 
 
+def loaders(parts: Parts) -> dict[str, Loader]:
+    return {entity.name: entity.load for part in parts for entity in part.sync}
+
+
 async def _current(
-    session: AsyncSession, user_id: uuid.UUID, changes: list[Change]
+    session: AsyncSession, user_id: uuid.UUID, changes: list[Change], parts: Parts
 ) -> dict[Key, dict[str, Any]]:
-    """The current representation of every entity named (deleted ones are absent)."""
+    """The current representation of every entity named (deleted ones are absent), each read
+    by its part's loader, for this reader."""
     wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
     for change in changes:
         if change.op == "upsert":
             wanted[change.entity].add(change.entity_id)
+    load = loaders(parts)
     out: dict[Key, dict[str, Any]] = {}
-
-    def put(entity: str, ident: uuid.UUID, model: Any) -> None:
-        out[(entity, ident)] = model.model_dump(mode="json")
-
-    if ids := wanted.get(r.DYNAMIC):
-        dynamics = (
-            await session.execute(select(Dynamic).where(col(Dynamic.id).in_(ids)))
-        ).scalars()
-        for dynamic in dynamics:
-            put(r.DYNAMIC, dynamic.id, await dynamics_service.view(session, dynamic))
-    if ids := wanted.get(r.PROTOCOL):
-        by_dynamic: dict[uuid.UUID, list[Protocol]] = defaultdict(list)
-        for protocol in (
-            await session.execute(select(Protocol).where(col(Protocol.id).in_(ids)))
-        ).scalars():
-            by_dynamic[protocol.dynamic_id].append(protocol)
-        for dynamic_id, protocols in by_dynamic.items():
-            for public in await protocols_service.views(session, dynamic_id, protocols):
-                put(r.PROTOCOL, public.id, public)
-    if ids := wanted.get(r.COMPLETION):
-        for completion in (
-            await session.execute(select(Completion).where(col(Completion.id).in_(ids)))
-        ).scalars():
-            put(r.COMPLETION, completion.id, CompletionPublic.model_validate(completion))
-    if ids := wanted.get(r.CHECKIN):
-        for checkin in (
-            await session.execute(select(CheckIn).where(col(CheckIn.id).in_(ids)))
-        ).scalars():
-            put(r.CHECKIN, checkin.id, CheckInPublic.model_validate(checkin))
-    if ids := wanted.get(r.CHECKIN_RESPONSE):
-        for response in (
-            await session.execute(select(CheckInResponse).where(col(CheckInResponse.id).in_(ids)))
-        ).scalars():
-            put(r.CHECKIN_RESPONSE, response.id, ResponsePublic.model_validate(response))
-    if ids := wanted.get(r.LIMITS):
-        # Only in the caller's own stream, for dynamics they are a member of; computed for
-        # them, so a partner's private answer never shows.
-        member_of = set(
-            (
-                await session.execute(
-                    select(Membership.dynamic_id).where(
-                        col(Membership.user_id) == user_id, col(Membership.dynamic_id).in_(ids)
-                    )
-                )
-            ).scalars()
-        )
-        for dynamic_id in sorted(member_of, key=str):
-            put(r.LIMITS, dynamic_id, await limits_service.view_for(session, dynamic_id, user_id))
-    if ids := wanted.get(r.NOTIFICATION):
-        for notification in (
-            await session.execute(
-                select(Notification).where(
-                    col(Notification.id).in_(ids), col(Notification.user_id) == user_id
-                )
-            )
-        ).scalars():
-            put(r.NOTIFICATION, notification.id, NotificationPublic.model_validate(notification))
+    for entity, ids in wanted.items():
+        if entity not in load:  # no part declares it (any more): nothing of it is shown
+            continue
+        for ident, model in (await load[entity](session, user_id, ids)).items():
+            out[(entity, ident)] = model.model_dump(mode="json")
     return out

@@ -1,4 +1,4 @@
-"""The reminder dispatcher as a process of its own: ``python -m app.reminders.worker``.
+"""The reminder dispatcher as a process of its own: ``python -m app.worker``.
 
 For PostgreSQL deployments: run one or more of these (they claim with ``FOR UPDATE SKIP
 LOCKED`` and never send the same reminder twice) and start the app with ``DISPATCHER=0``.
