@@ -25,7 +25,7 @@ from app.balance.router import router as balance_router
 from app.checkins.router import router as checkins_router
 from app.core import housekeeping
 from app.core.config import Settings
-from app.core.db import Database
+from app.core.db import Database, utcnow
 from app.core.docs import install_api_docs
 from app.core.errors import install_error_handlers
 from app.core.frontend import ShellCache
@@ -69,7 +69,11 @@ class _FrontendMount(Mount):
         return super().matches(scope)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, dispatcher_clock: dispatcher.Clock = utcnow
+) -> FastAPI:
+    """The app. ``dispatcher_clock`` is what the in-app reminder dispatcher reads the time
+    from: the wall clock, except in a test that moves time forward itself."""
     settings = settings or Settings.from_env()
     db = Database(settings)
     hub = Hub(db, settings)
@@ -89,7 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sender = PushSender(settings, db, push_client)
             tasks.append(
                 asyncio.create_task(
-                    dispatcher.run(db, sender, stop, interval=settings.dispatch_interval_seconds)
+                    dispatcher.run(
+                        db,
+                        sender,
+                        stop,
+                        interval=settings.dispatch_interval_seconds,
+                        clock=dispatcher_clock,
+                    )
                 )
             )
         try:
