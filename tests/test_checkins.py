@@ -586,12 +586,26 @@ async def test_an_ended_dynamic_is_read_only(
 async def test_ended_is_checked_before_the_author(
     client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> None:
-    """The author answering their own check-in of an ended dynamic: either refusal is right, but
-    the answer must be a refusal and nothing is stored."""
+    """The author answering their own check-in of an ended dynamic hears that the dynamic has
+    ended (409), not that the answer is the partner's (403): an ended dynamic is read-only for
+    both, whoever writes and whatever they write, so its state is checked first. Nothing is
+    stored."""
     created = await check_in(client, alice, dynamic_id)
-    await client.post(f"/api/dynamics/{dynamic_id}/leave", json={}, headers=alice.headers)
+    # While the dynamic is open, the same answer is refused for being the author's own.
+    own = await respond(client, alice, created["id"], "seen")
+    assert own.status_code == 403, own.text
+    assert error_code(own) == "own_checkin"
+    left = await client.post(f"/api/dynamics/{dynamic_id}/leave", json={}, headers=alice.headers)
+    assert left.status_code == 200, left.text
     response = await respond(client, alice, created["id"], "seen")
-    assert response.status_code in (403, 409)
+    assert response.status_code == 409, response.text
+    assert error_code(response) == "dynamic_ended"
+    for member in (alice, bob):
+        history = await client.get(
+            f"/api/checkins/{created['id']}/responses", headers=member.headers
+        )
+        assert history.status_code == 200, history.text
+        assert history.json() == []
 
 
 # --- idempotency --------------------------------------------------------------------------------
