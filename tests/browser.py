@@ -1,6 +1,8 @@
 """What the browser tests share: the real app served by uvicorn on a free port with its own
-fresh SQLite database, Debian's chromium driven by Playwright, phone-sized contexts, two
-partners signed up and paired, screenshots in light and dark, and axe-core accessibility checks.
+fresh SQLite database and Debian's chromium driven by Playwright (both started once per module,
+in tests/conftest.py: a test signs up people of its own, with unique emails, and never counts on
+an empty database), phone-sized contexts, two partners signed up and paired, screenshots in
+light and dark, and axe-core accessibility checks.
 
 Chromium comes from ``make browser-deps`` (apt), never from ``playwright install``; axe-core is
 vendored under ``tests/vendor/axe-core`` (MPL-2.0).

@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -245,15 +246,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """The real app in its own process, on its own fresh SQLite database (and, for a test
-    marked ``frontend_copy``, serving a copy of the web app in ``tmp_path / "frontend"``)."""
+@dataclass(frozen=True)
+class Served:
+    """The app served for a module's browser tests."""
+
+    url: str
+    data_dir: Path  # its SQLite database is data_dir / "accord.db"
+    frontend_dir: Path  # what it serves at /: a copy of frontend/ under ``frontend_copy``
+
+
+@pytest.fixture(scope="module")
+def served(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Served]:
+    """The real app in its own process, on its own fresh SQLite database, started once for a
+    module's browser tests: each test signs up people of its own (unique emails), so none
+    depends on what an earlier test of the module stored. In a module marked ``frontend_copy``
+    it serves a copy of the web app that the module's tests may change."""
     if not database_url.startswith("sqlite"):
         pytest.skip("browser tests run on SQLite only; the API suite covers PostgreSQL")
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: run `make browser-deps`")
-    data_dir = tmp_path / "data"
+    home = tmp_path_factory.mktemp("served")
+    data_dir = home / "data"
     data_dir.mkdir()
     url = f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
     command.upgrade(alembic_config(url), "head")
@@ -269,10 +284,13 @@ def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
         "ARGON2_MEMORY_KIB": "1024",
         "REGISTER_MAX_PER_ADDRESS_PER_HOUR": "10000",
     }
+    frontend_dir = ROOT / "frontend"
     if request.node.get_closest_marker("frontend_copy"):
-        shutil.copytree(ROOT / "frontend", tmp_path / "frontend")
-        env["FRONTEND_DIR"] = str(tmp_path / "frontend")
-    log = (tmp_path / "uvicorn.log").open("wb")
+        frontend_dir = home / "frontend"
+        shutil.copytree(ROOT / "frontend", frontend_dir)
+        env["FRONTEND_DIR"] = str(frontend_dir)
+    log_path = home / "uvicorn.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(  # noqa: S603 - a fixed command line
         [
             *(sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"),
@@ -293,9 +311,9 @@ def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "uvicorn.log").read_text())
+                raise RuntimeError(log_path.read_text())
             time.sleep(0.1)
-        yield base
+        yield Served(base, data_dir, frontend_dir)
     finally:
         process.terminate()
         try:
@@ -306,8 +324,16 @@ def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
         log.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def server(served: Served) -> str:
+    """The base URL of the module's app (see ``served``)."""
+    return served.url
+
+
+@pytest.fixture(scope="module")
 async def browser(server: str) -> AsyncIterator[Browser]:
+    """Chromium, launched once for a module's browser tests; each test opens contexts (phones)
+    of its own, which share no storage."""
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

@@ -10,6 +10,7 @@ parts work together, with every screen it passes checked by axe.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
@@ -147,12 +148,13 @@ async def test_another_account_on_the_same_browser_starts_from_nothing(
     alice_context, alice, bob_context, _bob = await pair_partners(browser, server)
     session = await stored_session(alice)
     assert session is not None
+    carol_email = f"carol-{uuid.uuid4().hex[:8]}@example.org"
     async with httpx.AsyncClient(base_url=server) as http:
         await http.post("/api/auth/logout", json={"refresh_token": session["refresh_token"]})
         carol = await http.post(
             "/api/auth/register",
             json={
-                "email": "carol@example.org",
+                "email": carol_email,
                 "password": PASSWORD,
                 "display_name": "Carol",
                 "timezone": "UTC",
@@ -162,7 +164,7 @@ async def test_another_account_on_the_same_browser_starts_from_nothing(
     await alice.reload()
     await expect(alice.locator("#signin")).to_be_visible()
     signin = alice.locator("#signin")
-    await signin.get_by_label("Email").fill("carol@example.org")
+    await signin.get_by_label("Email").fill(carol_email)
     await signin.get_by_label("Password").fill(PASSWORD)
     await signin.get_by_role("button", name="Sign in").click()
     await expect(alice.get_by_role("heading", name="Link with your partner")).to_be_visible()
@@ -311,7 +313,7 @@ async def test_long_names_and_titles_fit_a_phone(server: str, browser: Browser) 
             answer = await http.post(
                 "/api/auth/register",
                 json={
-                    "email": f"{name[:5].lower()}-{len(people)}@example.org",
+                    "email": f"{name[:5].lower()}-{uuid.uuid4().hex[:8]}@example.org",
                     "password": PASSWORD,
                     "display_name": name,
                     "timezone": "Europe/Paris",

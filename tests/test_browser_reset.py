@@ -7,20 +7,21 @@ and leads to sign-in, which says where reset links come from."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import uuid
 
 import httpx
 from playwright.async_api import Browser, expect
 
 from tests.browser import axe, phone, shot, stored_session, watch_console
 from tests.commands import run_module
+from tests.conftest import Served
 from tests.helpers import PASSWORD
 
 NEW_PASSWORD = "a passphrase found again"
 
 
 async def register(http: httpx.AsyncClient, name: str) -> dict[str, str]:
-    email = f"{name.lower()}@example.org"
+    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
     answer = await http.post(
         "/api/auth/register",
         json={"email": email, "password": PASSWORD, "display_name": name, "timezone": "UTC"},
@@ -31,7 +32,7 @@ async def register(http: httpx.AsyncClient, name: str) -> dict[str, str]:
 
 
 async def test_a_reset_link_leads_to_a_new_password_and_home(
-    server: str, browser: Browser, tmp_path: Path
+    served: Served, server: str, browser: Browser
 ) -> None:
     async with httpx.AsyncClient(base_url=server) as http:
         alice = await register(http, "Alice")
@@ -46,13 +47,12 @@ async def test_a_reset_link_leads_to_a_new_password_and_home(
         )
         assert accepted.status_code == 201, accepted.text
 
-    data_dir = tmp_path / "data"
     made = await run_module(
         "app.admin",
         "reset-password",
         alice["email"],
-        database_url=f"sqlite+aiosqlite:///{data_dir / 'accord.db'}",
-        data_dir=data_dir,
+        database_url=f"sqlite+aiosqlite:///{served.data_dir / 'accord.db'}",
+        data_dir=served.data_dir,
         env={"PUBLIC_URL": server},
     )
     assert made.returncode == 0, made.stderr
