@@ -54,6 +54,26 @@ def watch_console(page: Page) -> list[str]:
     return errors
 
 
+# What Chromium itself logs as a console error: a request answered with an error status
+# ("Failed to load resource: the server responded with a status of 409 (Conflict)"), one that met
+# no network, and its note on a push subscription it cannot make. A test that provokes those on
+# purpose leaves them out with ``real_errors``.
+ANY_REFUSAL = "Failed to load resource"
+OFFLINE = "ERR_INTERNET_DISCONNECTED"
+NO_PUSH_IN_INCOGNITO = "does not support the Push API in incognito"
+
+
+def refused(status: int) -> str:
+    """Chromium's console line for a request answered with ``status``."""
+    return f"status of {status} ("
+
+
+def real_errors(errors: list[str], *expected: str) -> list[str]:
+    """The console errors that are bugs (an exception, a CSP violation, a failed module): all
+    but those containing one of ``expected``."""
+    return [e for e in errors if not any(x in e for x in expected)]
+
+
 async def shot(page: Page, name: str) -> None:
     """Saves the screen as it is, in light and in dark, as ``tests/artifacts/<name>-light.png``
     and ``-dark.png`` (360 x 740 in a phone context)."""

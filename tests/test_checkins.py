@@ -17,63 +17,28 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import col
 
 from app.checkins.models import CheckIn, CheckInResponse
 from tests.helpers import Member, error_code
+from tests.helpers.checkins import check_in, respond
+from tests.helpers.checkins import checkins_url as url
+from tests.helpers.inbox import notifications
+from tests.helpers.rows import count
 
 # --- helpers ------------------------------------------------------------------------------------
 
 ZONE_PLUS_TWO = timezone(timedelta(hours=2))
 
 
-def url(dynamic_id: str) -> str:
-    return f"/api/dynamics/{dynamic_id}/checkins"
-
-
 def ago(**delta: float) -> str:
     return (datetime.now(UTC) - timedelta(**delta)).isoformat()
-
-
-async def check_in(
-    client: httpx.AsyncClient, member: Member, dynamic_id: str, **body: Any
-) -> dict[str, Any]:
-    body.setdefault("mood", 3)
-    response = await client.post(url(dynamic_id), json=body, headers=member.headers)
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()
-    return data
-
-
-async def respond(
-    client: httpx.AsyncClient, member: Member, checkin_id: str, kind: str, note: str | None = None
-) -> httpx.Response:
-    body: dict[str, Any] = {"kind": kind}
-    if note is not None:
-        body["note"] = note
-    return await client.post(
-        f"/api/checkins/{checkin_id}/responses", json=body, headers=member.headers
-    )
 
 
 async def listing(
     client: httpx.AsyncClient, reader: Member, dynamic_id: str, **params: Any
 ) -> httpx.Response:
     return await client.get(url(dynamic_id), params=params, headers=reader.headers)
-
-
-async def notifications(client: httpx.AsyncClient, member: Member) -> list[dict[str, Any]]:
-    response = await client.get("/api/notifications", headers=member.headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
-
-
-async def count(app: FastAPI, model: Any, *where: Any) -> int:
-    async with app.state.db.engine.connect() as conn:
-        stmt = select(func.count()).select_from(model).where(*where)
-        return int((await conn.execute(stmt)).scalar_one())
 
 
 def parse(at: str) -> datetime:
