@@ -14,9 +14,6 @@ import asyncio
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -267,61 +264,25 @@ def served(
         pytest.skip("browser tests run on SQLite only; the API suite covers PostgreSQL")
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: run `make browser-deps`")
+    # tests/processes.py imports this module for ROOT and _free_port.
+    from tests.processes import start_server, stop
+
     home = tmp_path_factory.mktemp("served")
     data_dir = home / "data"
     data_dir.mkdir()
     url = f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
     command.upgrade(alembic_config(url), "head")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATA_DIR": str(data_dir),
-        "DATABASE_URL": url,
-        "SECRET_KEY": "browser-test-" + "x" * 40,
-        "DISPATCHER": "0",
-        "HOUSEKEEPING": "0",
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_KIB": "1024",
-        "REGISTER_MAX_PER_ADDRESS_PER_HOUR": "10000",
-    }
+    env: dict[str, str] = {}
     frontend_dir = ROOT / "frontend"
     if request.node.get_closest_marker("frontend_copy"):
         frontend_dir = home / "frontend"
         shutil.copytree(ROOT / "frontend", frontend_dir)
         env["FRONTEND_DIR"] = str(frontend_dir)
-    log_path = home / "uvicorn.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [
-            *(sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    process = start_server(url, data_dir, "browser-app", **env)
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(log_path.read_text())
-            time.sleep(0.1)
-        yield Served(base, data_dir, frontend_dir)
+        yield Served(process.base, data_dir, frontend_dir)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        stop(process)
 
 
 @pytest.fixture(scope="module")
