@@ -151,13 +151,12 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return
     application: FastAPI = request.getfixturevalue("app")
     engine = application.state.db.engine
+    # DELETE, children first, on both databases: a test leaves a few rows, and PostgreSQL's
+    # TRUNCATE (new files for every table) took about 0.3 s a test where DELETE takes 0.05 s.
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-        else:
-            for name in tables:
-                await conn.execute(text(f"DELETE FROM {name}"))
+        for name in tables:
+            await conn.execute(text(f"DELETE FROM {name}"))
 
 
 @pytest.fixture
