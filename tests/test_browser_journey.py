@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 import httpx
 from playwright.async_api import Browser, Locator, Page, Route, expect
@@ -26,7 +25,9 @@ from tests.browser import (
     stored_session,
     watch_console,
 )
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, pair, register
+from tests.helpers.checkins import check_in
+from tests.helpers.protocols import propose
 
 
 def tab(page: Page, name: str) -> Locator:
@@ -314,45 +315,33 @@ async def test_long_names_and_titles_fit_a_phone(server: str, browser: Browser) 
     long_name = "Alexandria-" + "Wolfeschlegelsteinhausenberger" + "x" * 23  # 64 characters
     title = "Supercalifragilisticexpialidocious" * 3  # 102 characters
     async with httpx.AsyncClient(base_url=server) as http:
-        people: list[dict[str, Any]] = []
-        for name in (long_name, "Bo"):
-            answer = await http.post(
-                "/api/auth/register",
-                json={
-                    "email": f"{name[:5].lower()}-{uuid.uuid4().hex[:8]}@example.org",
-                    "password": PASSWORD,
-                    "display_name": name,
-                    "timezone": "Europe/Paris",
+        email = f"alexa-{uuid.uuid4().hex[:8]}@example.org"
+        long_named = await register(http, long_name, email=email)
+        bo = await register(http, "Bo")
+        dynamic_id = await pair(http, long_named, bo)
+        pid = (
+            await propose(
+                http,
+                long_named,
+                dynamic_id,
+                {
+                    "title": title,
+                    "kind": "ritual",
+                    "performer_ids": [bo.id],
+                    "description": "y" * 300,
                 },
             )
-            assert answer.status_code == 201, answer.text
-            people.append(answer.json())
-        first, second = ({"Authorization": f"Bearer {p['access_token']}"} for p in people)
-        code = (await http.post("/api/invites", json={}, headers=first)).json()["code"]
-        accepted = await http.post(f"/api/invites/{code}/accept", json={}, headers=second)
-        assert accepted.status_code == 201, accepted.text
-        dynamic_id = (await http.get("/api/dynamics", headers=second)).json()["items"][0]["id"]
-        proposed = await http.post(
-            f"/api/dynamics/{dynamic_id}/protocols",
-            json={
-                "title": title,
-                "kind": "ritual",
-                "performer_ids": [people[1]["user"]["id"]],
-                "description": "y" * 300,
-            },
-            headers=first,
-        )
-        assert proposed.status_code == 201, proposed.text
-        pid = proposed.json()["id"]
+        )["id"]
         for mood in (2, 4):
-            body = {"mood": mood, "needs": ["Z" * 24], "note": "n" * 400}
-            await http.post(f"/api/dynamics/{dynamic_id}/checkins", json=body, headers=first)
+            await check_in(
+                http, long_named, dynamic_id, mood=mood, needs=["Z" * 24], note="n" * 400
+            )
 
     context = await phone(browser, server)
     page = await context.new_page()
     await page.goto("/")
     signin = page.locator("#signin")
-    await signin.get_by_label("Email").fill(people[1]["user"]["email"])
+    await signin.get_by_label("Email").fill(bo.email)
     await signin.get_by_label("Password").fill(PASSWORD)
     await signin.get_by_role("button", name="Sign in").click()
     await expect(page.locator("#state")).to_be_visible()
