@@ -24,7 +24,7 @@ from app.accounts.export import export_router
 from app.accounts.repository import session_is_live
 from app.core import housekeeping
 from app.core.config import Settings
-from app.core.db import Database
+from app.core.db import Database, utcnow
 from app.core.declaration import Parts
 from app.core.docs import install_api_docs
 from app.core.errors import install_error_handlers
@@ -63,8 +63,15 @@ class _FrontendMount(Mount):
         return super().matches(scope)
 
 
-def create_app(settings: Settings | None = None, parts: Parts = PARTS) -> FastAPI:
-    """The app of the given parts (every part of the product unless told)."""
+def create_app(
+    settings: Settings | None = None,
+    parts: Parts = PARTS,
+    *,
+    dispatcher_clock: dispatcher.Clock = utcnow,
+) -> FastAPI:
+    """The app of the given parts (every part of the product unless told).
+    ``dispatcher_clock`` is what the in-app reminder dispatcher reads the time from: the wall
+    clock, except in a test that moves time forward itself."""
     settings = settings or Settings.from_env()
     db = Database(settings)
     hub = Hub(db, settings)
@@ -86,7 +93,13 @@ def create_app(settings: Settings | None = None, parts: Parts = PARTS) -> FastAP
             sender = PushSender(settings, db, push_client)
             tasks.append(
                 asyncio.create_task(
-                    dispatcher.run(db, sender, stop, interval=settings.dispatch_interval_seconds)
+                    dispatcher.run(
+                        db,
+                        sender,
+                        stop,
+                        interval=settings.dispatch_interval_seconds,
+                        clock=dispatcher_clock,
+                    )
                 )
             )
         try:

@@ -14,13 +14,13 @@ import signal
 
 from app import models  # noqa: F401 - registers every table
 from app.core.config import Settings
-from app.core.db import Database
+from app.core.db import Database, utcnow
 from app.push.sender import PushSender
 from app.push.transport import make_push_client
-from app.reminders.dispatcher import run
+from app.reminders.dispatcher import Clock, run
 
 
-async def main(interval: float) -> None:
+async def main(interval: float, clock: Clock = utcnow) -> None:
     settings = Settings.from_env()
     db = Database(settings)
     stop = asyncio.Event()
@@ -31,7 +31,7 @@ async def main(interval: float) -> None:
     async with make_push_client(settings) as client:
         sender = PushSender(settings, db, client)
         try:
-            await run(db, sender, stop, interval=interval)
+            await run(db, sender, stop, interval=interval, clock=clock)
         finally:
             await db.dispose()
 

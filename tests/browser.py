@@ -1,6 +1,8 @@
 """What the browser tests share: the real app served by uvicorn on a free port with its own
-fresh SQLite database, Debian's chromium driven by Playwright, phone-sized contexts, two
-partners signed up and paired, screenshots in light and dark, and axe-core accessibility checks.
+fresh SQLite database and Debian's chromium driven by Playwright (both started once per module,
+in tests/conftest.py: a test signs up people of its own, with unique emails, and never counts on
+an empty database), phone-sized contexts, two partners signed up and paired, screenshots in
+light and dark, and axe-core accessibility checks.
 
 Chromium comes from ``make browser-deps`` (apt), never from ``playwright install``; axe-core is
 vendored under ``tests/vendor/axe-core`` (MPL-2.0).
@@ -50,6 +52,26 @@ def watch_console(page: Page) -> list[str]:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors
+
+
+# What Chromium itself logs as a console error: a request answered with an error status
+# ("Failed to load resource: the server responded with a status of 409 (Conflict)"), one that met
+# no network, and its note on a push subscription it cannot make. A test that provokes those on
+# purpose leaves them out with ``real_errors``.
+ANY_REFUSAL = "Failed to load resource"
+OFFLINE = "ERR_INTERNET_DISCONNECTED"
+NO_PUSH_IN_INCOGNITO = "does not support the Push API in incognito"
+
+
+def refused(status: int) -> str:
+    """Chromium's console line for a request answered with ``status``."""
+    return f"status of {status} ("
+
+
+def real_errors(errors: list[str], *expected: str) -> list[str]:
+    """The console errors that are bugs (an exception, a CSP violation, a failed module): all
+    but those containing one of ``expected``."""
+    return [e for e in errors if not any(x in e for x in expected)]
 
 
 async def shot(page: Page, name: str) -> None:

@@ -2,8 +2,8 @@
 app.worker`` reminder workers, each a real process on the run's database.
 
 Used by the tests that talk to them over real sockets (tests/test_live.py,
-tests/test_many_processes.py). A process's output goes to a log file next to its data
-directory, read back when it fails.
+tests/test_many_processes.py, the browser tests' ``served`` app in tests/conftest.py). A
+process's output goes to a log file next to its data directory, read back when it fails.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ SCRUBBED_ENV = {
     "ALL_PROXY",
     "NO_PROXY",
 }
+# How long an app process may take to answer /healthz before the test gives up on it.
+STARTUP_SECONDS = 60.0
 # What must not appear in a process's log: a failed round, a refused push, any traceback.
 BAD_MARKERS = (" ERROR ", " WARNING ", " CRITICAL ", "Traceback")
 
@@ -106,7 +108,9 @@ def start_server(database_url: str, data_dir: Path, name: str, **env: str) -> Se
             stderr=subprocess.STDOUT,
         )
     server = Server(name, process, log, f"http://127.0.0.1:{port}")
-    for _ in range(300):
+    # A bound, not a measure: on a busy machine a start (imports, the engine) can take long.
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
         try:
             if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
                 return server

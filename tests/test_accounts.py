@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import hashlib
 import json
 import time
@@ -35,6 +34,7 @@ from app.dynamics.models import Dynamic, Membership
 from app.main import create_app
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD, Member, error_code, pair, register
+from tests.helpers.members import login, sign_in
 
 SECRET = "test-secret-" + "x" * 40
 NEW_PASSWORD = "a brand new passphrase"
@@ -90,27 +90,6 @@ def _b64(data: dict[str, Any]) -> str:
 
 async def status_of_me(client: httpx.AsyncClient, token: str) -> int:
     return (await client.get("/api/me", headers=bearer(token))).status_code
-
-
-async def login(
-    client: httpx.AsyncClient, email: str, password: str, *, user_agent: str | None = None
-) -> httpx.Response:
-    headers = {"User-Agent": user_agent} if user_agent else {}
-    return await client.post(
-        "/api/auth/login", json={"email": email, "password": password}, headers=headers
-    )
-
-
-async def sign_in(
-    client: httpx.AsyncClient, member: Member, *, user_agent: str | None = None
-) -> Member:
-    """A second device session for the same person."""
-    response = await login(client, member.email, member.password, user_agent=user_agent)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    return dataclasses.replace(
-        member, access_token=body["access_token"], refresh_token=body["refresh_token"]
-    )
 
 
 async def refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:

@@ -25,6 +25,7 @@ from app.core.db import utcnow
 from app.push.models import PushSubscription
 from tests.commands import run_module
 from tests.helpers import Member, error_code, pair, register
+from tests.helpers.members import login
 
 NEW_PASSWORD = "a brand new passphrase"
 LINK = re.compile(r"(\S+)/#/reset/([A-Za-z0-9_-]+)")
@@ -44,10 +45,6 @@ async def reset_link(database_url: str, tmp_path: Path, email: str, **env: str) 
     return match.group(1), match.group(2)
 
 
-async def login(client: httpx.AsyncClient, member: Member, password: str) -> httpx.Response:
-    return await client.post("/api/auth/login", json={"email": member.email, "password": password})
-
-
 async def reset(client: httpx.AsyncClient, token: str, password: str) -> httpx.Response:
     return await client.post("/api/auth/reset", json={"token": token, "new_password": password})
 
@@ -55,7 +52,7 @@ async def reset(client: httpx.AsyncClient, token: str, password: str) -> httpx.R
 async def test_a_reset_link_works_once_and_signs_every_other_device_out(
     app: FastAPI, client: httpx.AsyncClient, alice: Member, database_url: str, tmp_path: Path
 ) -> None:
-    other_device = (await login(client, alice, alice.password)).json()
+    other_device = (await login(client, alice.email, alice.password)).json()
     origin, token = await reset_link(database_url, tmp_path, alice.email.upper())
     assert origin == "http://127.0.0.1:8000"
 
@@ -87,13 +84,13 @@ async def test_a_reset_link_works_once_and_signs_every_other_device_out(
     )
     assert refreshed.status_code == 401
 
-    assert (await login(client, alice, alice.password)).status_code == 401
-    assert (await login(client, alice, NEW_PASSWORD)).status_code == 200
+    assert (await login(client, alice.email, alice.password)).status_code == 401
+    assert (await login(client, alice.email, NEW_PASSWORD)).status_code == 200
 
     again = await reset(client, token, "yet another passphrase")
     assert again.status_code == 410
     assert error_code(again) == "reset_used"
-    assert (await login(client, alice, NEW_PASSWORD)).status_code == 200
+    assert (await login(client, alice.email, NEW_PASSWORD)).status_code == 200
 
 
 async def test_a_reset_link_does_not_work_after_its_hour(
@@ -108,7 +105,7 @@ async def test_a_reset_link_does_not_work_after_its_hour(
     expired = await reset(client, token, NEW_PASSWORD)
     assert expired.status_code == 410
     assert error_code(expired) == "reset_expired"
-    assert (await login(client, alice, alice.password)).status_code == 200
+    assert (await login(client, alice.email, alice.password)).status_code == 200
     assert (await client.get("/api/me", headers=alice.headers)).status_code == 200
 
 
@@ -162,11 +159,11 @@ async def test_a_disabled_account_cannot_sign_in_refresh_or_use_its_tokens(
     refused = await client.post("/api/auth/refresh", json={"refresh_token": alice.refresh_token})
     assert refused.status_code == 401
     assert error_code(refused) == "account_disabled"
-    signin = await login(client, alice, alice.password)
+    signin = await login(client, alice.email, alice.password)
     assert signin.status_code == 401
     assert error_code(signin) == "account_disabled"
     # A wrong password learns nothing about the account.
-    assert error_code(await login(client, alice, "wrong password")) == "invalid_credentials"
+    assert error_code(await login(client, alice.email, "wrong password")) == "invalid_credentials"
     async with app.state.db.reader() as session:
         devices = (await session.execute(select(func.count()).select_from(PushSubscription))).one()
     assert devices == (0,)
@@ -177,7 +174,7 @@ async def test_a_disabled_account_cannot_sign_in_refresh_or_use_its_tokens(
 
     enabled = await admin(database_url, tmp_path, "enable", alice.email)
     assert enabled.returncode == 0, enabled.stderr
-    assert (await login(client, alice, alice.password)).status_code == 200
+    assert (await login(client, alice.email, alice.password)).status_code == 200
     # The sessions that ended stay ended.
     assert (await client.get("/api/me", headers=alice.headers)).status_code == 401
 
@@ -201,7 +198,7 @@ async def test_delete_erases_the_account_as_delete_me_does(
             await session.execute(select(col(User.id)).where(col(User.id) == uuid.UUID(alice.id)))
         ).all()
     assert left == []
-    assert (await login(client, alice, alice.password)).status_code == 401
+    assert (await login(client, alice.email, alice.password)).status_code == 401
     dynamic = await client.get(f"/api/dynamics/{dynamic_id}", headers=bob.headers)
     assert dynamic.status_code == 200
     assert dynamic.json()["state"] == "ended"

@@ -143,6 +143,7 @@ async def test_a_backup_made_while_the_app_writes_is_one_consistent_moment(
     alice, _, dynamic_id = await seed(client)
     made_ids: list[str] = []
     stop = asyncio.Event()
+    writing = asyncio.Event()
 
     async def keep_checking_in() -> None:
         while not stop.is_set():
@@ -151,10 +152,12 @@ async def test_a_backup_made_while_the_app_writes_is_one_consistent_moment(
             )
             assert answer.status_code == 201, answer.text
             made_ids.append(answer.json()["id"])
+            writing.set()
 
     writer = asyncio.create_task(keep_checking_in())
     try:
-        await asyncio.sleep(0.2)
+        # The backup starts once the app is writing (not after a guessed pause).
+        await asyncio.wait_for(writing.wait(), timeout=30)
         made = await backup(database_url, tmp_path / "data", "create")
     finally:
         stop.set()

@@ -37,6 +37,7 @@ from app.balance.compute import (
     trend,
 )
 from tests.helpers import Member, error_code
+from tests.helpers.checkins import check_in
 
 # Fixed ids, so that the canonical order (by id) is known: A sorts before B, B before C.
 A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
@@ -604,18 +605,6 @@ async def read_balance(
 ) -> dict[str, Any]:
     response = await client.get(balance_url(dynamic_id), params=params, headers=member.headers)
     assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()
-    return data
-
-
-async def check_in(
-    client: httpx.AsyncClient, member: Member, dynamic_id: str, **body: Any
-) -> dict[str, Any]:
-    body.setdefault("mood", 3)
-    response = await client.post(
-        f"/api/dynamics/{dynamic_id}/checkins", json=body, headers=member.headers
-    )
-    assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()
     return data
 

@@ -19,7 +19,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from tests.helpers import Member, check_in, error_code
+from tests.helpers import Member, error_code
+from tests.helpers.checkins import check_in
 
 
 def trend_url(dynamic_id: str) -> str:

@@ -11,18 +11,19 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.browser import axe, pair_partners, shot, stored_session, watch_console
+from tests.browser import (
+    ANY_REFUSAL,
+    NO_PUSH_IN_INCOGNITO,
+    axe,
+    pair_partners,
+    real_errors,
+    shot,
+    stored_session,
+    watch_console,
+)
 from tests.helpers import PASSWORD
 
 NEW_PASSWORD = "a new and longer passphrase"
-
-
-def real_errors(errors: list[str]) -> list[str]:
-    # Refused requests (403, 409) are logged by the browser itself ("Failed to load
-    # resource"); the screen shows them in words. Anything else (an exception, a CSP
-    # violation) is a bug.
-    expected = ("Failed to load resource", "does not support the Push API in incognito")
-    return [e for e in errors if not any(x in e for x in expected)]
 
 
 async def session_of(page: Page) -> dict[str, Any]:
@@ -218,5 +219,5 @@ async def test_change_password_and_email(server: str, browser: Browser) -> None:
         f"You sign in with {new_email.lower()}."
     )
 
-    assert real_errors(errors) == []
+    assert real_errors(errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO) == []
     await alice_context.close()

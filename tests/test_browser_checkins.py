@@ -15,7 +15,10 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.browser import (
     AXE,
+    OFFLINE,
     pair_partners,
+    real_errors,
+    refused,
     shot,
     stored_session,
     watch_console,
@@ -46,13 +49,6 @@ async def axe(page: Page, name: str) -> None:
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         await page.evaluate(AXE.read_text() + "\n;undefined")
     await run_axe(page, name)
-
-
-def real_errors(errors: list[str]) -> list[str]:
-    """Console errors but the browser's own line for a refused request (the 422 on purpose) and
-    for the live stream refused on purpose (``without_live_stream``)."""
-    expected = ("status of 422", "status of 409", "ERR_INTERNET_DISCONNECTED")
-    return [e for e in errors if not any(x in e for x in expected)]
 
 
 async def test_checkin_needs_and_balance(server: str, browser: Browser) -> None:
@@ -223,7 +219,7 @@ async def test_checkin_needs_and_balance(server: str, browser: Browser) -> None:
         "This dynamic has ended, so check-ins are closed."
     )
 
-    assert real_errors(alice_errors) == []
-    assert real_errors(bob_errors) == []
+    assert real_errors(alice_errors, refused(422), refused(409), OFFLINE) == []
+    assert real_errors(bob_errors, refused(422), refused(409), OFFLINE) == []
     await alice_context.close()
     await bob_context.close()

@@ -83,6 +83,29 @@ async def test_a_red_takes_over_the_partners_open_home_and_i_see_you_answers_it(
     await bob_context.close()
 
 
+async def test_a_signal_on_a_page_nobody_has_tapped_yet_shows_without_an_error(
+    browser: Browser, server: str
+) -> None:
+    """Bob's red stands when Alice opens the app in a new tab. Browsers allow vibration only
+    after a tap on the page (Chromium logs its refusal as an error), and nobody has tapped the
+    new tab: the red takes over its home, and the app does not ask to vibrate."""
+    alice_context, alice, bob_context, bob = await pair_partners(browser, server)
+    await bob.get_by_role("button", name="Red: stop everything").click()
+    await bob.get_by_role("dialog").get_by_role("button", name="Call red").click()
+    await expect(alice.locator("#partner-signal")).to_contain_text("Bob called red")
+
+    tab = await alice_context.new_page()
+    errors = watch_console(tab)
+    # Home asks for its live stream once it has drawn. Until then the test does nothing in the
+    # page: Playwright acts and reads as a user gesture, which counts as a tap.
+    async with tab.expect_request("**/api/events/ticket"):
+        await tab.goto("/")
+    await expect(tab.locator("#partner-signal")).to_contain_text("Bob called red")
+    assert errors == []
+    await alice_context.close()
+    await bob_context.close()
+
+
 async def test_a_phone_back_online_holds_the_stream_again_and_shows_what_it_missed(
     browser: Browser, server: str
 ) -> None:

@@ -16,8 +16,11 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser import (
+    OFFLINE,
     axe,
     pair_partners,
+    real_errors,
+    refused,
     shot,
     stored_session,
     watch_console,
@@ -44,14 +47,6 @@ def protocol_id(page: Page) -> str:
     match = re.search(r"#/protocol/([0-9a-f-]{36})$", page.url)
     assert match, page.url
     return match.group(1)
-
-
-def unexpected(errors: list[str]) -> list[str]:
-    """Console errors other than the refusals this test provokes on purpose (Chromium logs each
-    4xx answer, and each request made offline, as "Failed to load resource")."""
-    return [
-        e for e in errors if not re.search(r"status of (409|422)\b|ERR_INTERNET_DISCONNECTED", e)
-    ]
 
 
 async def test_protocol_negotiated_through_the_screens(server: str, browser: Browser) -> None:
@@ -309,8 +304,8 @@ async def test_protocol_negotiated_through_the_screens(server: str, browser: Bro
     await open_list(bob)
     await expect(bob.locator(f'#protocols-closed a[data-id="{pid}"]')).to_contain_text("Retired")
 
-    assert unexpected(alice_errors) == []
-    assert unexpected(bob_errors) == []
+    assert real_errors(alice_errors, refused(409), refused(422), OFFLINE) == []
+    assert real_errors(bob_errors, refused(409), refused(422), OFFLINE) == []
     await alice_context.close()
     await bob_context.close()
 

@@ -7,52 +7,30 @@ and leads to sign-in, which says where reset links come from."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 from playwright.async_api import Browser, expect
 
 from tests.browser import axe, phone, shot, stored_session, watch_console
 from tests.commands import run_module
-from tests.helpers import PASSWORD
+from tests.conftest import Served
+from tests.helpers import couple
 
 NEW_PASSWORD = "a passphrase found again"
 
 
-async def register(http: httpx.AsyncClient, name: str) -> dict[str, str]:
-    email = f"{name.lower()}@example.org"
-    answer = await http.post(
-        "/api/auth/register",
-        json={"email": email, "password": PASSWORD, "display_name": name, "timezone": "UTC"},
-    )
-    assert answer.status_code == 201, answer.text
-    body = answer.json()
-    return {"email": email, "access_token": body["access_token"]}
-
-
 async def test_a_reset_link_leads_to_a_new_password_and_home(
-    server: str, browser: Browser, tmp_path: Path
+    served: Served, server: str, browser: Browser
 ) -> None:
     async with httpx.AsyncClient(base_url=server) as http:
-        alice = await register(http, "Alice")
-        bob = await register(http, "Bob")
-        invite = await http.post(
-            "/api/invites", json={}, headers={"Authorization": f"Bearer {alice['access_token']}"}
-        )
-        accepted = await http.post(
-            f"/api/invites/{invite.json()['code']}/accept",
-            json={},
-            headers={"Authorization": f"Bearer {bob['access_token']}"},
-        )
-        assert accepted.status_code == 201, accepted.text
+        alice, _bob, _dynamic_id = await couple(http, timezone="UTC")
 
-    data_dir = tmp_path / "data"
     made = await run_module(
         "app.admin",
         "reset-password",
-        alice["email"],
-        database_url=f"sqlite+aiosqlite:///{data_dir / 'accord.db'}",
-        data_dir=data_dir,
+        alice.email,
+        database_url=f"sqlite+aiosqlite:///{served.data_dir / 'accord.db'}",
+        data_dir=served.data_dir,
         env={"PUBLIC_URL": server},
     )
     assert made.returncode == 0, made.stderr
@@ -85,15 +63,13 @@ async def test_a_reset_link_leads_to_a_new_password_and_home(
     await expect(page.get_by_role("heading", name="You and Bob")).to_be_visible()
     stored = await stored_session(page)
     assert stored is not None
-    assert stored["user"]["email"] == alice["email"]  # type: ignore[index]
+    assert stored["user"]["email"] == alice.email  # type: ignore[index]
 
     async with httpx.AsyncClient(base_url=server) as http:
-        old = await http.get(
-            "/api/me", headers={"Authorization": f"Bearer {alice['access_token']}"}
-        )
+        old = await http.get("/api/me", headers=alice.headers)
         assert old.status_code == 401
         login = await http.post(
-            "/api/auth/login", json={"email": alice["email"], "password": NEW_PASSWORD}
+            "/api/auth/login", json={"email": alice.email, "password": NEW_PASSWORD}
         )
         assert login.status_code == 200
 

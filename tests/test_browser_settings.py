@@ -12,7 +12,16 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser import axe, pair_partners, shot, stored_session, watch_console
+from tests.browser import (
+    ANY_REFUSAL,
+    NO_PUSH_IN_INCOGNITO,
+    axe,
+    pair_partners,
+    real_errors,
+    shot,
+    stored_session,
+    watch_console,
+)
 from tests.helpers import PASSWORD
 
 COUNT_ENTITIES = """() => new Promise((resolve, reject) => {
@@ -61,14 +70,6 @@ async def set_pin(page: Page, pin: str) -> None:
     await page.get_by_label("New PIN again").fill(pin)
     await page.get_by_role("button", name="Set PIN").click()
     await expect(page.locator("#pin-form [role=status]")).to_contain_text("PIN set")
-
-
-def real_errors(errors: list[str]) -> list[str]:
-    # A refused request is logged by the browser itself ("Failed to load resource: 4xx"); the
-    # screens handle those. Anything else (an exception, a CSP violation) is a bug. Chromium's
-    # own note on the failed push subscription is expected too.
-    expected = ("Failed to load resource", "does not support the Push API in incognito")
-    return [e for e in errors if not any(x in e for x in expected)]
 
 
 async def test_settings_limits_and_lock(server: str, browser: Browser) -> None:
@@ -314,7 +315,7 @@ async def test_settings_limits_and_lock(server: str, browser: Browser) -> None:
         login = await http.post("/api/auth/login", json={"email": bob_email, "password": PASSWORD})
     assert login.status_code == 401
 
-    assert real_errors(alice_errors) == []
-    assert real_errors(bob_errors) == []
+    assert real_errors(alice_errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO) == []
+    assert real_errors(bob_errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO) == []
     await alice_context.close()
     await bob_context.close()

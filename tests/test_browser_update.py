@@ -5,19 +5,20 @@ then the open page keeps the version it started with (no mix of old and new modu
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser import axe, phone, shot
+from tests.conftest import Served
 
 CACHES = "caches.keys().then((k) => k.filter((n) => n.startsWith('accord-shell-')))"
 
+pytestmark = pytest.mark.frontend_copy
 
-@pytest.mark.frontend_copy
+
 async def test_a_new_version_is_offered_and_applied_on_a_tap(
-    server: str, browser: Browser, tmp_path: Path
+    served: Served, server: str, browser: Browser
 ) -> None:
     context = await phone(browser, server)
     page = await context.new_page()
@@ -29,7 +30,7 @@ async def test_a_new_version_is_offered_and_applied_on_a_tap(
     await expect(page.locator("#update")).to_have_count(0)
 
     # A deployment changes one file of the app.
-    style = tmp_path / "frontend" / "style.css"
+    style = served.frontend_dir / "style.css"
     style.write_text(style.read_text() + "\n/* a new version */\n")
     stat = style.stat()
     os.utime(style, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
@@ -49,6 +50,6 @@ async def test_a_new_version_is_offered_and_applied_on_a_tap(
     await expect(page.get_by_role("button", name="Create account")).to_be_visible()
     new_cache = await page.evaluate(CACHES)
     assert new_cache != [old_cache] and len(new_cache) == 1
-    served = await page.evaluate("fetch('/style.css').then((r) => r.text())")
-    assert "a new version" in served
+    style_now = await page.evaluate("fetch('/style.css').then((r) => r.text())")
+    assert "a new version" in style_now
     await context.close()

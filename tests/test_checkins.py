@@ -17,63 +17,28 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import col
 
 from app.checkins.models import CheckIn, CheckInResponse
 from tests.helpers import Member, error_code
+from tests.helpers.checkins import check_in, respond
+from tests.helpers.checkins import checkins_url as url
+from tests.helpers.inbox import notifications
+from tests.helpers.rows import count
 
 # --- helpers ------------------------------------------------------------------------------------
 
 ZONE_PLUS_TWO = timezone(timedelta(hours=2))
 
 
-def url(dynamic_id: str) -> str:
-    return f"/api/dynamics/{dynamic_id}/checkins"
-
-
 def ago(**delta: float) -> str:
     return (datetime.now(UTC) - timedelta(**delta)).isoformat()
-
-
-async def check_in(
-    client: httpx.AsyncClient, member: Member, dynamic_id: str, **body: Any
-) -> dict[str, Any]:
-    body.setdefault("mood", 3)
-    response = await client.post(url(dynamic_id), json=body, headers=member.headers)
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()
-    return data
-
-
-async def respond(
-    client: httpx.AsyncClient, member: Member, checkin_id: str, kind: str, note: str | None = None
-) -> httpx.Response:
-    body: dict[str, Any] = {"kind": kind}
-    if note is not None:
-        body["note"] = note
-    return await client.post(
-        f"/api/checkins/{checkin_id}/responses", json=body, headers=member.headers
-    )
 
 
 async def listing(
     client: httpx.AsyncClient, reader: Member, dynamic_id: str, **params: Any
 ) -> httpx.Response:
     return await client.get(url(dynamic_id), params=params, headers=reader.headers)
-
-
-async def notifications(client: httpx.AsyncClient, member: Member) -> list[dict[str, Any]]:
-    response = await client.get("/api/notifications", headers=member.headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
-
-
-async def count(app: FastAPI, model: Any, *where: Any) -> int:
-    async with app.state.db.engine.connect() as conn:
-        stmt = select(func.count()).select_from(model).where(*where)
-        return int((await conn.execute(stmt)).scalar_one())
 
 
 def parse(at: str) -> datetime:
@@ -586,12 +551,26 @@ async def test_an_ended_dynamic_is_read_only(
 async def test_ended_is_checked_before_the_author(
     client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> None:
-    """The author answering their own check-in of an ended dynamic: either refusal is right, but
-    the answer must be a refusal and nothing is stored."""
+    """The author answering their own check-in of an ended dynamic hears that the dynamic has
+    ended (409), not that the answer is the partner's (403): an ended dynamic is read-only for
+    both, whoever writes and whatever they write, so its state is checked first. Nothing is
+    stored."""
     created = await check_in(client, alice, dynamic_id)
-    await client.post(f"/api/dynamics/{dynamic_id}/leave", json={}, headers=alice.headers)
+    # While the dynamic is open, the same answer is refused for being the author's own.
+    own = await respond(client, alice, created["id"], "seen")
+    assert own.status_code == 403, own.text
+    assert error_code(own) == "own_checkin"
+    left = await client.post(f"/api/dynamics/{dynamic_id}/leave", json={}, headers=alice.headers)
+    assert left.status_code == 200, left.text
     response = await respond(client, alice, created["id"], "seen")
-    assert response.status_code in (403, 409)
+    assert response.status_code == 409, response.text
+    assert error_code(response) == "dynamic_ended"
+    for member in (alice, bob):
+        history = await client.get(
+            f"/api/checkins/{created['id']}/responses", headers=member.headers
+        )
+        assert history.status_code == 200, history.text
+        assert history.json() == []
 
 
 # --- idempotency --------------------------------------------------------------------------------

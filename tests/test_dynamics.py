@@ -24,6 +24,7 @@ from app.dynamics.models import Dynamic, Invite, Membership
 from app.dynamics.service import pair_key
 from app.notifications.models import Notification
 from tests.helpers import Member, error_code, pair, register
+from tests.helpers.inbox import inbox, kinds
 
 CODE_RE = re.compile(r"^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}$")
 
@@ -62,17 +63,6 @@ async def act(
     return await client.post(
         f"/api/dynamics/{dynamic_id}/{action}", json=body or {}, headers=member.headers
     )
-
-
-async def inbox(client: httpx.AsyncClient, member: Member, **params: Any) -> dict[str, Any]:
-    response = await client.get("/api/notifications", params=params, headers=member.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def kinds(client: httpx.AsyncClient, member: Member) -> list[str]:
-    return [n["kind"] for n in (await inbox(client, member))["items"]]
 
 
 def member_view(dynamic: dict[str, Any], member: Member) -> dict[str, Any]:
@@ -754,7 +744,7 @@ async def test_yellow_pauses_nothing_and_is_lifted_by_its_member(
     assert member_view(lifted.json(), bob)["yellow_note"] is None
     stored = await stored_membership(app, dynamic_id, bob)
     assert stored.yellow_at is None and stored.yellow_note is None
-    assert (await kinds(client, alice))[0] == "resumed"
+    assert (await kinds(client, alice))[-1] == "resumed"
 
 
 async def test_yellow_without_note_and_during_red(
@@ -1285,7 +1275,7 @@ async def test_account_deletion_ends_the_dynamic_for_the_partner(
     assert former["red_note"] is None and former["yellow_note"] is None
     assert "words" not in json.dumps(seen)
     assert (await stored_dynamic(app, with_bob)).state == "ended"
-    assert (await kinds(client, alice))[0] == "partner_left"
+    assert (await kinds(client, alice))[-1] == "partner_left"
     # The already ended one is untouched and still Eve's to read.
     assert (await read_dynamic(client, eve, with_eve))["state"] == "ended"
     assert str((await stored_dynamic(app, with_eve)).ended_by) == eve.id
@@ -1353,8 +1343,8 @@ async def test_full_journey(client: httpx.AsyncClient, app: FastAPI) -> None:
     assert left.json()["state"] == "ended"
     await _outsider_is_shut_out(client, app, eve, dynamic_id)
 
-    assert await kinds(client, alice) == ["resumed", "red", "partner_linked"]
-    assert await kinds(client, bob) == ["partner_left", "resumed", "yellow"]
+    assert await kinds(client, alice) == ["partner_linked", "red", "resumed"]
+    assert await kinds(client, bob) == ["yellow", "resumed", "partner_left"]
     assert (await inbox(client, eve))["items"] == []
     assert (await stored_dynamic(app, dynamic_id)).state == "ended"
 

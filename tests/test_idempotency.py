@@ -21,9 +21,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import SQLModel, col
+from sqlalchemy import select, update
+from sqlmodel import col
 
 from app.accounts.deps import CallerDep
 from app.accounts.models import AuthSession, User
@@ -37,14 +36,9 @@ from app.main import create_app
 from app.notifications.models import Notification
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD, Member, error_code
+from tests.helpers.rows import count
 
 JSON = {"content-type": "application/json"}
-
-
-async def count(app: FastAPI, model: type[SQLModel], *where: ColumnElement[bool]) -> int:
-    async with app.state.db.engine.connect() as conn:
-        stmt = select(func.count()).select_from(model).where(*where)
-        return int((await conn.execute(stmt)).scalar_one())
 
 
 async def records(app: FastAPI) -> list[IdempotencyRecord]:

@@ -28,7 +28,7 @@ from app.core.db import utcnow, write_session
 from app.core.models import IdempotencyRecord
 from app.live.hub import APPLICATION_NAME
 from app.live.models import LiveTicket
-from tests.helpers import Member, error_code, pair, register
+from tests.helpers import Member, error_code, members, pair, register
 from tests.processes import Server, start_server, stop
 from tests.sse import PATIENCE, feed_cursor, listening, positions
 
@@ -80,9 +80,7 @@ async def reader(servers: list[Server]) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def couple(writer: httpx.AsyncClient) -> tuple[Member, Member, str]:
-    alice = await register(writer, "Alice")
-    bob = await register(writer, "Bob")
-    return alice, bob, await pair(writer, alice, bob)
+    return await members.couple(writer)
 
 
 # --- a partner's signal, across processes -------------------------------------------------------

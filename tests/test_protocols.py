@@ -29,38 +29,12 @@ from app.protocols.models import (
     ProtocolVersion,
 )
 from tests.helpers import Member, error_code, pair, register
+from tests.helpers.inbox import kinds, notifications
+from tests.helpers.protocols import active_protocol, agree, complete, propose, terms
 
 PARIS = ZoneInfo("Europe/Paris")
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def terms(*performers: Member, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "title": "Morning message",
-        "description": "A short message before nine.",
-        "kind": "ritual",
-        "performer_ids": [p.id for p in performers],
-        "schedule": {"times": ["08:30"], "weekdays": [0, 1, 2, 3, 4]},
-        "review_on": None,
-    }
-    body.update(overrides)
-    return body
-
-
-async def propose(
-    client: httpx.AsyncClient,
-    member: Member,
-    dynamic_id: str,
-    body: dict[str, Any],
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/dynamics/{dynamic_id}/protocols", json=body, headers=member.headers
-    )
-    assert response.status_code == 201, response.text
-    assert response.headers["etag"] == response.json()["etag"]
-    data: dict[str, Any] = response.json()
-    return data
 
 
 async def read(client: httpx.AsyncClient, member: Member, pid: str) -> dict[str, Any]:
@@ -75,12 +49,6 @@ async def post(
     client: httpx.AsyncClient, member: Member, path: str, body: dict[str, Any] | None = None
 ) -> httpx.Response:
     return await client.post(path, json=body if body is not None else {}, headers=member.headers)
-
-
-async def agree(
-    client: httpx.AsyncClient, member: Member, pid: str, version: int
-) -> httpx.Response:
-    return await post(client, member, f"/api/protocols/{pid}/agree", {"version": version})
 
 
 async def act(
@@ -115,41 +83,6 @@ async def renegotiate(
     return data
 
 
-async def complete(
-    client: httpx.AsyncClient,
-    member: Member,
-    pid: str,
-    occurred_at: datetime | str | None = None,
-    note: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    body: dict[str, Any] = {}
-    if occurred_at is not None:
-        body["occurred_at"] = (
-            occurred_at.isoformat() if isinstance(occurred_at, datetime) else occurred_at
-        )
-    if note is not None:
-        body["note"] = note
-    return await client.post(
-        f"/api/protocols/{pid}/completions", json=body, headers=headers or member.headers
-    )
-
-
-async def active_protocol(
-    client: httpx.AsyncClient,
-    proposer: Member,
-    partner: Member,
-    dynamic_id: str,
-    body: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    created = await propose(client, proposer, dynamic_id, body or terms(proposer))
-    response = await agree(client, partner, created["id"], created["version"])
-    assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()
-    assert data["status"] == "active"
-    return data
-
-
 async def suspended_protocol(
     client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> dict[str, Any]:
@@ -159,18 +92,6 @@ async def suspended_protocol(
     data: dict[str, Any] = response.json()
     assert data["status"] == "suspended"
     return data
-
-
-async def inbox(client: httpx.AsyncClient, member: Member) -> list[dict[str, Any]]:
-    response = await client.get("/api/notifications", params={"limit": 100}, headers=member.headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
-
-
-async def kinds(client: httpx.AsyncClient, member: Member) -> list[str]:
-    """The member's notification kinds, oldest first."""
-    return [n["kind"] for n in reversed(await inbox(client, member))]
 
 
 async def dynamic_action(
@@ -264,7 +185,7 @@ async def test_propose_and_agree_makes_it_active(
     assert stored.status == "proposed" and stored.in_force_version is None
     assert stored.open_version == 1
     assert await live_agreements(app, pid) == {(1, alice.id)}
-    bob_notes = [n for n in await inbox(client, bob) if n["kind"] == "protocol_proposed"]
+    bob_notes = [n for n in await notifications(client, bob) if n["kind"] == "protocol_proposed"]
     assert len(bob_notes) == 1
     assert bob_notes[0]["data"]["protocol_id"] == pid
     assert bob_notes[0]["actor_id"] == alice.id
@@ -386,7 +307,7 @@ async def test_decline_a_proposal(
     assert declined.json()["agreed_by"] == []
     assert (await stored_protocol(app, pid)).status == "declined"
     assert await live_agreements(app, pid) == set()
-    notes = [n for n in await inbox(client, alice) if n["kind"] == "protocol_declined"]
+    notes = [n for n in await notifications(client, alice) if n["kind"] == "protocol_declined"]
     assert len(notes) == 1 and notes[0]["data"]["protocol_id"] == pid
     assert notes[0]["actor_id"] == bob.id
 
@@ -736,7 +657,9 @@ async def test_renegotiation_keeps_the_agreed_version_in_force(
     stored = await stored_protocol(app, pid)
     assert (stored.status, stored.in_force_version, stored.open_version) == ("active", 1, 2)
     assert await live_agreements(app, pid) == {(1, alice.id), (1, bob.id), (2, alice.id)}
-    renegotiated = [n for n in await inbox(client, bob) if n["kind"] == "protocol_renegotiated"]
+    renegotiated = [
+        n for n in await notifications(client, bob) if n["kind"] == "protocol_renegotiated"
+    ]
     assert len(renegotiated) == 1
     assert renegotiated[0]["data"] == {"protocol_id": pid, "version": 2}
 
@@ -912,7 +835,7 @@ async def test_one_no_suspends_and_both_must_agree_again(
     stored = await stored_protocol(app, pid)
     assert (stored.status, stored.in_force_version) == ("suspended", None)
     assert await live_agreements(app, pid) == set()
-    notes = [n for n in await inbox(client, other) if n["kind"] == "protocol_withdrawn"]
+    notes = [n for n in await notifications(client, other) if n["kind"] == "protocol_withdrawn"]
     assert len(notes) == 1 and notes[0]["actor_id"] == withdrawer.id
 
     done = await complete(client, bob, pid)
@@ -1239,7 +1162,7 @@ async def test_an_outsider_finds_nothing(
     assert stored.status == "active" and stored.revision == 2
     assert await count_rows(app, Protocol) == 1
     assert await count_rows(app, Completion) == 1
-    assert await inbox(client, eve) == []
+    assert await notifications(client, eve) == []
 
     unauthenticated = await client.get(f"/api/protocols/{pid}")
     assert unauthenticated.status_code == 401
@@ -1268,7 +1191,7 @@ async def test_completion_and_acknowledgement(
     assert completion["note"] == "done, with care"
     assert parse_time(completion["occurred_at"]) == when
     assert completion["acknowledged_at"] is None
-    recorded = [n for n in await inbox(client, bob) if n["kind"] == "completion_recorded"]
+    recorded = [n for n in await notifications(client, bob) if n["kind"] == "completion_recorded"]
     assert len(recorded) == 1
     assert recorded[0]["data"] == {"protocol_id": pid, "completion_id": completion["id"]}
     assert "done, with care" not in str(recorded)  # the inbox carries no notes
@@ -1287,7 +1210,9 @@ async def test_completion_and_acknowledgement(
     assert body["acknowledged_by"] == bob.id
     assert body["acknowledgement_note"] == "Thank you"
     assert body["acknowledged_at"] is not None
-    acknowledged = [n for n in await inbox(client, alice) if n["kind"] == "completion_acknowledged"]
+    acknowledged = [
+        n for n in await notifications(client, alice) if n["kind"] == "completion_acknowledged"
+    ]
     assert len(acknowledged) == 1
     assert acknowledged[0]["actor_id"] == bob.id
     assert acknowledged[0]["data"]["completion_id"] == completion["id"]

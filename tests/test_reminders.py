@@ -18,13 +18,9 @@ from app.notifications.models import Notification, Reminder
 from app.reminders.dispatcher import dispatch_once
 from app.reminders.messages import screen_for
 from app.reminders.planner import plan
-from tests.helpers import Member, error_code, pair, register
-
-
-async def utc_pair(client: httpx.AsyncClient) -> tuple[Member, Member, str]:
-    ann = await register(client, "Ann", timezone="UTC")
-    ben = await register(client, "Ben", timezone="UTC")
-    return ann, ben, await pair(client, ann, ben)
+from tests.helpers import Member, couple, error_code
+from tests.helpers import protocols as proposals
+from tests.helpers.protocols import terms
 
 
 def clock(at: datetime) -> str:
@@ -40,24 +36,10 @@ async def active_protocol(
     times: list[str],
     **extra: Any,
 ) -> str:
-    proposed = await client.post(
-        f"/api/dynamics/{dynamic_id}/protocols",
-        json={
-            "title": "Water the plants",
-            "kind": "task",
-            "performer_ids": [performer.id],
-            "schedule": {"times": times},
-            **extra,
-        },
-        headers=proposer.headers,
-    )
-    assert proposed.status_code == 201, proposed.text
-    pid = str(proposed.json()["id"])
-    agreed = await client.post(
-        f"/api/protocols/{pid}/agree", json={"version": 1}, headers=partner.headers
-    )
-    assert agreed.status_code == 200, agreed.text
-    return pid
+    """A task of ``performer``'s in force, due at ``times`` every day."""
+    body = terms(performer, title="Water the plants", kind="task", schedule={"times": times})
+    found = await proposals.active_protocol(client, proposer, partner, dynamic_id, body | extra)
+    return str(found["id"])
 
 
 async def run_plan(app: FastAPI, now: datetime) -> int:
@@ -81,7 +63,7 @@ def next_minute(minutes: int) -> datetime:
 async def test_a_protocol_is_reminded_to_its_performer_once(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     due = next_minute(10)
     pid = await active_protocol(client, ann, ben, dynamic_id, ben, [clock(due)])
     now = datetime.now(UTC)
@@ -115,7 +97,7 @@ async def test_a_protocol_is_reminded_to_its_performer_once(
 async def test_nothing_is_sent_when_it_is_no_longer_agreed(
     client: httpx.AsyncClient, app: FastAPI, change: str
 ) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     due = next_minute(10)
     pid = await active_protocol(client, ann, ben, dynamic_id, ben, [clock(due)])
     await run_plan(app, datetime.now(UTC))
@@ -144,7 +126,7 @@ async def test_nothing_is_sent_when_it_is_no_longer_agreed(
 async def test_after_downtime_a_late_reminder_is_sent_once_and_an_old_one_skipped(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     soon, later = next_minute(10), next_minute(12)
     await active_protocol(client, ann, ben, dynamic_id, ben, [clock(soon), clock(later)])
     await run_plan(app, datetime.now(UTC))
@@ -157,7 +139,7 @@ async def test_after_downtime_a_late_reminder_is_sent_once_and_an_old_one_skippe
 
 
 async def test_quiet_hours_defer_to_their_end(client: httpx.AsyncClient, app: FastAPI) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     due = next_minute(10)
     end = due + timedelta(hours=2)
     quiet = await client.patch(
@@ -181,7 +163,7 @@ async def test_quiet_hours_defer_to_their_end(client: httpx.AsyncClient, app: Fa
 async def test_quiet_hours_set_after_planning_still_defer(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     due = next_minute(10)
     await active_protocol(client, ann, ben, dynamic_id, ben, [clock(due)])
     await run_plan(app, datetime.now(UTC))
@@ -203,7 +185,7 @@ async def test_quiet_hours_set_after_planning_still_defer(
 async def test_a_renegotiated_schedule_replaces_the_old_times(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     old, new = next_minute(10), next_minute(20)
     pid = await active_protocol(client, ann, ben, dynamic_id, ben, [clock(old)])
     await run_plan(app, datetime.now(UTC))
@@ -237,7 +219,7 @@ async def test_a_renegotiated_schedule_replaces_the_old_times(
 async def test_checkin_reminder_for_members_who_turned_it_on(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    ann, _ben, _dynamic_id = await utc_pair(client)
+    ann, _ben, _dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     due = next_minute(10)
     on = await client.patch(
         "/api/me", json={"checkin_reminder_time": clock(due)}, headers=ann.headers
@@ -258,7 +240,7 @@ async def test_checkin_reminder_for_members_who_turned_it_on(
 
 
 async def test_review_date_reminds_both(client: httpx.AsyncClient, app: FastAPI) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     today = datetime.now(UTC).date()
     await active_protocol(
         client,
@@ -276,7 +258,7 @@ async def test_review_date_reminds_both(client: httpx.AsyncClient, app: FastAPI)
 
 
 async def test_snooze(client: httpx.AsyncClient, app: FastAPI) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     due = next_minute(10)
     await active_protocol(client, ann, ben, dynamic_id, ben, [clock(due)])
     await run_plan(app, datetime.now(UTC))

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from tests.helpers import PASSWORD, Member, error_code, register
+from tests.helpers.checkins import check_in
 
 State = dict[tuple[str, str], Any]
 
@@ -112,12 +113,8 @@ async def rest_state(client: httpx.AsyncClient, member: Member) -> State:
     return state
 
 
-async def check_in(client: httpx.AsyncClient, member: Member, did: str, mood: int = 3) -> str:
-    body = {"mood": mood, "needs": ["praise"], "gave": 4, "received": 3, "note": "a note"}
-    created = await ok(
-        await client.post(f"/api/dynamics/{did}/checkins", json=body, headers=member.idem()), 201
-    )
-    return str(created["id"])
+# What a check-in of these tests says besides its mood.
+NOTED = {"needs": ["praise"], "gave": 4, "received": 3, "note": "a note"}
 
 
 async def put_limits(
@@ -192,8 +189,8 @@ async def history(client: httpx.AsyncClient, alice: Member, bob: Member, did: st
         201,
     )
     await ok(await client.post(f"/api/protocols/{p2['id']}/decline", json={}, headers=alice.idem()))
-    a1 = await check_in(client, alice, did, 2)
-    await check_in(client, bob, did, 4)
+    a1 = (await check_in(client, alice, did, mood=2, **NOTED))["id"]
+    await check_in(client, bob, did, mood=4, **NOTED)
     for kind in ("on_it", "done"):
         await ok(
             await client.post(
@@ -265,7 +262,7 @@ async def test_a_saved_cursor_catches_up_with_what_came_after(
             headers=bob.idem(),
         )
     )
-    await check_in(client, bob, dynamic_id, 1)
+    await check_in(client, bob, dynamic_id, mood=1, **NOTED)
     await ok(await client.patch("/api/me", json={"display_name": "Robert"}, headers=bob.headers))
     await put_limits(client, alice, dynamic_id, [(SHARED, "no")])
     await ok(await client.post("/api/notifications/read", json={"all": True}, headers=alice.idem()))
@@ -423,7 +420,8 @@ async def test_concurrent_writes_in_one_dynamic_appear_once_in_order(
 ) -> None:
     _, cursor, _ = await sync_state(client, alice)
     writers = [alice, bob] * 6
-    ids = await asyncio.gather(*(check_in(client, m, dynamic_id) for m in writers))
+    made = await asyncio.gather(*(check_in(client, m, dynamic_id, **NOTED) for m in writers))
+    ids = [c["id"] for c in made]
     assert len(set(ids)) == len(writers)
     async with app.state.db.engine.connect() as conn:
         rows = (

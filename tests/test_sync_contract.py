@@ -34,7 +34,8 @@ import httpx
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import PASSWORD, Member, pair, register
+from tests.helpers import Member, pair, register
+from tests.helpers.members import sign_in
 from tests.test_sync import State, apply, ok, rest_state, sync_pages
 
 DEVICES = ("a1", "a2", "b1", "b2")
@@ -401,19 +402,6 @@ steps = st.lists(
 )
 
 
-async def login(client: httpx.AsyncClient, member: Member) -> Member:
-    body = await ok(
-        await client.post("/api/auth/login", json={"email": member.email, "password": PASSWORD})
-    )
-    return Member(
-        id=member.id,
-        email=member.email,
-        name=member.name,
-        access_token=body["access_token"],
-        refresh_token=body["refresh_token"],
-    )
-
-
 async def start(client: httpx.AsyncClient) -> Run:
     """Fresh partners for each example, so examples never see each other's data."""
     alice = await register(client, "Alice")
@@ -421,9 +409,9 @@ async def start(client: httpx.AsyncClient) -> Run:
     did = await pair(client, alice, bob)
     sessions = {
         "a1": alice,
-        "a2": await login(client, alice),
+        "a2": await sign_in(client, alice),
         "b1": bob,
-        "b2": await login(client, bob),
+        "b2": await sign_in(client, bob),
     }
     devices = {
         name: Device(name, member, bob.id if name[0] == "a" else alice.id)

@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from tests.helpers import Member, error_code, pair, register
+from tests.helpers import Member, couple, error_code, pair, register
+from tests.helpers import protocols as proposals
+from tests.helpers.checkins import answer, check_in
+from tests.helpers.protocols import complete, terms
 
 
 def today_url(dynamic_id: str) -> str:
@@ -28,25 +31,6 @@ async def today(client: httpx.AsyncClient, member: Member, dynamic_id: str) -> d
     return data
 
 
-async def check_in(
-    client: httpx.AsyncClient, member: Member, dynamic_id: str, **body: Any
-) -> dict[str, Any]:
-    body.setdefault("mood", 3)
-    response = await client.post(
-        f"/api/dynamics/{dynamic_id}/checkins", json=body, headers=member.headers
-    )
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()
-    return data
-
-
-async def answer(client: httpx.AsyncClient, member: Member, checkin_id: str, kind: str) -> None:
-    response = await client.post(
-        f"/api/checkins/{checkin_id}/responses", json={"kind": kind}, headers=member.headers
-    )
-    assert response.status_code == 201, response.text
-
-
 async def active_protocol(
     client: httpx.AsyncClient,
     proposer: Member,
@@ -58,38 +42,10 @@ async def active_protocol(
     weekdays: list[int] | None = None,
     title: str = "Check on each other",
 ) -> str:
-    proposed = await client.post(
-        f"/api/dynamics/{dynamic_id}/protocols",
-        json={
-            "title": title,
-            "description": "",
-            "kind": "ritual",
-            "performer_ids": [p.id for p in performers],
-            "schedule": {
-                "times": times,
-                "weekdays": list(range(7)) if weekdays is None else weekdays,
-            },
-            "review_on": None,
-        },
-        headers=proposer.headers,
-    )
-    assert proposed.status_code == 201, proposed.text
-    pid = str(proposed.json()["id"])
-    agreed = await client.post(
-        f"/api/protocols/{pid}/agree",
-        json={"version": proposed.json()["version"]},
-        headers=partner.headers,
-    )
-    assert agreed.status_code == 200, agreed.text
-    assert agreed.json()["status"] == "active"
-    return pid
-
-
-async def complete(client: httpx.AsyncClient, member: Member, pid: str) -> None:
-    response = await client.post(
-        f"/api/protocols/{pid}/completions", json={}, headers=member.headers
-    )
-    assert response.status_code == 201, response.text
+    """A protocol in force, due at ``times`` on ``weekdays`` (every day unless given)."""
+    schedule = {"times": times, "weekdays": list(range(7)) if weekdays is None else weekdays}
+    body = terms(*performers, title=title, description="", schedule=schedule)
+    return str((await proposals.active_protocol(client, proposer, partner, dynamic_id, body))["id"])
 
 
 def ordered(*members: Member) -> list[Member]:
@@ -200,12 +156,6 @@ async def test_open_needs_disappear_when_answered_done(
 # --- today's protocol moments -------------------------------------------------------------------
 
 
-async def utc_pair(client: httpx.AsyncClient) -> tuple[Member, Member, str]:
-    ann = await register(client, "Ann", timezone="UTC")
-    ben = await register(client, "Ben", timezone="UTC")
-    return ann, ben, await pair(client, ann, ben)
-
-
 TIMES = ["00:00", "06:30", "12:00", "18:15", "23:59"]
 
 
@@ -217,7 +167,7 @@ async def in_force_since(client: httpx.AsyncClient, member: Member, pid: str) ->
 
 
 async def test_todays_occurrences_and_their_done_state(client: httpx.AsyncClient) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     pid = await active_protocol(client, ann, ben, dynamic_id, performers=[ben], times=TIMES)
     since = await in_force_since(client, ann, pid)
     today_utc = datetime.now(UTC).date()
@@ -252,11 +202,11 @@ async def test_todays_occurrences_and_their_done_state(client: httpx.AsyncClient
             result.append(d and seen <= completions)
         return result
 
-    await complete(client, ben, pid)
+    assert (await complete(client, ben, pid)).status_code == 201
     for member in (ann, ben):
         body = await today(client, member, dynamic_id)
         assert [o["done"] for o in body["occurrences"]] == done_after(1)
-    await complete(client, ben, pid)
+    assert (await complete(client, ben, pid)).status_code == 201
     body = await today(client, ann, dynamic_id)
     assert [o["done"] for o in body["occurrences"]] == done_after(2)
 
@@ -266,9 +216,9 @@ async def test_a_moment_before_the_protocol_came_in_force_is_never_shown_done(
 ) -> None:
     """In force since 17:57 with a 09:00 slot: today used to show 09:00 done after the first
     completion, while follow-through rightly said it was not due."""
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     pid = await active_protocol(client, ann, ben, dynamic_id, performers=[ben], times=["00:00"])
-    await complete(client, ben, pid)
+    assert (await complete(client, ben, pid)).status_code == 201
     [midnight] = (await today(client, ben, dynamic_id))["occurrences"]
     assert midnight["local_time"] == "00:00"
     assert (midnight["due"], midnight["done"]) == (False, False)
@@ -277,7 +227,7 @@ async def test_a_moment_before_the_protocol_came_in_force_is_never_shown_done(
 
 
 async def test_nothing_is_due_while_a_red_stands(client: httpx.AsyncClient) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     await active_protocol(client, ann, ben, dynamic_id, performers=[ben], times=TIMES)
     assert len((await today(client, ann, dynamic_id))["occurrences"]) == len(TIMES)
     red = await client.post(f"/api/dynamics/{dynamic_id}/red", json={}, headers=ann.headers)
@@ -290,7 +240,7 @@ async def test_nothing_is_due_while_a_red_stands(client: httpx.AsyncClient) -> N
 
 
 async def test_only_active_scheduled_protocols_due_today(client: httpx.AsyncClient) -> None:
-    ann, ben, dynamic_id = await utc_pair(client)
+    ann, ben, dynamic_id = await couple(client, "Ann", "Ben", timezone="UTC")
     weekday = datetime.now(UTC).weekday()
     due = await active_protocol(
         client, ann, ben, dynamic_id, performers=[ann, ben], times=["07:00"], title="Due"
@@ -346,7 +296,7 @@ async def test_only_active_scheduled_protocols_due_today(client: httpx.AsyncClie
         (due, ann.id),
         (due, ben.id),
     }
-    await complete(client, ben, due)
+    assert (await complete(client, ben, due)).status_code == 201
     body = await today(client, ann, dynamic_id)
     done = {o["performer_id"]: (o["due"], o["done"]) for o in body["occurrences"]}
     # Done for Ben, if 07:00 came after the agreement (before it, it was never due).

@@ -21,7 +21,8 @@ import pytest
 
 from app.notifications.models import Notification
 from app.reminders.messages import screen_for
-from tests.helpers import Member, check_in, error_code, pair, register
+from tests.helpers import Member, error_code, pair, register
+from tests.helpers.checkins import check_in
 
 
 async def close(

@@ -42,7 +42,9 @@ USERS = 250
 PER_USER = 20
 TOTAL = USERS * PER_USER  # 5,000, as the issue asks
 WORKERS = 2
-DEADLINE_SECONDS = 120.0
+# A bound on waiting for the work, not a measure of it: on a shared two-core machine the 5,000
+# pushes (each encrypted by a worker and decrypted and verified by the suite) took 120 s.
+DEADLINE_SECONDS = 300.0
 STOP_SECONDS = 30.0
 # One line per request that httpx logs at INFO (the worker configures INFO logging); the
 # sender's redaction keeps only the origin. It is how a push is attributed to its worker.

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -42,6 +43,10 @@ log = logging.getLogger("accord.reminders")
 
 BATCH = 200
 
+# What the dispatcher reads the time from: ``utcnow`` in the app and the worker; a test hands in
+# one it moves forward, so that a reminder is due without waiting for the wall clock.
+Clock = Callable[[], datetime]
+
 
 @dataclass
 class Round:
@@ -52,11 +57,9 @@ class Round:
     pushes: list[tuple[uuid.UUID, PushMessage]] = field(default_factory=list)
 
 
-async def dispatch_once(
-    db: Database, sender: PushSender | None, now: datetime | None = None
-) -> Round:
-    """Claim and settle one batch of due reminders, then push them. Returns what happened."""
-    now = now or utcnow()
+async def dispatch_once(db: Database, sender: PushSender | None, now: datetime) -> Round:
+    """Claim and settle one batch of reminders due at ``now``, then push them. Returns what
+    happened."""
     outcome = Round()
     async with db.writer() as session:
         stmt = (
@@ -202,18 +205,20 @@ async def run(
     *,
     interval: float = 15.0,
     plan: bool = True,
+    clock: Clock = utcnow,
 ) -> None:
-    """Plan and dispatch until ``stop`` is set: the in-app dispatcher and the worker's loop."""
+    """Plan and dispatch until ``stop`` is set: the in-app dispatcher and the worker's loop.
+    Every round reads ``clock`` for the time it plans at and for each batch it dispatches."""
     while not stop.is_set():
         try:
             if plan:
                 async with db.writer() as session:
-                    await planner.plan(session, utcnow())
+                    await planner.plan(session, clock())
                     await session.commit()
             # Drain what is due, but stop between batches when asked (a SIGTERM must not wait
             # for a whole backlog; what is claimed is always pushed before stopping).
             while not stop.is_set():
-                done = await dispatch_once(db, sender)
+                done = await dispatch_once(db, sender, clock())
                 if done.sent + done.skipped + done.moved < BATCH:
                     break
         except Exception:  # keep dispatching; the next round retries

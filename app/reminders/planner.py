@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.accounts.models import User
-from app.core.db import insert_new, metadata, utcnow
+from app.core.db import insert_new, metadata
 from app.dynamics.models import Dynamic, DynamicState, Membership
 from app.notifications.models import Reminder
 from app.protocols.models import Protocol, ProtocolVersion
@@ -66,7 +66,6 @@ def _row(
         "scheduled_for": due.scheduled,
         "due_at": due.at,
         "state": "pending",
-        "created_at": utcnow(),
     }
 
 
@@ -76,6 +75,8 @@ async def plan(session: AsyncSession, now: datetime, horizon: timedelta = HORIZO
     rows += await _protocol_rows(session, start, end)
     rows += await _checkin_rows(session, start, end)
     rows += await _review_rows(session, now)
+    for row in rows:
+        row["created_at"] = now  # planned at the planner's now, the clock the caller reads
     created = 0
     for chunk in range(0, len(rows), 500):
         created += await insert_new(session, REMINDERS, rows[chunk : chunk + 500], unique=["key"])

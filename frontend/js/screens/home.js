@@ -27,7 +27,15 @@ function clock(iso) {
 // What was typed for "I see you" survives home being drawn again (each sync redraws it).
 const seenDraft = { text: "" };
 
+// Browsers allow vibration only once the page has been tapped; before that, Chromium refuses
+// it with an error in the console. (Where userActivation is unknown, the browser decides.)
+function mayVibrate() {
+  if (!navigator.vibrate) return false;
+  return !navigator.userActivation || navigator.userActivation.hasBeenActive;
+}
+
 // A partner's red or yellow, new to this phone: a short vibration where the browser allows it.
+// A page nobody has tapped yet (just opened or reloaded) shows the signal without vibrating.
 function feel(partner) {
   const signals = [partner.red_at, partner.yellow_at].filter(Boolean);
   const felt = new Set(JSON.parse(sessionStorage.getItem(FELT_KEY) || "[]"));
@@ -35,10 +43,11 @@ function feel(partner) {
   if (!fresh.length) return;
   for (const at of fresh) felt.add(at);
   sessionStorage.setItem(FELT_KEY, JSON.stringify([...felt].slice(-20)));
+  if (!mayVibrate()) return;
   try {
-    if (navigator.vibrate) navigator.vibrate(partner.red_at ? [300, 150, 300] : [200]);
+    navigator.vibrate(partner.red_at ? [300, 150, 300] : [200]);
   } catch {
-    // Vibration is a courtesy: a browser that refuses it (no tap on the page yet) is fine.
+    // Vibration is a courtesy: a browser that throws instead of refusing quietly is fine.
   }
 }
 

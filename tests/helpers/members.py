@@ -1,5 +1,8 @@
+"""Signing up, signing in and pairing through the API."""
+
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,14 +69,35 @@ def error_code(response: httpx.Response) -> str:
     return str(body["code"])
 
 
-async def check_in(
-    client: httpx.AsyncClient, member: Member, dynamic_id: str, **body: Any
-) -> dict[str, Any]:
-    """A check-in by the API (mood 3 unless given), asserted made; its JSON."""
-    body.setdefault("mood", 3)
-    response = await client.post(
-        f"/api/dynamics/{dynamic_id}/checkins", json=body, headers=member.headers
+async def couple(
+    client: httpx.AsyncClient,
+    first: str = "Alice",
+    second: str = "Bob",
+    *,
+    timezone: str = "Europe/Paris",
+) -> tuple[Member, Member, str]:
+    """Two people signed up and paired (the first invites): both, and their dynamic's id."""
+    inviter = await register(client, first, timezone=timezone)
+    invitee = await register(client, second, timezone=timezone)
+    return inviter, invitee, await pair(client, inviter, invitee)
+
+
+async def login(
+    client: httpx.AsyncClient, email: str, password: str, *, user_agent: str | None = None
+) -> httpx.Response:
+    headers = {"User-Agent": user_agent} if user_agent else {}
+    return await client.post(
+        "/api/auth/login", json={"email": email, "password": password}, headers=headers
     )
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()
-    return data
+
+
+async def sign_in(
+    client: httpx.AsyncClient, member: Member, *, user_agent: str | None = None
+) -> Member:
+    """The same person signed in again: another device's session."""
+    response = await login(client, member.email, member.password, user_agent=user_agent)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return dataclasses.replace(
+        member, access_token=body["access_token"], refresh_token=body["refresh_token"]
+    )
