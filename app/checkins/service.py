@@ -134,7 +134,14 @@ async def list_page(
     if (since is not None and since > _LAST) or (until is not None and until <= _FIRST):
         return [], None
     return await repository.page(
-        session, dynamic_id, member=member, since=since, until=until, cursor=cursor, limit=limit
+        session,
+        dynamic_id,
+        user.id,
+        member=member,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.core.db import utcnow
-from app.core.pagination import newest_first_after, page_of
+from app.core.pagination import newest_first
 from app.notifications.models import Notification
 from app.reminders.models import Reminder
 from app.sync import record as sync
@@ -85,12 +85,9 @@ async def list_for(
     stmt = select(Notification).where(col(Notification.user_id) == user_id)
     if unread_only:
         stmt = stmt.where(col(Notification.read_at).is_(None))
-    after = newest_first_after(col(Notification.created_at), col(Notification.id), cursor)
-    if after is not None:
-        stmt = stmt.where(after)
-    stmt = stmt.order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
-    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
-    return page_of(rows, limit, lambda n: (n.created_at, n.id))
+    return await newest_first(
+        session, stmt, Notification.created_at, Notification.id, cursor=cursor, limit=limit
+    )
 
 
 async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:

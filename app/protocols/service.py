@@ -577,7 +577,7 @@ async def list_views(
 ) -> tuple[list[ProtocolPublic], str | None]:
     await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
     protocols, next_cursor = await repository.protocols_of(
-        session, dynamic_id, status=status, cursor=cursor, limit=limit
+        session, dynamic_id, user.id, status=status, cursor=cursor, limit=limit
     )
     return await views(session, dynamic_id, protocols), next_cursor
 
@@ -711,7 +711,9 @@ async def list_completions(
     session: AsyncSession, protocol_id: uuid.UUID, user: User, *, cursor: str | None, limit: int
 ) -> tuple[list[Completion], str | None]:
     protocol, _ = await repository.member_protocol(session, protocol_id, user.id)
-    return await repository.completions_page(session, protocol.id, cursor=cursor, limit=limit)
+    return await repository.completions_page(
+        session, protocol.id, user.id, cursor=cursor, limit=limit
+    )
 
 
 async def export_for(session: AsyncSession, user: User) -> list[dict[str, Any]]:

@@ -22,8 +22,8 @@ from app.dynamics import service as dynamics_service
 from app.dynamics.models import DynamicState, Membership
 from app.notifications.service import unread_count
 from app.protocols.adherence import occurrences
-from app.protocols.models import Completion, Protocol, ProtocolVersion
-from app.protocols.rules import Status
+from app.protocols.models import Completion, Protocol
+from app.protocols.repository import in_force_terms
 from app.today.schemas import BalanceSummary, Occurrence, OpenNeed, TodayPublic
 
 OPEN_NEEDS_DAYS = 7
@@ -79,15 +79,7 @@ async def _occurrences(
     session: AsyncSession, dynamic_id: uuid.UUID, now: datetime
 ) -> list[Occurrence]:
     rows = (
-        await session.execute(
-            select(Protocol, ProtocolVersion)
-            .join(
-                ProtocolVersion,
-                (col(ProtocolVersion.protocol_id) == col(Protocol.id))
-                & (col(ProtocolVersion.number) == col(Protocol.in_force_version)),
-            )
-            .where(col(Protocol.dynamic_id) == dynamic_id, col(Protocol.status) == Status.active)
-        )
+        await session.execute(in_force_terms().where(col(Protocol.dynamic_id) == dynamic_id))
     ).all()
     scheduled = [(p, v) for p, v in rows if v.schedule]
     if not scheduled:
