@@ -21,6 +21,7 @@ from app.limits.schemas import (
     ItemAnswer,
     LimitsView,
 )
+from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.sync import record as sync
 
@@ -97,7 +98,7 @@ async def replace_mine(
         await notify(
             session,
             recipients=[pid],
-            kind="limits_updated",
+            kind=NotificationKind.limits_updated,
             dynamic_id=dynamic.id,
             actor_id=user.id,
         )

@@ -1,10 +1,9 @@
-"""The inbox. Other parts call ``notify`` (or ``notify_partner``); nothing else writes here."""
+"""The inbox. Other parts call ``notify`` with a ``NotificationKind``; nothing else writes here."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, update
@@ -13,25 +12,16 @@ from sqlmodel import col, select
 
 from app.core.db import utcnow
 from app.core.pagination import newest_first
-from app.notifications.models import Notification
+from app.notifications.models import Notification, NotificationKind
 from app.reminders.models import Reminder
 from app.sync import record as sync
-
-
-class Kind(StrEnum):
-    partner_linked = "partner_linked"
-    red = "red"
-    yellow = "yellow"
-    seen = "seen"
-    resumed = "resumed"
-    partner_left = "partner_left"
 
 
 async def notify(
     session: AsyncSession,
     *,
     recipients: Iterable[uuid.UUID],
-    kind: str,
+    kind: NotificationKind,
     dynamic_id: uuid.UUID | None,
     actor_id: uuid.UUID | None,
     data: dict[str, Any] | None = None,
