@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test lint typecheck pytest pg-up pg-running browser-deps caddy-deps wrk-deps bench bench-history bench-reminders bench-sync bench-pwa bench-live clean
+.PHONY: run install install-dev migrate test test-js lint lint-js typecheck pytest pg-up pg-running browser-deps caddy-deps wrk-deps js-deps bench bench-history bench-reminders bench-sync bench-pwa bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,9 +57,25 @@ pg-running: pg-up
 	  echo "PostgreSQL is not running on 127.0.0.1:5432 (pg_ctlcluster could not start it)" >&2; \
 	  exit 1; }
 
-lint: install-dev
+lint: install-dev lint-js
 	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/ruff format --check app tests migrations bench
+
+# The web app's tools (Biome), pinned by package.json and package-lock.json: `npm ci` installs
+# exactly the locked versions into node_modules/ (git-ignored), again whenever the lock changes.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+js-deps: node_modules/.installed
+
+# Biome lints the web app and checks its formatting (biome.jsonc); `npm run format` rewrites it.
+lint-js: js-deps
+	npx --no-install biome ci
+
+# The unit tests of the web app's pure modules, on Node's own test runner (tests/js/).
+test-js:
+	node --test tests/js/
 
 typecheck: install-dev
 	$(BIN)/mypy app tests bench
@@ -89,7 +105,7 @@ wrk-deps:
 pytest: install-dev pg-up browser-deps caddy-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck test-js pytest
 
 bench: install-dev pg-running
 	$(BIN)/python -m bench.spine

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import Scope
@@ -30,7 +31,11 @@ from app.core.docs import install_api_docs
 from app.core.errors import install_error_handlers
 from app.core.frontend import ShellCache
 from app.core.health import router as health_router
-from app.core.requests import RequestUnitOfWork
+from app.core.middleware.body_guard import BodyGuard
+from app.core.middleware.conditional import Conditional
+from app.core.middleware.idempotency import Idempotency
+from app.core.middleware.layers import ApiLayers
+from app.core.middleware.unit_of_work import UnitOfWork
 from app.core.security import Passwords
 from app.core.web import SecurityHeaders, install_log_redaction
 from app.dynamics.router import invites_router
@@ -140,13 +145,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.api_docs:
         install_api_docs(app)
 
-    # The event stream lives for minutes: it takes short sessions of its own instead of the
-    # request's unit of work, which holds a session until the response is complete.
+    # Every API request passes these layers, outermost first (app.core.middleware). The event
+    # stream lives for minutes: it takes short sessions of its own instead of the unit of work,
+    # which holds a session until the response is complete.
     app.add_middleware(
-        RequestUnitOfWork,
-        db=db,
-        settings=settings,
-        session_is_live=session_is_live,
+        ApiLayers,
+        layers=[
+            Middleware(BodyGuard, max_bytes=settings.max_body_bytes),
+            Middleware(Conditional),
+            Middleware(Idempotency, db=db, settings=settings, session_is_live=session_is_live),
+            Middleware(UnitOfWork, db=db),
+        ],
         streaming_paths=frozenset({"/api/events"}),
     )
     app.add_middleware(SecurityHeaders, hsts=settings.hsts)

@@ -11,7 +11,7 @@ from app.accounts.models import (
 from app.checkins.models import CheckIn, CheckInResponse
 from app.core.models import IdempotencyRecord
 from app.dynamics.models import Dynamic, DynamicPause, Invite, Membership
-from app.limits.models import LimitAnswer
+from app.limits.models import LimitAnswer, LimitReveal
 from app.live.models import LiveTicket
 from app.notifications.models import Notification
 from app.protocols.models import (
@@ -37,6 +37,7 @@ __all__ = [
     "IdempotencyRecord",
     "Invite",
     "LimitAnswer",
+    "LimitReveal",
     "LiveTicket",
     "LoginFailure",
     "Membership",

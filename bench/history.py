@@ -318,7 +318,7 @@ async def _plans(url: str, dynamic_id: uuid.UUID, user_id: uuid.UUID) -> list[Pl
                 raise RuntimeError("the measured user is missing")
             await balance_service.balance(session, dynamic_id, user, days=WINDOW_DAYS)
             source[0] = "today"
-            await today_service.today(session, dynamic_id, user)
+            await today_service.today(session, dynamic_id, user, now=datetime.now(UTC))
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
         sqlite = db.dialect == "sqlite"

@@ -93,7 +93,7 @@ function safeUrl(url) {
 
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
-  const url = safeUrl(event.notification.data && event.notification.data.url);
+  const url = safeUrl(event.notification.data?.url);
   event.waitUntil(
     (async () => {
       const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
@@ -110,7 +110,5 @@ self.addEventListener("notificationclick", (event) => {
 
 // The browser renewed the push subscription: tell the server, or it keeps pushing to the old one.
 self.addEventListener("pushsubscriptionchange", (event) => {
-  event.waitUntil(
-    resubscribe(event.oldSubscription, event.newSubscription),
-  );
+  event.waitUntil(resubscribe(event.oldSubscription, event.newSubscription));
 });

@@ -64,3 +64,16 @@ def error_code(response: httpx.Response) -> str:
     body = response.json()
     assert set(body) >= {"detail", "code"}, body
     return str(body["code"])
+
+
+async def check_in(
+    client: httpx.AsyncClient, member: Member, dynamic_id: str, **body: Any
+) -> dict[str, Any]:
+    """A check-in by the API (mood 3 unless given), asserted made; its JSON."""
+    body.setdefault("mood", 3)
+    response = await client.post(
+        f"/api/dynamics/{dynamic_id}/checkins", json=body, headers=member.headers
+    )
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data

@@ -13,6 +13,7 @@ Three layers:
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -31,7 +32,9 @@ from app.balance.compute import (
     CheckInFact,
     CompletionFact,
     Gap,
+    NextStep,
     compute,
+    trend,
 )
 from tests.helpers import Member, error_code
 
@@ -149,6 +152,7 @@ def test_swapping_the_members_swaps_the_result(
     assert ba.over_benefited == ab.over_benefited
     assert ba.verdict == ab.verdict
     assert ba.reasons == ab.reasons
+    assert ba.next_step == ab.next_step
     assert [d.date for d in ba.series] == [d.date for d in ab.series]
     for mine, theirs in zip(ab.series, ba.series, strict=True):
         assert theirs.members == (mine.members[1], mine.members[0])
@@ -241,7 +245,8 @@ def test_no_check_ins_is_not_enough_data(completions: list[CompletionFact]) -> N
     assert result.importance == Gap(None, {"checkin_share": None, "needs_answered": None})
     assert result.under_benefited is None and result.over_benefited is None
     assert result.reasons == (
-        f"Not enough check-ins yet: Alice and Bob need at least {MIN_CHECKINS} in these days.",
+        f"Too early to tell: Alice and Bob need at least {MIN_CHECKINS} check-ins in these "
+        "four weeks.",
     )
     assert all(s.checkins == 0 for d in result.series for s in d.members)
 
@@ -258,7 +263,7 @@ def test_fewer_than_two_check_ins_for_a_member_is_not_enough_data(
     result = run(many + few, members=(B, A) if swap else (A, B))
     assert result.verdict == "not_enough_data"
     assert result.reasons == (
-        f"Not enough check-ins yet: Bob needs at least {MIN_CHECKINS} in these days.",
+        f"Too early to tell: Bob needs at least {MIN_CHECKINS} check-ins in these four weeks.",
     )
     assert result.under_benefited is None and result.over_benefited is None
 
@@ -378,10 +383,8 @@ def test_example_2_imbalanced_equity() -> None:
     assert result.under_benefited == A
     assert result.over_benefited == B
     assert result.reasons == (
-        "Alice receives less for what they give than Bob (gave 5.0, received 2.0, deal -2.0 on "
-        "average) and may come to feel resentment.",
-        "Bob receives more for what they give than Alice (gave 2.0, received 5.0, deal 2.0 on "
-        "average) and may come to feel guilt.",
+        "Alice has been giving more than receiving these four weeks.",
+        "Bob has been receiving more than giving these four weeks.",
     )
 
 
@@ -410,8 +413,9 @@ def test_example_3_drifting_importance() -> None:
     assert result.verdict == "drifting"  # the largest signal is 0.25: >= 0.15, < 0.30
     assert (result.under_benefited, result.over_benefited) == (None, None)
     assert result.reasons == (
-        "Alice made 3 of the 5 check-ins: both voices should be heard.",
-        "Alice's needs were answered 3 of 4 times; Bob's needs were answered 2 of 2 times.",
+        "Most check-ins these four weeks came from Alice (3 of 5): hearing from both of you keeps "
+        "the picture true.",
+        "3 of Alice's 4 needs were answered; both of Bob's needs were answered.",
     )
 
 
@@ -435,8 +439,8 @@ def test_example_4_low_mood_and_unanswered_needs() -> None:
     assert result.equity.value == 0.0
     assert result.verdict == "drifting"
     assert result.reasons == (
-        "Alice's needs were answered 0 of 3 times.",
-        "Alice's mood has been low (2.0 on average).",
+        "None of Alice's 3 needs were answered.",
+        "Alice has been feeling low these four weeks.",
     )
 
 
@@ -444,7 +448,9 @@ def test_example_5_not_enough_data() -> None:
     checkins = facts(A, {"mood": 1}, {"mood": 1}, {"mood": 1}) + facts(B, {"mood": 5})
     result = run(checkins)
     assert result.verdict == "not_enough_data"
-    assert result.reasons == ("Not enough check-ins yet: Bob needs at least 2 in these days.",)
+    assert result.reasons == (
+        "Too early to tell: Bob needs at least 2 check-ins in these four weeks.",
+    )
     # The numbers are still given.
     assert result.importance.parts == {"checkin_share": 0.5, "needs_answered": None}
     assert (result.members[0].checkin_share, result.members[1].checkin_share) == (0.75, 0.25)
@@ -457,8 +463,8 @@ def test_both_unanswered_alike_is_still_said() -> None:
     assert result.importance.parts == {"checkin_share": 0.0, "needs_answered": 0.0}
     assert result.verdict == "drifting"
     assert result.reasons == (
-        "Alice's needs were answered 0 of 4 times.",
-        "Bob's needs were answered 0 of 4 times.",
+        "None of Alice's 4 needs were answered.",
+        "None of Bob's 4 needs were answered.",
     )
 
 
@@ -473,11 +479,101 @@ def test_example_6_the_deal_alone() -> None:
     assert result.verdict == "imbalanced"
     assert (result.over_benefited, result.under_benefited) == (A, B)
     assert result.reasons == (
-        "Bob receives less for what they give than Alice (deal -1.0 on average) and may come to "
-        "feel resentment.",
-        "Alice receives more for what they give than Bob (deal 2.0 on average) and may come to "
-        "feel guilt.",
+        "Bob feels Alice has been getting the better deal these four weeks.",
+        "Alice feels the better deal has been on their side these four weeks.",
     )
+
+
+def test_one_need_is_said_as_one_need() -> None:
+    """Not "answered 0 of 1 times": a single need is one need, answered or not."""
+    steady = {"mood": 4, "gave": 3, "received": 3}
+    result = run(
+        facts(A, {**steady, "needs": 1}, steady)
+        + facts(B, {**steady, "needs": 2, "answered": True}, steady)
+    )
+    assert result.reasons == (
+        "Alice's one need was not answered; both of Bob's needs were answered.",
+    )
+    assert result.next_step == NextStep("answer_needs", A)
+
+
+@PROPERTY
+@given(checkins=CHECKINS, completions=COMPLETIONS)
+def test_reasons_name_what_happened_without_labels_or_decimals(
+    checkins: list[CheckInFact], completions: list[CompletionFact]
+) -> None:
+    """On screen the reasons are words: the theory's labels stay in docs/balance.md, and the
+    numbers (with their decimals) are in the details, so they cannot disagree with a chart."""
+    result = run(checkins, completions)
+    for reason in result.reasons:
+        assert "resentment" not in reason and "guilt" not in reason, reason
+        assert not re.search(r"\d\.\d", reason), reason
+        assert " times" not in reason, reason
+
+
+def test_the_next_step_follows_the_verdict() -> None:
+    steady = {"mood": 4, "gave": 3, "received": 3}
+    assert run(facts(A, steady, steady) + facts(B, steady, steady)).next_step is None
+    assert run(facts(A, steady) + facts(B, steady, steady)).next_step == NextStep("check_in", A)
+    assert run(facts(A, steady)).next_step == NextStep("check_in", None)
+    alice = {"mood": 3, "gave": 5, "received": 2, "deal": -2}
+    bob = {"mood": 4, "gave": 2, "received": 5, "deal": 2}
+    imbalanced = run(facts(A, alice, alice, alice) + facts(B, bob, bob, bob))
+    assert imbalanced.next_step == NextStep("raise_yellow")
+    a3 = {**steady, "needs": 1, "answered": True}
+    drifting = run(facts(A, a3, a3, a3) + facts(B, a3, a3))
+    assert drifting.verdict == "drifting"
+    assert drifting.next_step == NextStep("start_review")
+
+
+# --- the trend: the same computation, week by week ----------------------------------------------
+
+TREND_END = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+@st.composite
+def trend_facts(draw: st.DrawFn) -> CheckInFact:
+    needs = draw(st.integers(0, 3))
+    return CheckInFact(
+        user_id=draw(st.sampled_from((A, B))),
+        occurred_at=TREND_END - timedelta(seconds=draw(st.integers(1, 14 * 7 * 24 * 3600))),
+        mood=draw(SCALE),
+        gave=draw(st.none() | SCALE),
+        received=draw(st.none() | SCALE),
+        deal=draw(st.none() | st.integers(-3, 3)),
+        needs=needs,
+        answered=draw(st.booleans()) if needs else False,
+    )
+
+
+@PROPERTY
+@given(checkins=st.lists(trend_facts(), max_size=60), weeks=st.integers(1, 14))
+def test_swapping_the_members_swaps_the_trend(checkins: list[CheckInFact], weeks: int) -> None:
+    ab = trend((A, B), checkins, [], end=TREND_END, weeks=weeks, names=NAMES)
+    ba = trend((B, A), checkins, [], end=TREND_END, weeks=weeks, names=NAMES)
+    assert len(ab) == len(ba) == weeks
+    for mine, theirs in zip(ab, ba, strict=True):
+        assert (theirs.start, theirs.end) == (mine.start, mine.end)
+        assert theirs.balance.members == (mine.balance.members[1], mine.balance.members[0])
+        assert_mirrored(mine.balance.equity, theirs.balance.equity)
+        assert_mirrored(mine.balance.importance, theirs.balance.importance)
+        assert theirs.balance.verdict == mine.balance.verdict
+        assert theirs.balance.reasons == mine.balance.reasons
+
+
+@PROPERTY
+@given(checkins=st.lists(trend_facts(), max_size=60), weeks=st.integers(1, 14))
+def test_each_week_of_the_trend_is_that_weeks_balance(
+    checkins: list[CheckInFact], weeks: int
+) -> None:
+    weekly = trend((A, B), checkins, [], end=TREND_END, weeks=weeks, names=NAMES)
+    assert weekly[-1].end == TREND_END
+    assert weekly[0].start == TREND_END - timedelta(weeks=weeks)
+    for week in weekly:
+        assert week.end - week.start == timedelta(days=7)
+        assert week.balance == run(checkins, start=week.start, end=week.end)
+    inside = [c for c in checkins if c.occurred_at >= weekly[0].start]
+    assert sum(m.checkins for w in weekly for m in w.balance.members) == len(inside)
 
 
 def test_completions_are_counted_per_member() -> None:
@@ -622,10 +718,8 @@ async def test_an_imbalanced_dynamic_names_both_members(
         "deal": sign * -0.667,
     }
     assert body["reasons"] == [
-        "Alice receives less for what they give than Bob (gave 5.0, received 2.0, deal -2.0 on "
-        "average) and may come to feel resentment.",
-        "Bob receives more for what they give than Alice (gave 2.0, received 5.0, deal 2.0 on "
-        "average) and may come to feel guilt.",
+        "Alice has been giving more than receiving these four weeks.",
+        "Bob has been receiving more than giving these four weeks.",
     ]
     by_id = {m["user_id"]: m for m in body["members"]}
     assert by_id[alice.id]["checkins"] == by_id[bob.id]["checkins"] == 3

@@ -170,7 +170,7 @@ async def test_two_partners_pair_pause_and_resume(server: str, browser: Browser)
     await alice.get_by_role("dialog").get_by_role("button", name="Resume").click()
     await expect(alice.locator("#state")).to_have_text("Active")
 
-    await bob.get_by_role("button", name="Refresh").click()
+    await bob.reload()
     await expect(bob.locator("#state")).to_have_text("Active")
     await shot(bob, "home-resumed")
 

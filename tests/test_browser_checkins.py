@@ -89,6 +89,7 @@ async def test_checkin_needs_and_balance(server: str, browser: Browser) -> None:
     await expect(alice.locator("#verdict")).to_have_text("Too early to tell")
     await expect(alice.locator("#reasons")).to_contain_text("at least 2")
     await expect(alice.locator("#verdict-card")).to_contain_text("nothing is wrong")
+    await expect(alice.locator("#next-step")).to_contain_text("A check-in or two")
     await shot(alice, "balance-not-enough")
     await axe(alice, "balance-not-enough")
 
@@ -159,13 +160,17 @@ async def test_checkin_needs_and_balance(server: str, browser: Browser) -> None:
     await shot(alice, "checkins-mine")
     await axe(alice, "checkins-mine")
 
-    # The balance: charts naming both, a verdict, and the same words for both partners.
+    # The balance: words first, charts naming both behind "details", the weekly trend, and the
+    # same words for both partners.
     texts = []
     for page in (alice, bob):
         await page.goto("/#/balance")
-        await expect(page.locator("#verdict")).to_have_text("Imbalanced")
-        await expect(page.locator("svg.chart")).to_have_count(4)
-        charts = page.locator("svg.chart")
+        await expect(page.locator("#verdict")).to_have_text("Out of balance")
+        await expect(page.locator("#balance-details")).not_to_have_attribute("open", "")
+        await page.locator("#balance-details summary").click()
+        await expect(page.locator("#trend svg.chart")).to_have_count(3)
+        await expect(page.locator("#balance-details svg.chart")).to_have_count(4)
+        charts = page.locator("#balance-details svg.chart")
         for chart in await charts.all():
             label = await chart.get_attribute("aria-label") or ""
             assert "Alice" in label and "Bob" in label, label
@@ -180,8 +185,9 @@ async def test_checkin_needs_and_balance(server: str, browser: Browser) -> None:
         )
     assert texts[0] == texts[1]
     reasons = texts[0][0]
-    assert re.search(r"Alice receives less for what they give than Bob", reasons)
-    assert "resentment" in reasons and "guilt" in reasons
+    assert "Alice has been giving more than receiving these four weeks." in reasons
+    assert "resentment" not in reasons and "guilt" not in reasons
+    assert not re.search(r"\d\.\d", reasons)
     await shot(bob, "balance")
     await axe(bob, "balance")
     for part in ("chart-gave", "chart-share", "in-numbers"):
@@ -191,7 +197,7 @@ async def test_checkin_needs_and_balance(server: str, browser: Browser) -> None:
     # The window switch asks for another window; the answer is still the same for both.
     await bob.get_by_label("7 days").check()
     await expect(bob).to_have_url(re.compile(r"#/balance/7$"))
-    await expect(bob.locator("#verdict")).to_have_text("Imbalanced")
+    await expect(bob.locator("#verdict")).to_have_text("Out of balance")
     await expect(bob.locator("#in-numbers")).to_contain_text("Check-ins")
 
     # While a red stands, checking in is still possible (that is when it matters most).

@@ -44,9 +44,13 @@ async def test_the_whole_journey(server: str, browser: Browser) -> None:
     pid = re.search(r"#/protocol/([0-9a-f-]{36})$", alice.url)
     assert pid
 
-    # Bob reviews and agrees; it is in force for both.
-    await tab(bob, "Protocols").click()
-    await bob.locator(f'#protocols-mine a[data-id="{pid.group(1)}"]').click()
+    # Bob finds it waiting for him on home, reviews it and agrees; it is in force for both.
+    await tab(bob, "Home").click()
+    waiting = bob.locator("#waiting-for-you")
+    await expect(waiting.locator('[data-kind="proposal"]')).to_contain_text(
+        "Alice proposed “Evening check-in call”"
+    )
+    await waiting.locator('[data-kind="proposal"] a').click()
     await expect(bob.locator("#review")).to_contain_text("Evening check-in call")
     await bob.get_by_role("button", name="Agree to version 1").click()
     await expect(bob.locator("#protocol-status")).to_have_text(
@@ -64,13 +68,16 @@ async def test_the_whole_journey(server: str, browser: Browser) -> None:
     await checkin.get_by_role("button", name="Save", exact=True).click()
     await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
 
-    # Bob's home shows the need; he answers it.
+    # Bob's home shows the need, waiting for him; it opens her check-in, and he answers it.
     await tab(bob, "Home").click()
-    await expect(bob.locator("#needs-title")).to_have_text("Alice needs")
+    item = bob.locator('#waiting-for-you [data-kind="need"]')
+    await expect(item).to_contain_text("Alice would like reassurance")
+    await expect(item).to_contain_text("open until")
     await shot(bob, "home-open-need")
     await axe(bob, "home with a need")
-    await bob.locator("#answer-needs").click()
+    await item.locator("a").click()
     need = bob.locator("#open-needs .cards > li").filter(has_text="Reassurance")
+    await expect(need).to_have_class(re.compile(r"\basked\b"))
     await need.get_by_role("button", name="Done").click()
     await expect(bob.locator("#open-needs .cards > li")).to_have_count(0)
 
@@ -91,11 +98,11 @@ async def test_the_whole_journey(server: str, browser: Browser) -> None:
     await axe(alice, "home paused")
     # Her updates say what happened, newest first, each linking to its screen; opening them
     # marks them read on the server.
-    await alice.locator("#unread").click()
+    await alice.locator("#link-updates").click()
     inbox = alice.locator("#inbox")
     await expect(inbox.locator("li").first).to_contain_text("Bob called red: everything is paused")
     await expect(inbox).to_contain_text("Bob answered your check-in")
-    await expect(inbox).to_contain_text("A protocol is now in force")
+    await expect(inbox).to_contain_text("“Evening check-in call” is now in force")
     await shot(alice, "inbox")
     await axe(alice, "inbox")
     session = await stored_session(alice)

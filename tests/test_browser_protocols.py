@@ -195,7 +195,7 @@ async def test_protocol_negotiated_through_the_screens(server: str, browser: Bro
         .get_by_label("Reason (optional; kept in the history)")
         .fill("The first one is fine")
     )
-    await bob.get_by_role("button", name="Decline").click()
+    await bob.get_by_role("button", name="Decline", exact=True).click()
     await expect(bob.locator("#protocol-notice")).to_contain_text("agreed terms stay in force")
     await expect(bob.locator("#protocol-status")).to_have_text(
         "In force: you both agreed to version 1."

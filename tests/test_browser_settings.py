@@ -198,7 +198,7 @@ async def test_settings_limits_and_lock(server: str, browser: Browser) -> None:
     await answer(bob, "sensation.spanking_hand", "Maybe")
     await bob.get_by_role("button", name="Save my answers").click()
     await expect(bob.locator("#limits-status")).to_have_text("Saved.")
-    await expect(bob.locator("#matches li")).to_have_text(["Praise"])
+    await expect(bob.locator("#matches .lim-match-name")).to_have_text(["Praise"])
     await expect(bob.locator('fieldset[data-item="care.praise"] .lim-partner')).to_have_text(
         "Alicia: Yes"
     )
@@ -210,7 +210,7 @@ async def test_settings_limits_and_lock(server: str, browser: Browser) -> None:
     await shot(bob, "limits-match")
 
     await alice.reload()
-    await expect(alice.locator("#matches li")).to_have_text(["Praise"])
+    await expect(alice.locator("#matches .lim-match-name")).to_have_text(["Praise"])
     await expect(
         alice.locator('fieldset[data-item="sensation.spanking_hand"] .lim-partner')
     ).to_have_count(0)

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
-from app.limits.catalogue import CATALOGUE, KEYS
+from app.limits.catalogue import CATALOGUE, DIRECTED, KEYS
 from app.limits.models import LimitAnswer
 from tests.helpers import Member, error_code, pair, register
 
@@ -28,6 +28,7 @@ DESIRES = frozenset({"yes", "maybe"})
 SHARED = frozenset({"no", "hard_limit"})
 
 Answers = dict[str, str]
+VIEW_KEYS = {"catalogue", "mine", "partner", "partner_hard_limits", "matches", "talk", "revealed"}
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -83,7 +84,31 @@ def expected_partner(mine: Answers, theirs: Answers) -> Answers:
 
 
 def expected_matches(a: Answers, b: Answers) -> list[str]:
-    return sorted(i for i in a.keys() & b.keys() if a[i] in DESIRES and b[i] in DESIRES)
+    return sorted(i for i in a.keys() & b.keys() if a[i] == b[i] == "yes")
+
+
+def expected_talk(a: Answers, b: Answers) -> list[str]:
+    """A yes or maybe meeting a maybe."""
+    return sorted(
+        i
+        for i in a.keys() & b.keys()
+        if a[i] in DESIRES and b[i] in DESIRES and "maybe" in (a[i], b[i])
+    )
+
+
+def every_pair_of_answers() -> tuple[Answers, Answers]:
+    """(Alice's, Bob's): sixteen catalogue items, one per (Alice's answer, Bob's answer), plus
+    four items only Alice answered and four only Bob answered."""
+    keys = sorted(KEYS)
+    alice: Answers = {}
+    bob: Answers = {}
+    for n, (a, b) in enumerate((a, b) for a in ANSWERS for b in ANSWERS):
+        alice[keys[n]] = a
+        bob[keys[n]] = b
+    for n, answer in enumerate(ANSWERS):
+        alice[f"only alice {n}"] = answer
+        bob[f"only bob {n}"] = answer
+    return alice, bob
 
 
 async def unread(client: httpx.AsyncClient, member: Member) -> int:
@@ -141,14 +166,16 @@ async def test_the_catalogue_has_about_forty_items_with_key_category_and_label(
     client: httpx.AsyncClient, alice: Member, dynamic_id: str
 ) -> None:
     view = await read(client, alice, dynamic_id)
-    assert set(view) == {"catalogue", "mine", "partner", "matches"}
-    assert view["mine"] == view["partner"] == view["matches"] == []
+    assert set(view) == VIEW_KEYS
+    for key in VIEW_KEYS - {"catalogue"}:
+        assert view[key] == [], key
     catalogue = view["catalogue"]
     assert 35 <= len(catalogue) <= 50
     assert [(c["key"], c["category"], c["label"]) for c in catalogue] == list(CATALOGUE)
     assert len({c["key"] for c in catalogue}) == len(catalogue)
     for entry in catalogue:
-        assert set(entry) == {"key", "category", "label"}
+        assert set(entry) == {"key", "category", "label", "directed"}
+        assert entry["directed"] == (entry["key"] in DIRECTED)
         assert entry["key"].startswith(entry["category"] + ".")
         assert entry["label"].strip() == entry["label"] != ""
         # Keys are already in the form custom text is compared in, so none can be shadowed.
@@ -165,7 +192,7 @@ async def test_put_replaces_all_of_the_callers_answers(
         dynamic_id,
         {"care.praise": "yes", "restraint.rope": "hard_limit", "Foot rubs": "maybe"},
     )
-    assert set(first) == {"catalogue", "mine", "partner", "matches"}
+    assert set(first) == VIEW_KEYS
     assert as_map(first["mine"]) == {
         "care.praise": "yes",
         "restraint.rope": "hard_limit",
@@ -196,15 +223,7 @@ async def test_the_visibility_rule_for_every_pair_of_answers(
     client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> None:
     """Sixteen items, one per (Alice's answer, Bob's answer), plus items only one answered."""
-    keys = sorted(KEYS)
-    mine: Answers = {}
-    theirs: Answers = {}
-    for n, (a, b) in enumerate((a, b) for a in ANSWERS for b in ANSWERS):
-        mine[keys[n]] = a
-        theirs[keys[n]] = b
-    for n, answer in enumerate(ANSWERS):
-        theirs[f"only bob {n}"] = answer
-        mine[f"only alice {n}"] = answer
+    mine, theirs = every_pair_of_answers()
     await replace(client, alice, dynamic_id, mine)
     bob_put = await replace(client, bob, dynamic_id, theirs)
 
@@ -218,7 +237,15 @@ async def test_the_visibility_rule_for_every_pair_of_answers(
     assert not {"only bob 0", "only bob 1"} & set(as_map(alice_view["partner"]))
     assert {"only bob 2", "only bob 3"} <= set(as_map(alice_view["partner"]))
     assert alice_view["matches"] == bob_view["matches"] == expected_matches(mine, theirs)
-    assert len(alice_view["matches"]) == 4
+    assert alice_view["talk"] == bob_view["talk"] == expected_talk(mine, theirs)
+    # One yes/yes match; yes/maybe, maybe/yes and maybe/maybe are things to talk about; a
+    # desire meeting a no or a hard limit is neither.
+    assert len(alice_view["matches"]) == 1
+    assert len(alice_view["talk"]) == 3
+    # Bob's hard limits sit apart, at the top of Alice's view.
+    assert alice_view["partner_hard_limits"] == [
+        {"item": i, "role": None} for i in sorted(i for i, a in theirs.items() if a == "hard_limit")
+    ]
     # The PUT answers the same view as the GET.
     assert bob_put == bob_view
 
@@ -231,7 +258,8 @@ async def test_the_view_is_sorted_and_stable(
     view = await read(client, alice, dynamic_id)
     assert [e["item"] for e in view["mine"]] == ["care.praise", "verbal.orders"]
     assert [e["item"] for e in view["partner"]] == ["care.praise", "verbal.orders"]
-    assert view["matches"] == ["care.praise", "verbal.orders"]
+    assert view["talk"] == ["care.praise", "verbal.orders"]
+    assert view["matches"] == []
     assert view == await read(client, alice, dynamic_id)
 
 
@@ -247,7 +275,7 @@ async def test_custom_items_are_trimmed_and_compared_case_insensitively(
     assert as_map(put["mine"]) == {"foot rubs": "yes", "strasse kiss": "maybe"}
     await replace(client, bob, dynamic_id, {"FOOT RUBS": "maybe", "STRASSE KISS": "yes"})
     view = await read(client, alice, dynamic_id)
-    assert view["matches"] == ["foot rubs", "strasse kiss"]
+    assert view["talk"] == ["foot rubs", "strasse kiss"]
     assert as_map(view["partner"]) == {"foot rubs": "maybe", "strasse kiss": "yes"}
 
 
@@ -258,7 +286,7 @@ async def test_a_custom_text_equal_to_a_catalogue_key_is_that_key(
     assert await stored_answers(app, alice, dynamic_id) == {"care.praise": "yes"}
     await replace(client, bob, dynamic_id, {"care.praise": "maybe"})
     view = await read(client, alice, dynamic_id)
-    assert view["matches"] == ["care.praise"]
+    assert view["talk"] == ["care.praise"]
     assert as_map(view["mine"]) == {"care.praise": "yes"}
 
 
@@ -467,7 +495,7 @@ async def test_an_ended_dynamic_is_read_only(
     # Still readable, with the same rule.
     view = await read(client, alice, dynamic_id)
     assert as_map(view["partner"]) == {"verbal.orders": "maybe"}
-    assert view["matches"] == ["verbal.orders"]
+    assert view["talk"] == ["verbal.orders"]
 
 
 async def test_answers_can_change_while_paused(
@@ -504,64 +532,70 @@ async def test_answers_belong_to_one_dynamic(
 # --- notifications ------------------------------------------------------------------------------
 
 
-async def test_the_partner_is_told_only_when_what_they_may_see_changed(
+async def test_every_save_tells_the_partner_how_many_answers_and_matches_changed(
     client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> None:
-    async def step(answers: Answers, told: bool) -> None:
+    async def step(answers: Answers, told: dict[str, int] | None) -> None:
         before = await limits_notices(client, bob)
         await replace(client, alice, dynamic_id, answers)
         after = await limits_notices(client, bob)
-        assert len(after) == len(before) + told, answers
+        assert len(after) == len(before) + (told is not None), answers
+        if told is not None:
+            assert after[0]["data"] == told, answers
         # Alice is never told about her own change.
         assert len(await limits_notices(client, alice)) == alice_told
 
     await replace(client, bob, dynamic_id, {"care.praise": "yes", "verbal.orders": "no"})
-    alice_told = len(await limits_notices(client, alice))
-    assert alice_told == 1  # Bob's no is safety information for her
-    bob_read_all = await client.post(
-        "/api/notifications/read", json={"all": True}, headers=bob.headers
-    )
-    assert bob_read_all.status_code == 200
+    alice_notices = await limits_notices(client, alice)
+    alice_told = len(alice_notices)
+    assert [n["data"] for n in alice_notices] == [{"changed": 2, "appeared": 0, "withdrawn": 0}]
 
-    # Private desires: nothing Bob may see changes, so nothing is sent.
-    await step({"control.finances": "yes"}, told=False)
-    await step({"control.finances": "maybe"}, told=False)  # a private yes → maybe
-    await step({"control.finances": "maybe", "verbal.orders": "yes"}, told=False)  # Bob said no
-    await step({"control.finances": "maybe", "verbal.orders": "yes"}, told=False)  # the same again
-    # Adding a hard limit is safety information: one notice.
-    await step({"control.finances": "maybe", "restraint.rope": "hard_limit"}, told=True)
-    # A hard limit becoming a no is visible; a no becoming a private yes is visible too (it
-    # disappears); removing it again is not.
-    await step({"control.finances": "maybe", "restraint.rope": "no"}, told=True)
-    await step({"control.finances": "maybe", "restraint.rope": "yes"}, told=True)
-    await step({"control.finances": "maybe"}, told=False)
-    # A mutual match appears (Bob said yes to care.praise): visible, one notice; its answer
-    # changing is visible too; it going away is visible.
-    await step({"control.finances": "maybe", "care.praise": "maybe"}, told=True)
-    await step({"control.finances": "maybe", "care.praise": "yes"}, told=True)
-    await step({"control.finances": "maybe"}, told=True)
+    # A private answer changing is counted too: trying answers out is never silent.
+    await step({"control.finances": "yes"}, {"changed": 1, "appeared": 0, "withdrawn": 0})
+    await step({"control.finances": "yes"}, None)  # the same again: nothing changed
+    await step({"control.finances": "maybe"}, {"changed": 1, "appeared": 0, "withdrawn": 0})
+    # A yes meeting Bob's no is nothing, but it is still an answer that changed.
+    await step(
+        {"control.finances": "maybe", "verbal.orders": "yes"},
+        {"changed": 1, "appeared": 0, "withdrawn": 0},
+    )
+    # Meeting Bob's yes: a match appears; turning it into a maybe keeps it revealed.
+    await step(
+        {"control.finances": "maybe", "care.praise": "yes"},
+        {"changed": 2, "appeared": 1, "withdrawn": 0},
+    )
+    await step(
+        {"control.finances": "maybe", "care.praise": "maybe"},
+        {"changed": 1, "appeared": 0, "withdrawn": 0},
+    )
+    # Taking it back withdraws it.
+    await step({"control.finances": "maybe"}, {"changed": 1, "appeared": 0, "withdrawn": 1})
 
     notices = await limits_notices(client, bob)
     assert len(notices) == 6
     for notice in notices:
         assert notice["actor_id"] == alice.id
         assert notice["dynamic_id"] == dynamic_id
-        # A notice names no item and no answer: the inbox may reach a lock screen.
-        assert notice["data"] == {}
+        # A notice names no item and no answer, only counts: the inbox may reach a lock screen.
+        assert set(notice["data"]) == {"changed", "appeared", "withdrawn"}
     assert await unread(client, bob) == 6
 
 
-async def test_a_notice_goes_to_the_member_whose_view_changed(
+async def test_a_notice_goes_to_the_partner_of_whoever_saved(
     client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> None:
-    # Alice's private yes; then Bob's yes on the same item reveals both: Alice now sees Bob's
-    # yes, so she is told; Bob made the change and is not.
+    # Alice's private yes: Bob learns that one answer changed, not which.
     await replace(client, alice, dynamic_id, {"praise in public": "yes"})
-    assert await limits_notices(client, bob) == []
+    assert [n["data"] for n in await limits_notices(client, bob)] == [
+        {"changed": 1, "appeared": 0, "withdrawn": 0}
+    ]
+    # Bob's maybe on the same item reveals both: Alice is told one appeared.
     put = await replace(client, bob, dynamic_id, {"praise in public": "maybe"})
-    assert put["matches"] == ["praise in public"]
-    assert len(await limits_notices(client, alice)) == 1
-    assert await limits_notices(client, bob) == []
+    assert put["talk"] == ["praise in public"]
+    assert [n["data"] for n in await limits_notices(client, alice)] == [
+        {"changed": 1, "appeared": 1, "withdrawn": 0}
+    ]
+    assert len(await limits_notices(client, bob)) == 1
 
 
 # --- privacy ------------------------------------------------------------------------------------
@@ -710,17 +744,16 @@ async def test_what_each_member_sees_of_the_other(
     sent["bob"], named["bob"] = spelled(bob_choice, bob_only)
     other = {"alice": "bob", "bob": "alice"}
 
-    # Reset both members' answers, in either order; each PUT tells the partner only if what
-    # the partner may see of the writer changed.
+    # Reset both members' answers, in either order; each PUT that changes an answer tells the
+    # partner (and one that changes nothing does not).
     for who in ("alice", "bob") if alice_first else ("bob", "alice"):
         watcher = members[other[who]]
-        seen_before = (await read(client, watcher, dynamic_id))["partner"]
+        had = as_map((await read(client, members[who], dynamic_id))["mine"])
         told_before = await unread(client, watcher)
         put = await replace(client, members[who], dynamic_id, sent[who])
         assert as_map(put["mine"]) == named[who]
-        seen_after = (await read(client, watcher, dynamic_id))["partner"]
         told_after = await unread(client, watcher)
-        assert told_after - told_before == (seen_after != seen_before)
+        assert told_after - told_before == (had != named[who])
 
     for who, member in members.items():
         mine, theirs = named[who], named[other[who]]
@@ -738,6 +771,7 @@ async def test_what_each_member_sees_of_the_other(
                 assert shown[item] == theirs[item]
         assert set(shown) <= set(theirs)
         assert view["matches"] == expected_matches(mine, theirs)
+        assert view["talk"] == expected_talk(mine, theirs)
 
         # The partner's private-only custom texts appear nowhere the member can read.
         texts = await everything_seen_by(client, member, dynamic_id)

@@ -50,6 +50,7 @@ KNOWN_SIGNED_IN = KNOWN_WITH_PARAMS | {
     ("GET", "/api/dynamics"),
     ("GET", "/api/notifications"),
     ("POST", "/api/notifications/read"),
+    ("GET", "/api/waiting"),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 PARAM = re.compile(r"\{(\w+)\}")

@@ -284,7 +284,8 @@ async def test_the_partners_private_answers_never_appear(
     client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> None:
     await history(client, alice, bob, dynamic_id)
-    # Private answers change: the partner's view does not, so their feed says nothing.
+    # Private answers change: the partner's feed says only that two answers changed (so trying
+    # answers out is never silent), never which.
     _, alice_cursor, _ = await sync_state(client, alice)
     await put_limits(
         client,
@@ -298,7 +299,14 @@ async def test_the_partners_private_answers_never_appear(
         ],
     )
     quiet, _ = await sync_pages(client, alice, alice_cursor)
-    assert [c for p in quiet for c in p["changes"]] == []
+    changes = [c for p in quiet for c in p["changes"]]
+    assert sorted(c["entity"] for c in changes) == ["limits", "notification"]
+    notice = next(c["data"] for c in changes if c["entity"] == "notification")
+    assert (notice["kind"], notice["data"]) == (
+        "limits_updated",
+        {"changed": 2, "appeared": 0, "withdrawn": 0},
+    )
+    assert BOB_PRIVATE.lower() not in json.dumps(changes).lower()
     for member, secret in ((alice, BOB_PRIVATE), (bob, ALICE_PRIVATE)):
         for limit in (200, 1):
             pages, _ = await sync_pages(client, member, limit=limit)

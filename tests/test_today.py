@@ -209,40 +209,71 @@ async def utc_pair(client: httpx.AsyncClient) -> tuple[Member, Member, str]:
 TIMES = ["00:00", "06:30", "12:00", "18:15", "23:59"]
 
 
+async def in_force_since(client: httpx.AsyncClient, member: Member, pid: str) -> datetime:
+    history = await client.get(f"/api/protocols/{pid}/history", headers=member.headers)
+    assert history.status_code == 200, history.text
+    activated = [e for e in history.json()["events"] if e["action"] == "activated"]
+    return datetime.fromisoformat(activated[-1]["at"])
+
+
 async def test_todays_occurrences_and_their_done_state(client: httpx.AsyncClient) -> None:
     ann, ben, dynamic_id = await utc_pair(client)
     pid = await active_protocol(client, ann, ben, dynamic_id, performers=[ben], times=TIMES)
+    since = await in_force_since(client, ann, pid)
     today_utc = datetime.now(UTC).date()
     expected_at = [
         datetime.combine(today_utc, datetime.strptime(t, "%H:%M").time(), UTC) for t in TIMES
     ]
+    # Moments before the protocol came in force were never due (follow-through agrees).
+    due = [at >= since for at in expected_at]
 
-    def moments(body: dict[str, Any]) -> list[tuple[datetime, str, bool]]:
+    def moments(body: dict[str, Any]) -> list[tuple[datetime, str, bool, bool]]:
         return [
-            (datetime.fromisoformat(o["at"]), o["local_time"], o["done"])
+            (datetime.fromisoformat(o["at"]), o["local_time"], o["due"], o["done"])
             for o in body["occurrences"]
         ]
 
     for member in (ann, ben):
         body = await today(client, member, dynamic_id)
-        assert moments(body) == [(at, t, False) for at, t in zip(expected_at, TIMES, strict=True)]
+        assert moments(body) == [
+            (at, t, d, False) for at, t, d in zip(expected_at, TIMES, due, strict=True)
+        ]
         for o in body["occurrences"]:
             assert o["protocol_id"] == pid
             assert o["performer_id"] == ben.id
             assert o["title"] == "Check on each other"
 
+    def done_after(completions: int) -> list[bool]:
+        """The first `completions` due moments are done; a moment not due never is."""
+        seen = 0
+        result = []
+        for d in due:
+            seen += d
+            result.append(d and seen <= completions)
+        return result
+
     await complete(client, ben, pid)
     for member in (ann, ben):
-        assert [o["done"] for o in (await today(client, member, dynamic_id))["occurrences"]] == [
-            True,
-            False,
-            False,
-            False,
-            False,
-        ]
+        body = await today(client, member, dynamic_id)
+        assert [o["done"] for o in body["occurrences"]] == done_after(1)
     await complete(client, ben, pid)
     body = await today(client, ann, dynamic_id)
-    assert [o["done"] for o in body["occurrences"]] == [True, True, False, False, False]
+    assert [o["done"] for o in body["occurrences"]] == done_after(2)
+
+
+async def test_a_moment_before_the_protocol_came_in_force_is_never_shown_done(
+    client: httpx.AsyncClient,
+) -> None:
+    """In force since 17:57 with a 09:00 slot: today used to show 09:00 done after the first
+    completion, while follow-through rightly said it was not due."""
+    ann, ben, dynamic_id = await utc_pair(client)
+    pid = await active_protocol(client, ann, ben, dynamic_id, performers=[ben], times=["00:00"])
+    await complete(client, ben, pid)
+    [midnight] = (await today(client, ben, dynamic_id))["occurrences"]
+    assert midnight["local_time"] == "00:00"
+    assert (midnight["due"], midnight["done"]) == (False, False)
+    adherence = (await client.get(f"/api/protocols/{pid}", headers=ben.headers)).json()
+    assert adherence["adherence"]["scheduled"] == 0
 
 
 async def test_nothing_is_due_while_a_red_stands(client: httpx.AsyncClient) -> None:
@@ -317,8 +348,10 @@ async def test_only_active_scheduled_protocols_due_today(client: httpx.AsyncClie
     }
     await complete(client, ben, due)
     body = await today(client, ann, dynamic_id)
-    done = {o["performer_id"]: o["done"] for o in body["occurrences"]}
-    assert done == {ann.id: False, ben.id: True}
+    done = {o["performer_id"]: (o["due"], o["done"]) for o in body["occurrences"]}
+    # Done for Ben, if 07:00 came after the agreement (before it, it was never due).
+    ben_due = done[ben.id][0]
+    assert done == {ann.id: (ben_due, False), ben.id: (ben_due, ben_due)}
 
     # Consent withdrawn: the protocol is suspended and is no longer due.
     withdrawn = await client.post(f"/api/protocols/{due}/withdraw", json={}, headers=ann.headers)
@@ -365,6 +398,7 @@ async def test_the_verdict_is_the_balance_verdict(
             assert summary == {
                 "verdict": balance.json()["verdict"],
                 "reasons": balance.json()["reasons"],
+                "next_step": balance.json()["next_step"],
             }
         return str(balance.json()["verdict"])
 

@@ -17,6 +17,7 @@ from app.checkins.service import export_for as export_checkins
 from app.core.db import utcnow
 from app.dynamics.schemas import DynamicPublic
 from app.dynamics.service import export_for as export_dynamics
+from app.limits.schemas import ExportedLimit, ExportedReveal
 from app.limits.service import export_for as export_limits
 from app.notifications.schemas import NotificationPublic
 from app.notifications.service import export_for as export_notifications
@@ -37,12 +38,6 @@ class ExportedInvite(BaseModel):
     dynamic_id: uuid.UUID | None
 
 
-class ExportedLimit(BaseModel):
-    dynamic_id: uuid.UUID
-    item: str
-    answer: str
-
-
 class ExportedProtocol(ProtocolPublic):
     history: ProtocolHistory
     completions: list[CompletionPublic]
@@ -54,8 +49,9 @@ class ExportedCheckIn(CheckInPublic):
 
 class AccountExport(BaseModel):
     """Everything Accord holds about you: your profile and devices, your dynamics (ended ones
-    too) with their protocols, your check-ins and answers, your limits and your inbox. Your
-    partner's private limit answers are not yours and are not in it."""
+    too) with their protocols, your check-ins and answers, your limits (and the matches
+    revealed to both of you) and your inbox. Your partner's private limit answers are not yours
+    and are not in it."""
 
     format: Literal["accord-export/1"]
     exported_at: datetime
@@ -64,6 +60,7 @@ class AccountExport(BaseModel):
     dynamics: list[DynamicPublic]
     invites: list[ExportedInvite]
     limits: list[ExportedLimit]
+    limit_reveals: list[ExportedReveal]
     protocols: list[ExportedProtocol]
     checkins: list[ExportedCheckIn]
     responses_given: list[ResponsePublic]
@@ -81,7 +78,7 @@ async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
             mode="json",
         ),
         **await export_dynamics(session, user),
-        "limits": await export_limits(session, user),
+        **await export_limits(session, user),
         "protocols": await export_protocols(session, user),
         **await export_checkins(session, user),
         "notifications": _notifications.dump_python(

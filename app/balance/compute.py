@@ -84,6 +84,15 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """The one step the balance suggests: `check_in`, `answer_needs`, `start_review` or
+    `raise_yellow`; `member` is whom it is about (whose check-ins or needs), if anyone."""
+
+    kind: str
+    member: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
 class Balance:
     members: tuple[MemberStats, MemberStats]
     equity: Gap  # > 0: the first member receives more for what they give
@@ -93,6 +102,14 @@ class Balance:
     verdict: str
     reasons: tuple[str, ...]
     series: tuple[Day, ...]
+    next_step: NextStep | None = None
+
+
+@dataclass(frozen=True)
+class Week:
+    start: datetime
+    end: datetime
+    balance: Balance
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -108,19 +125,41 @@ def _average(parts: dict[str, float | None]) -> float | None:
     return round(_clamp(fmean(present)), 3) if present else None
 
 
-def _averages(m: MemberStats) -> str:
-    """What this member answered on average, as ' (gave 4.5, received 2.0, deal -1.5 on
-    average)', or '' if they answered none of the three."""
-    values = [
-        f"{label} {value}"
-        for label, value in (
-            ("gave", m.mean_gave),
-            ("received", m.mean_received),
-            ("deal", m.mean_deal),
-        )
-        if value is not None
-    ]
-    return f" ({', '.join(values)} on average)" if values else ""
+def span_words(days: int) -> str:
+    """The window in words: 'this week', 'these four weeks', 'these 90 days'."""
+    return {7: "this week", 14: "these two weeks", 28: "these four weeks"}.get(
+        days, "today" if days == 1 else f"these {days} days"
+    )
+
+
+def _answered(name: str, answered: int, raised: int) -> str:
+    """How many of a member's needs were answered, in words a person would use."""
+    if raised == 1:
+        return f"{name}'s one need was {'answered' if answered else 'not answered'}"
+    if answered == raised:
+        return f"{'both' if raised == 2 else f'all {raised}'} of {name}'s needs were answered"
+    if answered == 0:
+        return f"none of {name}'s {raised} needs were answered"
+    return f"{answered} of {name}'s {raised} needs were answered"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def _what_happened(member: MemberStats, other: str, name: str, span: str, *, less: bool) -> str:
+    """An under-benefited (`less`) or over-benefited member, named by what happened rather than
+    by what they may come to feel: their own gave and received, else their deal answer."""
+    gave, received, deal = member.mean_gave, member.mean_received, member.mean_deal
+    if gave is not None and received is not None and (gave > received if less else gave < received):
+        done = "giving more than receiving" if less else "receiving more than giving"
+        return f"{name} has been {done} {span}."
+    if deal is not None and (deal < 0 if less else deal > 0):
+        if less:
+            return f"{name} feels {other} has been getting the better deal {span}."
+        return f"{name} feels the better deal has been on their side {span}."
+    back = "less" if less else "more"
+    return f"{name} has been getting {back} back for what they give than {other} {span}."
 
 
 def _stats(
@@ -236,6 +275,10 @@ def compute(
     def name(member: uuid.UUID) -> str:
         return names.get(member, "A member")
 
+    # Reasons name what happened, in plain words and without decimals (those are in the
+    # numbers): the theory's words for how it may feel stay in docs/balance.md.
+    span = span_words(round((end - start) / timedelta(days=1)))
+
     # Reasons are built in an order that does not depend on the order of the members.
     canonical = sorted(members, key=str)
     reasons: list[str] = []
@@ -243,8 +286,8 @@ def compute(
     if short:
         who = " and ".join(name(m) for m in short)
         reasons.append(
-            f"Not enough check-ins yet: {who} "
-            f"{'need' if len(short) > 1 else 'needs'} at least {MIN_CHECKINS} in these days."
+            f"Too early to tell: {who} {'need' if len(short) > 1 else 'needs'} at least "
+            f"{MIN_CHECKINS} check-ins in {span}."
         )
         return Balance(
             members=(a, b),
@@ -255,6 +298,7 @@ def compute(
             verdict="not_enough_data",
             reasons=tuple(reasons),
             series=series,
+            next_step=NextStep("check_in", short[0] if len(short) == 1 else None),
         )
 
     severity = 0.0
@@ -265,30 +309,26 @@ def compute(
         # "Less for what they give", not "gives more than they receive": the gap compares the
         # two members, so the under-benefited one may well receive more than they give.
         reasons.append(
-            f"{name(under.user_id)} receives less for what they give than "
-            f"{name(over.user_id)}{_averages(under)} and may come to feel resentment."
+            _what_happened(under, name(over.user_id), name(under.user_id), span, less=True)
         )
         reasons.append(
-            f"{name(over.user_id)} receives more for what they give than "
-            f"{name(under.user_id)}{_averages(over)} and may come to feel guilt."
+            _what_happened(over, name(under.user_id), name(over.user_id), span, less=False)
         )
     share = importance.parts.get("checkin_share")
     if share is not None and abs(share) >= DRIFTING:
         severity = max(severity, abs(share))
         more = a if share > 0 else b
         reasons.append(
-            f"{name(more.user_id)} made {more.checkins} of the {total} check-ins: "
-            "both voices should be heard."
+            f"Most check-ins {span} came from {name(more.user_id)} ({more.checkins} of "
+            f"{total}): hearing from both of you keeps the picture true."
         )
     answered = importance.parts.get("needs_answered")
     if answered is not None and abs(answered) >= DRIFTING:
         severity = max(severity, abs(answered))
         lines = [
-            f"{name(m)}'s needs were answered {by_id[m].needs_answered} of "
-            f"{by_id[m].needs_raised} times"
-            for m in canonical
+            _answered(name(m), by_id[m].needs_answered, by_id[m].needs_raised) for m in canonical
         ]
-        reasons.append("; ".join(lines) + ".")
+        reasons.append(_sentence("; ".join(lines)))
     answered_told = answered is not None and abs(answered) >= DRIFTING
     for m in canonical:
         stats = by_id[m]
@@ -297,12 +337,11 @@ def compute(
             # Unless the comparison above already said it: both members can be unanswered alike.
             if not answered_told:
                 reasons.append(
-                    f"{name(m)}'s needs were answered {stats.needs_answered} of "
-                    f"{stats.needs_raised} times."
+                    _sentence(_answered(name(m), stats.needs_answered, stats.needs_raised))
                 )
         if stats.mean_mood is not None and stats.mean_mood <= LOW_MOOD:
             severity = max(severity, DRIFTING)
-            reasons.append(f"{name(m)}'s mood has been low ({stats.mean_mood} on average).")
+            reasons.append(f"{name(m)} has been feeling low {span}.")
 
     if severity >= IMBALANCED:
         verdict = "imbalanced"
@@ -322,4 +361,60 @@ def compute(
         verdict=verdict,
         reasons=tuple(reasons),
         series=series,
+        next_step=_next_step(verdict, [by_id[m] for m in canonical]),
     )
+
+
+def _next_step(verdict: str, members: Sequence[MemberStats]) -> NextStep | None:
+    """One step, the most concrete first: needs left waiting can be answered today; a large
+    gap is worth saying out loud (yellow); a drift is what a review is for."""
+    if verdict == "balanced":
+        return None
+    waiting = [m for m in members if m.needs_raised and m.needs_answered / m.needs_raised < 0.5]
+    if waiting:
+        most = max(waiting, key=lambda m: m.needs_raised - m.needs_answered)
+        return NextStep("answer_needs", most.user_id)
+    return NextStep("raise_yellow" if verdict == "imbalanced" else "start_review")
+
+
+WEEK = timedelta(days=7)
+
+
+def trend(
+    members: tuple[uuid.UUID, uuid.UUID],
+    checkins: Sequence[CheckInFact],
+    completions: Sequence[CompletionFact],
+    *,
+    end: datetime,
+    weeks: int,
+    names: dict[uuid.UUID, str],
+) -> tuple[Week, ...]:
+    """The balance of each of the `weeks` weeks ending at `end`, oldest first: the same
+    computation as `compute` over each week, so a week of the trend reads like a 7-day balance."""
+    first = end - weeks * WEEK
+    checkins_by_week: list[list[CheckInFact]] = [[] for _ in range(weeks)]
+    completions_by_week: list[list[CompletionFact]] = [[] for _ in range(weeks)]
+    for fact in checkins:
+        if first <= fact.occurred_at < end:
+            checkins_by_week[(fact.occurred_at - first) // WEEK].append(fact)
+    for done in completions:
+        if first <= done.occurred_at < end:
+            completions_by_week[(done.occurred_at - first) // WEEK].append(done)
+    result = []
+    for index in range(weeks):
+        start = first + index * WEEK
+        result.append(
+            Week(
+                start=start,
+                end=start + WEEK,
+                balance=compute(
+                    members,
+                    checkins_by_week[index],
+                    completions_by_week[index],
+                    start=start,
+                    end=start + WEEK,
+                    names=names,
+                ),
+            )
+        )
+    return tuple(result)

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query
 
 from app.accounts.deps import CallerDep
 from app.balance import service
-from app.balance.schemas import BalancePublic
+from app.balance.schemas import BalancePublic, TrendPublic
+from app.core.db import utcnow
 from app.core.deps import SessionDep
 from app.core.errors import responses
 
@@ -27,3 +28,19 @@ async def read_balance(
 ) -> BalancePublic:
     """Equity and importance over the last `days`: identical for both members."""
     return await service.balance(session, dynamic_id, caller.user, days=days)
+
+
+@router.get(
+    "/api/dynamics/{dynamic_id}/balance/trend",
+    response_model=TrendPublic,
+    responses=responses(401, 404, 422),
+)
+async def read_trend(
+    dynamic_id: uuid.UUID,
+    caller: CallerDep,
+    session: SessionDep,
+    weeks: Annotated[int, Query(ge=1, le=104, description="how many weeks, ending today")] = 12,
+) -> TrendPublic:
+    """The balance week by week (equity and importance gaps, verdict, each member's means):
+    identical for both members, computed from one read of the span."""
+    return await service.trend(session, dynamic_id, caller.user, weeks=weeks, now=utcnow())

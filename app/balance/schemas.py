@@ -52,6 +52,11 @@ class DayPublic(BaseModel):
     members: list[DayMember]
 
 
+class NextStepPublic(BaseModel):
+    kind: str = Field(description="check_in, answer_needs, start_review or raise_yellow")
+    member: uuid.UUID | None = Field(description="whose check-ins or needs it is about, if one's")
+
+
 class BalancePublic(BaseModel):
     """The same for both members: members are ordered by user id, not by who asks."""
 
@@ -71,3 +76,36 @@ class BalancePublic(BaseModel):
     verdict: Verdict
     reasons: list[str]
     series: list[DayPublic]
+    next_step: NextStepPublic | None = Field(
+        description="the one step the balance suggests; null when balanced"
+    )
+
+
+class WeekMember(BaseModel):
+    user_id: uuid.UUID
+    mean_mood: float | None
+    mean_gave: float | None
+    mean_received: float | None
+    checkins: int
+
+
+class WeekPublic(BaseModel):
+    start: datetime
+    end: datetime
+    equity_gap: float | None = Field(description="as the balance's, over this week")
+    importance_gap: float | None
+    verdict: Verdict
+    members: list[WeekMember]
+
+
+class TrendMemberName(BaseModel):
+    user_id: uuid.UUID
+    display_name: str
+
+
+class TrendPublic(BaseModel):
+    """Week by week, oldest first; the same for both members (members ordered by user id)."""
+
+    dynamic_id: uuid.UUID
+    members: list[TrendMemberName]
+    weeks: list[WeekPublic]

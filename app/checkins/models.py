@@ -37,6 +37,10 @@ class CheckIn(SQLModel, table=True):
     # The partner's latest answer, kept here so lists and balance need no extra query.
     response_kind: str | None = Field(default=None, max_length=8)
     response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The asker ended the needs themselves: "met" (they count as answered) or "not_needed"
+    # (they no longer count as raised). Needs neither answered nor closed expire after 7 days.
+    needs_closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    needs_closed_reason: str | None = Field(default=None, max_length=12)
 
 
 class CheckInResponse(SQLModel, table=True):

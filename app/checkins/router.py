@@ -12,9 +12,11 @@ from app.checkins.schemas import (
     CheckInCreate,
     CheckInPage,
     CheckInPublic,
+    CloseIn,
     RespondIn,
     ResponsePublic,
 )
+from app.core.db import utcnow
 from app.core.deps import SessionDep
 from app.core.errors import responses
 from app.core.pagination import CursorQuery, LimitQuery
@@ -81,6 +83,20 @@ async def respond(
     """Answer your partner's check-in: seen, on_it (I will answer this need) or done."""
     response = await service.respond(session, checkin_id, caller.user, body.kind, body.note)
     return ResponsePublic.model_validate(response)
+
+
+@router.post(
+    "/api/checkins/{checkin_id}/close",
+    response_model=CheckInPublic,
+    responses=responses(401, 403, 404, 409, 422),
+)
+async def close_needs(
+    checkin_id: uuid.UUID, body: CloseIn, caller: CallerDep, session: SessionDep
+) -> CheckInPublic:
+    """Close the open needs of your own check-in: `met` (they count as answered in the
+    balance) or `not_needed` (they no longer count). Needs left open expire after 7 days."""
+    checkin = await service.close_needs(session, checkin_id, caller.user, body.reason, now=utcnow())
+    return CheckInPublic.model_validate(checkin)
 
 
 @router.get(

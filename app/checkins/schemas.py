@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from app.core.validation import CleanText, clean_line
 
@@ -29,6 +29,11 @@ NEEDS = (
 Scale = Annotated[int, Field(ge=1, le=5, strict=True)]
 Deal = Annotated[int, Field(ge=-3, le=3, strict=True)]
 Note = Annotated[str, CleanText, Field(max_length=1000)]
+
+
+# A need neither answered "done" nor closed by its asker within this many days has expired:
+# it leaves home and counts as not answered.
+NEEDS_EXPIRE_DAYS = 7
 
 
 class ResponseKind(StrEnum):
@@ -87,6 +92,15 @@ class CheckInCreate(_In):
         return cleaned
 
 
+class CloseReason(StrEnum):
+    met = "met"
+    not_needed = "not_needed"
+
+
+class CloseIn(_In):
+    reason: CloseReason = Field(description="met (counts as answered) or not_needed")
+
+
 class RespondIn(_In):
     kind: ResponseKind
     note: Note | None = None
@@ -121,6 +135,14 @@ class CheckInPublic(BaseModel):
     created_at: datetime
     response_kind: ResponseKind | None = Field(description="the partner's latest answer")
     response_at: datetime | None
+    needs_closed_at: datetime | None = Field(
+        default=None, description="when the asker closed the needs themselves"
+    )
+    needs_closed_reason: CloseReason | None = Field(default=None, description="met or not_needed")
+
+    @computed_field(description="when needs still open expire (7 days on); null without needs")
+    def needs_expire_at(self) -> datetime | None:
+        return self.occurred_at + timedelta(days=NEEDS_EXPIRE_DAYS) if self.needs else None
 
 
 class CheckInPage(BaseModel):

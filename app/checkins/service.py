@@ -9,7 +9,7 @@ app, never into a notification's data, a push or a log.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -17,7 +17,14 @@ from sqlmodel import col, select
 from app.accounts.models import User
 from app.checkins import repository
 from app.checkins.models import CheckIn, CheckInResponse
-from app.checkins.schemas import CheckInCreate, CheckInPublic, ResponseKind, ResponsePublic
+from app.checkins.schemas import (
+    NEEDS_EXPIRE_DAYS,
+    CheckInCreate,
+    CheckInPublic,
+    CloseReason,
+    ResponseKind,
+    ResponsePublic,
+)
 from app.core.db import utcnow
 from app.core.errors import AppError, forbidden
 from app.core.validation import ClientTimeError, check_client_time
@@ -105,6 +112,38 @@ async def respond(
         data={"checkin_id": str(checkin.id), "response": str(kind)},
     )
     return response
+
+
+async def close_needs(
+    session: AsyncSession,
+    checkin_id: uuid.UUID,
+    user: User,
+    reason: CloseReason,
+    *,
+    now: datetime,
+) -> CheckIn:
+    """The asker ends their own open needs: met, or no longer needed. Only open needs close:
+    answered, closed and expired ones are already settled (409, naming which)."""
+    checkin, dynamic = await repository.member_checkin(
+        session, checkin_id, user.id, for_update=True
+    )
+    ensure_open(dynamic)
+    if checkin.user_id != user.id:
+        raise forbidden("not_your_need", "only the partner who asked can close these needs")
+    if not checkin.needs:
+        raise AppError(409, "no_needs", "this check-in asked for nothing to close")
+    if checkin.response_kind == ResponseKind.done:
+        raise AppError(409, "needs_answered", "these needs were already answered")
+    if checkin.needs_closed_at is not None:
+        raise AppError(409, "needs_closed", "these needs were already closed")
+    if now >= checkin.occurred_at + timedelta(days=NEEDS_EXPIRE_DAYS):
+        raise AppError(409, "needs_expired", "these needs expired after 7 days")
+    checkin.needs_closed_at = now
+    checkin.needs_closed_reason = reason
+    session.add(checkin)
+    await session.flush()
+    await sync.in_dynamic(session, checkin.dynamic_id, sync.CHECKIN, checkin.id)
+    return checkin
 
 
 async def get(session: AsyncSession, checkin_id: uuid.UUID, user: User) -> CheckIn:

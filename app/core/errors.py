@@ -129,7 +129,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
-        # Outside /api only: the unit of work answers for /api itself (see app.core.requests).
+        # Outside /api only: the unit of work answers for /api itself (app.core.middleware).
         # The server logs the exception, which Starlette re-raises after this answer.
         return error_response(500, "internal_error", "something went wrong on our side")
 

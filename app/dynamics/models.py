@@ -87,6 +87,9 @@ class Membership(SQLModel, table=True):
     saw_red_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     saw_yellow_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     saw_note: str | None = Field(default=None, max_length=500)
+    # When this member finished (or skipped) the first minute after pairing: shown once per
+    # member and dynamic, on whichever device they use.
+    introduced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class DynamicPause(SQLModel, table=True):

@@ -171,6 +171,20 @@ async def resume(dynamic_id: uuid.UUID, caller: CallerDep, session: SessionDep) 
 
 
 @router.post(
+    "/{dynamic_id}/introduced",
+    response_model=DynamicPublic,
+    responses=responses(401, 404, 409, 422),
+)
+async def introduced(
+    dynamic_id: uuid.UUID, caller: CallerDep, session: SessionDep
+) -> DynamicPublic:
+    """You finished (or skipped) the first minute after pairing: it is not shown again, on
+    any of your devices. A repeat keeps the first time."""
+    dynamic = await service.mark_introduced(session, dynamic_id, caller.user)
+    return await service.view(session, dynamic)
+
+
+@router.post(
     "/{dynamic_id}/leave", response_model=DynamicPublic, responses=responses(401, 404, 409, 422)
 )
 async def leave(dynamic_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> DynamicPublic:

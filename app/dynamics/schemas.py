@@ -48,6 +48,9 @@ class MemberPublic(BaseModel):
     saw_yellow_at: datetime | None = Field(
         description="when this member answered the partner's standing yellow"
     )
+    introduced_at: datetime | None = Field(
+        default=None, description="when this member finished or skipped the first minute"
+    )
     saw_note: str | None = Field(description='what this member said with "I see you"')
 
 

@@ -264,6 +264,7 @@ def _member_view(membership: Membership, user: User | None) -> MemberPublic:
         saw_red_at=membership.saw_red_at,
         saw_yellow_at=membership.saw_yellow_at,
         saw_note=membership.saw_note,
+        introduced_at=membership.introduced_at,
     )
 
 
@@ -433,6 +434,16 @@ async def see(
     await _tell_partner(
         session, dynamic, user, NotificationKind.seen, {"signals": newly or sorted(standing)}
     )
+    return dynamic
+
+
+async def mark_introduced(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Dynamic:
+    """The first minute after pairing is done for this member (stored per member, so it is
+    shown once whichever device they use). A repeat changes nothing."""
+    dynamic, membership = await _locked(session, dynamic_id, user)
+    if membership.introduced_at is None:
+        membership.introduced_at = utcnow()
+        session.add(membership)
     return dynamic
 
 

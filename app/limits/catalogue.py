@@ -49,3 +49,16 @@ CATALOGUE: tuple[tuple[str, str, str], ...] = (
 )
 
 KEYS = frozenset(key for key, _, _ in CATALOGUE)
+
+# Items done by one of you to or for the other, so an answer may be for giving or receiving.
+# The rest are shared (a ritual, discretion in public) and have no direction.
+UNDIRECTED = frozenset(
+    {
+        "protocol.rituals",
+        "protocol.public_discreet",
+        "care.checkins_daily",
+        "roleplay.age_neutral_roles",
+        "intimacy.photos_private",
+    }
+)
+DIRECTED = KEYS - UNDIRECTED

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import unicodedata
+import uuid
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.validation import clean_line
+from app.limits.catalogue import UNDIRECTED
 
 
 class Answer(StrEnum):
@@ -16,8 +19,15 @@ class Answer(StrEnum):
     hard_limit = "hard_limit"
 
 
+class Role(StrEnum):
+    giving = "giving"
+    receiving = "receiving"
+
+
 ALWAYS_SHARED = frozenset({Answer.no, Answer.hard_limit})
 DESIRES = frozenset({Answer.yes, Answer.maybe})
+# How a missing role (either way, or no direction) is stored.
+BOTH = "both"
 
 
 def item_key(item: str) -> str:
@@ -31,6 +41,10 @@ class CatalogueItem(BaseModel):
     key: str
     category: str
     label: str
+    directed: bool = Field(
+        description="true when one of you does it to or for the other, so an answer may be "
+        "for giving or for receiving"
+    )
 
 
 class ItemAnswer(BaseModel):
@@ -46,6 +60,16 @@ class ItemAnswer(BaseModel):
         ),
     ]
     answer: Answer
+    role: Role | None = Field(
+        default=None,
+        description="giving or receiving; null for either way (and for items with no direction)",
+    )
+    condition: str | None = Field(
+        default=None,
+        max_length=120,
+        description="only with a maybe: what it would take, shown to the partner only with "
+        "the match",
+    )
 
     @field_validator("item", mode="before")
     @classmethod
@@ -56,6 +80,20 @@ class ItemAnswer(BaseModel):
         value = clean_line(value)
         return item_key(value) if isinstance(value, str) else value
 
+    @field_validator("condition", mode="before")
+    @classmethod
+    def _clean_condition(cls, value: object) -> object:
+        value = clean_line(value)
+        return value or None
+
+    @model_validator(mode="after")
+    def _fits(self) -> ItemAnswer:
+        if self.condition is not None and self.answer != Answer.maybe:
+            raise ValueError("a condition goes only with a maybe")
+        if self.role is not None and self.item in UNDIRECTED:
+            raise ValueError(f"{self.item!r} has no direction: leave the role out")
+        return self
+
 
 class MyLimits(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -63,11 +101,51 @@ class MyLimits(BaseModel):
     items: list[ItemAnswer] = Field(max_length=200)
 
 
+class Revealed(BaseModel):
+    item: str
+    role: Role | None = Field(description="your side of it: giving, receiving, or null")
+    kind: Literal["match", "talk"] | None = Field(
+        description="match (both yes), talk (a maybe on either side), or null once withdrawn"
+    )
+    revealed_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_by: uuid.UUID | None = Field(
+        description="who took back the answer that made it, once someone did"
+    )
+
+
+class HardLimit(BaseModel):
+    item: str
+    role: Role | None
+
+
 class LimitsView(BaseModel):
     catalogue: list[CatalogueItem]
     mine: list[ItemAnswer]
     partner: list[ItemAnswer] = Field(
-        description="the partner's no and hard limits, and their yes/maybe only where you "
-        "answered yes or maybe too"
+        description="the partner's no and hard limits, and their yes/maybe only where they "
+        "meet a yes or maybe of yours (in a direction that fits)"
     )
-    matches: list[str] = Field(description="items both of you answered yes or maybe")
+    partner_hard_limits: list[HardLimit] = Field(description="the partner's hard limits")
+    matches: list[str] = Field(description="items both of you answered yes")
+    talk: list[str] = Field(description="items where a yes or maybe meets a maybe")
+    revealed: list[Revealed] = Field(
+        description="every match or talk item ever shown to both of you, newest first"
+    )
+
+
+class ExportedLimit(BaseModel):
+    dynamic_id: uuid.UUID
+    item: str
+    answer: str
+    role: Role | None
+    condition: str | None
+
+
+class ExportedReveal(BaseModel):
+    dynamic_id: uuid.UUID
+    item: str
+    role: Role | None
+    revealed_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_by: uuid.UUID | None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,34 +13,98 @@ from app.core.errors import AppError
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.service import ensure_open
 from app.limits import repository
-from app.limits.catalogue import CATALOGUE
-from app.limits.models import LimitAnswer
+from app.limits.catalogue import CATALOGUE, DIRECTED
+from app.limits.matching import Said, meetings
+from app.limits.models import LimitAnswer, LimitReveal
 from app.limits.schemas import (
-    DESIRES,
+    BOTH,
     Answer,
     CatalogueItem,
+    ExportedLimit,
+    ExportedReveal,
+    HardLimit,
     ItemAnswer,
     LimitsView,
+    Revealed,
+    Role,
 )
 from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.sync import record as sync
 
-_CATALOGUE = [CatalogueItem(key=k, category=c, label=label) for k, c, label in CATALOGUE]
+_CATALOGUE = [
+    CatalogueItem(key=k, category=c, label=label, directed=k in DIRECTED)
+    for k, c, label in CATALOGUE
+]
+
+# An answer as stored: (item, role) → (answer, condition).
+Stored = dict[tuple[str, str], tuple[str, str | None]]
+
+
+def _role(stored: str) -> Role | None:
+    return None if stored == BOTH else Role(stored)
 
 
 def _answers(rows: list[LimitAnswer]) -> list[ItemAnswer]:
-    return [ItemAnswer(item=r.item, answer=Answer(r.answer)) for r in rows]
+    return [
+        ItemAnswer(item=r.item, answer=Answer(r.answer), role=_role(r.role), condition=r.condition)
+        for r in rows
+    ]
+
+
+def _said(rows: list[LimitAnswer]) -> list[Said]:
+    return [Said(r.item, Answer(r.answer), r.role) for r in rows]
+
+
+def _side_of(reveal: LimitReveal, viewer_id: uuid.UUID) -> str:
+    if reveal.giver_id == viewer_id:
+        return Role.giving
+    if reveal.receiver_id == viewer_id:
+        return Role.receiving
+    return BOTH
+
+
+RevealKey = tuple[str, uuid.UUID | None, uuid.UUID | None]  # (item, giver, receiver)
+
+
+def _reveal_key(item: str, side: str, me: uuid.UUID, partner: uuid.UUID) -> RevealKey:
+    """Who gives and who receives in a meeting in which ``me`` is on ``side``."""
+    if side == Role.giving:
+        return (item, me, partner)
+    if side == Role.receiving:
+        return (item, partner, me)
+    return (item, None, None)
 
 
 async def _view(session: AsyncSession, dynamic_id: uuid.UUID, user_id: uuid.UUID) -> LimitsView:
     mine = await repository.mine(session, dynamic_id, user_id)
     partner = await repository.revealed_to(session, dynamic_id, user_id)
+    met = meetings(_said(mine), _said(partner))
+    revealed = []
+    for reveal in await repository.reveals(session, dynamic_id):
+        side = _side_of(reveal, user_id)
+        revealed.append(
+            Revealed(
+                item=reveal.item,
+                role=_role(side),
+                kind=None if reveal.withdrawn_at else met.get((reveal.item, side)),
+                revealed_at=reveal.revealed_at,
+                withdrawn_at=reveal.withdrawn_at,
+                withdrawn_by=reveal.withdrawn_by,
+            )
+        )
     return LimitsView(
         catalogue=_CATALOGUE,
         mine=_answers(mine),
         partner=_answers(partner),
-        matches=sorted(r.item for r in partner if Answer(r.answer) in DESIRES),
+        partner_hard_limits=[
+            HardLimit(item=r.item, role=_role(r.role))
+            for r in partner
+            if r.answer == Answer.hard_limit
+        ],
+        matches=sorted({item for (item, _), kind in met.items() if kind == "match"}),
+        talk=sorted({item for (item, _), kind in met.items() if kind == "talk"}),
+        revealed=revealed,
     )
 
 
@@ -55,63 +120,156 @@ async def view(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Limi
     return await _view(session, dynamic_id, user.id)
 
 
+def _checked(items: list[ItemAnswer]) -> Stored:
+    """The answers as stored, refusing an item answered twice for one direction, or answered
+    both "either way" and for one direction."""
+    answers: Stored = {}
+    for entry in items:
+        # ``entry.item`` is already the item's one name (see ``item_key``), so case variants of
+        # one item collide here.
+        key = (entry.item, entry.role.value if entry.role else BOTH)
+        if key in answers:
+            raise AppError(422, "duplicate_item", f"{entry.item!r} is answered twice")
+        answers[key] = (entry.answer.value, entry.condition)
+    roles: dict[str, set[str]] = {}
+    for item, role in answers:
+        roles.setdefault(item, set()).add(role)
+    for item, found in sorted(roles.items()):
+        if BOTH in found and len(found) > 1:
+            raise AppError(
+                422,
+                "mixed_directions",
+                f"{item!r} is answered both either way and for one direction: keep one",
+            )
+    return answers
+
+
+def _changed(before: Stored, after: Stored) -> int:
+    return sum(before.get(key) != after.get(key) for key in before.keys() | after.keys())
+
+
+async def _reconcile(
+    session: AsyncSession, dynamic_id: uuid.UUID, me: uuid.UUID, partner: uuid.UUID, now: datetime
+) -> tuple[int, int]:
+    """Bring the dynamic's reveals in line with the answers after ``me`` saved: a meeting new
+    (or back) is revealed now; a revealed one that no longer meets is withdrawn by ``me``.
+    Returns (appeared, withdrawn)."""
+    mine = await repository.mine(session, dynamic_id, me)
+    theirs = await repository.revealed_to(session, dynamic_id, me)
+    current = {
+        _reveal_key(item, side, me, partner) for item, side in meetings(_said(mine), _said(theirs))
+    }
+    known: dict[RevealKey, LimitReveal] = {
+        (r.item, r.giver_id, r.receiver_id): r
+        for r in await repository.reveals(session, dynamic_id)
+    }
+    appeared = withdrawn = 0
+    for key in sorted(current, key=str):
+        reveal = known.get(key)
+        if reveal is None:
+            item, giver, receiver = key
+            session.add(
+                LimitReveal(
+                    dynamic_id=dynamic_id,
+                    item=item,
+                    giver_id=giver,
+                    receiver_id=receiver,
+                    revealed_at=now,
+                )
+            )
+            appeared += 1
+        elif reveal.withdrawn_at is not None:
+            reveal.revealed_at, reveal.withdrawn_at, reveal.withdrawn_by = now, None, None
+            appeared += 1
+    for key, reveal in known.items():
+        if key not in current and reveal.withdrawn_at is None:
+            reveal.withdrawn_at, reveal.withdrawn_by = now, me
+            withdrawn += 1
+    await session.flush()
+    return appeared, withdrawn
+
+
 async def replace_mine(
     session: AsyncSession, dynamic_id: uuid.UUID, user: User, items: list[ItemAnswer]
 ) -> LimitsView:
-    """Replace all of the caller's answers in this dynamic (a PUT)."""
+    """Replace all of the caller's answers in this dynamic (a PUT). The partner is told how many
+    answers changed and how many matches appeared or were withdrawn, so that trying answers
+    out to see what the partner said always leaves a trace the partner sees."""
     dynamic, _ = await dynamics_repository.member_dynamic(
         session, dynamic_id, user.id, for_update=True
     )
     ensure_open(dynamic)
-    seen: dict[str, Answer] = {}
-    for entry in items:
-        # ``entry.item`` is already the item's one name (see ``item_key``), so case variants of
-        # one item collide here.
-        if entry.item in seen:
-            raise AppError(422, "duplicate_item", f"{entry.item!r} is answered twice")
-        seen[entry.item] = entry.answer
-    partner_ids = await dynamics_repository.partner_ids(session, dynamic.id, user.id)
-    before = {
-        pid: {(a.item, a.answer) for a in await repository.revealed_to(session, dynamic.id, pid)}
-        for pid in partner_ids
-    }
+    after = _checked(items)
+    rows = await repository.mine(session, dynamic.id, user.id)
+    before: Stored = {(r.item, r.role): (r.answer, r.condition) for r in rows}
+    changed = _changed(before, after)
+    now = utcnow()
     await session.execute(
         delete(LimitAnswer).where(
             col(LimitAnswer.dynamic_id) == dynamic.id, col(LimitAnswer.user_id) == user.id
         )
     )
-    now = utcnow()
     session.add_all(
-        LimitAnswer(dynamic_id=dynamic.id, user_id=user.id, item=key, answer=answer, updated_at=now)
-        for key, answer in seen.items()
+        LimitAnswer(
+            dynamic_id=dynamic.id,
+            user_id=user.id,
+            item=item,
+            role=role,
+            answer=answer,
+            condition=condition,
+            updated_at=now,
+        )
+        for (item, role), (answer, condition) in after.items()
     )
     await session.flush()
     told = []
-    for pid in partner_ids:
-        after = {(a.item, a.answer) for a in await repository.revealed_to(session, dynamic.id, pid)}
-        # Tell the partner only when what they may see changed: a private answer changing
-        # must not be given away by a notification (nor by the change feed).
-        if after != before[pid]:
-            told.append(pid)
-    await sync.limits_changed_for(session, dynamic.id, [user.id, *told])
-    for pid in told:
+    for pid in await dynamics_repository.partner_ids(session, dynamic.id, user.id):
+        appeared, withdrawn = await _reconcile(session, dynamic.id, user.id, pid, now)
+        if changed or appeared or withdrawn:
+            told.append((pid, {"changed": changed, "appeared": appeared, "withdrawn": withdrawn}))
+    await sync.limits_changed_for(session, dynamic.id, [user.id, *(pid for pid, _ in told)])
+    for pid, counts in told:
+        # Counts only: the inbox may reach a lock screen, so it names no item and no answer.
         await notify(
             session,
             recipients=[pid],
             kind=NotificationKind.limits_updated,
             dynamic_id=dynamic.id,
             actor_id=user.id,
+            data=counts,
         )
     return await _view(session, dynamic.id, user.id)
 
 
-async def export_for(session: AsyncSession, user: User) -> list[dict[str, object]]:
-    """The user's own answers in every dynamic (never the partner's private ones)."""
+async def export_for(session: AsyncSession, user: User) -> dict[str, list[dict[str, object]]]:
+    """The user's own answers in every dynamic (never the partner's private ones), and the
+    reveals of those dynamics, from the user's side."""
     rows = (
         await session.execute(
             select(LimitAnswer)
             .where(col(LimitAnswer.user_id) == user.id)
-            .order_by(col(LimitAnswer.dynamic_id), col(LimitAnswer.item))
+            .order_by(col(LimitAnswer.dynamic_id), col(LimitAnswer.item), col(LimitAnswer.role))
         )
     ).scalars()
-    return [{"dynamic_id": str(r.dynamic_id), "item": r.item, "answer": r.answer} for r in rows]
+    limits = [
+        ExportedLimit(
+            dynamic_id=r.dynamic_id,
+            item=r.item,
+            answer=r.answer,
+            role=_role(r.role),
+            condition=r.condition,
+        ).model_dump(mode="json")
+        for r in rows
+    ]
+    reveals = [
+        ExportedReveal(
+            dynamic_id=r.dynamic_id,
+            item=r.item,
+            role=_role(_side_of(r, user.id)),
+            revealed_at=r.revealed_at,
+            withdrawn_at=r.withdrawn_at,
+            withdrawn_by=r.withdrawn_by,
+        ).model_dump(mode="json")
+        for r in await repository.reveals_of_user(session, user.id)
+    ]
+    return {"limits": limits, "limit_reveals": reveals}

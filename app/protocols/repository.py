@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -75,18 +76,20 @@ async def versions(
     return list(result.scalars())
 
 
+def with_version(number: Any) -> Any:
+    """Protocols each with one of their versions: `number` says which (the column
+    `Protocol.in_force_version`, `Protocol.open_version`)."""
+    return select(Protocol, ProtocolVersion).join(
+        ProtocolVersion,
+        (col(ProtocolVersion.protocol_id) == col(Protocol.id))
+        & (col(ProtocolVersion.number) == number),
+    )
+
+
 def in_force_terms() -> Select[Protocol, ProtocolVersion]:
     """Each active protocol with the version in force: the terms that apply now. Add the
     filters (a dynamic, reminders on, …) to it."""
-    return (
-        select(Protocol, ProtocolVersion)
-        .join(
-            ProtocolVersion,
-            (col(ProtocolVersion.protocol_id) == col(Protocol.id))
-            & (col(ProtocolVersion.number) == col(Protocol.in_force_version)),
-        )
-        .where(col(Protocol.status) == Status.active)
-    )
+    return with_version(col(Protocol.in_force_version)).where(col(Protocol.status) == Status.active)
 
 
 async def protocols_of(

@@ -50,11 +50,16 @@ _SCREEN: dict[str, str] = {
 
 def screen_for(notification: Notification) -> str:
     """The app path for a notification: the protocol it is about, the check-ins, the limits,
-    or home (red, yellow, resume, linking, leaving, nudges)."""
+    or home (red, yellow, resume, linking, leaving, nudges), inside its dynamic."""
     protocol_id = notification.data.get("protocol_id") if notification.data else None
     if protocol_id and notification.kind.startswith(("protocol_", "completion_")):
-        return f"/#/protocol/{protocol_id}"
-    return f"/#/{_SCREEN.get(notification.kind, 'home')}"
+        screen = f"protocol/{protocol_id}"
+    else:
+        screen = _SCREEN.get(notification.kind, "home")
+    # In the dynamic it is about: someone in two dynamics lands in the right one.
+    if notification.dynamic_id is not None:
+        return f"/#/dynamics/{notification.dynamic_id}/{screen}"
+    return f"/#/{screen}"
 
 
 async def message_for(

@@ -5,9 +5,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.balance.schemas import Verdict
+from app.balance.schemas import NextStepPublic, Verdict
 from app.checkins.schemas import CheckInPublic, ResponseKind
 from app.dynamics.schemas import DynamicPublic
+from app.today.waiting import WaitingItem
 
 
 class OpenNeed(BaseModel):
@@ -16,6 +17,7 @@ class OpenNeed(BaseModel):
     needs: list[str]
     occurred_at: datetime
     response_kind: ResponseKind | None
+    expires_at: datetime = Field(description="7 days on: then they leave home, unanswered")
 
 
 class Occurrence(BaseModel):
@@ -24,12 +26,17 @@ class Occurrence(BaseModel):
     performer_id: uuid.UUID
     at: datetime
     local_time: str = Field(description="HH:MM in the performer's time zone")
+    due: bool = Field(
+        description="false for a moment before the protocol came in force (not counted in "
+        "follow-through either)"
+    )
     done: bool
 
 
 class BalanceSummary(BaseModel):
     verdict: Verdict
     reasons: list[str]
+    next_step: NextStepPublic | None
 
 
 class TodayPublic(BaseModel):
@@ -37,10 +44,27 @@ class TodayPublic(BaseModel):
 
     dynamic: DynamicPublic
     latest_checkins: list[CheckInPublic] = Field(description="each member's latest, if any")
-    open_needs: list[OpenNeed] = Field(description="needs of the last 7 days not yet done")
+    open_needs: list[OpenNeed] = Field(
+        description="needs of the last 7 days neither answered done nor closed by the asker"
+    )
     occurrences: list[Occurrence] = Field(
         description="today's scheduled protocol moments, each in its performer's local day; "
         "none while a red stands"
     )
     balance: BalanceSummary
     unread_notifications: int
+    waiting: list[WaitingItem] = Field(
+        description="what waits for the caller: the partner's signals first, then proposals, "
+        "completions to acknowledge, the partner's open needs (and reviews), newest first"
+    )
+
+
+class WaitingCount(BaseModel):
+    dynamic_id: uuid.UUID
+    count: int
+
+
+class WaitingCounts(BaseModel):
+    """For each of the caller's open dynamics, how many things wait: the switcher's badges."""
+
+    dynamics: list[WaitingCount]

@@ -15,24 +15,31 @@ from app.accounts.models import User
 from app.balance.service import balance_of
 from app.checkins import repository as checkins_repository
 from app.checkins.models import CheckIn
-from app.checkins.schemas import CheckInPublic, ResponseKind
-from app.core.db import utcnow
+from app.checkins.schemas import NEEDS_EXPIRE_DAYS, CheckInPublic, ResponseKind
 from app.dynamics import repository as dynamics_repository
 from app.dynamics import service as dynamics_service
 from app.dynamics.models import DynamicState, Membership
 from app.notifications.service import unread_count
+from app.protocols import repository as protocols_repository
 from app.protocols.adherence import occurrences
 from app.protocols.models import Completion, Protocol
-from app.protocols.repository import in_force_terms
-from app.today.schemas import BalanceSummary, Occurrence, OpenNeed, TodayPublic
+from app.today.schemas import (
+    BalanceSummary,
+    Occurrence,
+    OpenNeed,
+    TodayPublic,
+    WaitingCount,
+    WaitingCounts,
+)
+from app.today.waiting import open_needs_of, waiting
 
-OPEN_NEEDS_DAYS = 7
 BALANCE_DAYS = 28
 
 
-async def today(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> TodayPublic:
+async def today(
+    session: AsyncSession, dynamic_id: uuid.UUID, user: User, *, now: datetime
+) -> TodayPublic:
     dynamic, _ = await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
-    now = utcnow()
     view = await dynamics_service.view(session, dynamic)
     member_ids = sorted((m.user_id for m in view.members if m.user_id is not None), key=str)
     latest = [
@@ -40,16 +47,18 @@ async def today(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Tod
         for c in [await checkins_repository.latest_of(session, dynamic.id, m) for m in member_ids]
         if c is not None
     ]
-    recent = (
-        await session.execute(
-            select(CheckIn)
-            .where(
-                col(CheckIn.dynamic_id) == dynamic.id,
-                col(CheckIn.occurred_at) >= now - timedelta(days=OPEN_NEEDS_DAYS),
+    recent = list(
+        (
+            await session.execute(
+                select(CheckIn)
+                .where(
+                    col(CheckIn.dynamic_id) == dynamic.id,
+                    col(CheckIn.occurred_at) >= now - timedelta(days=NEEDS_EXPIRE_DAYS),
+                )
+                .order_by(col(CheckIn.occurred_at).desc(), col(CheckIn.id).desc())
             )
-            .order_by(col(CheckIn.occurred_at).desc(), col(CheckIn.id).desc())
-        )
-    ).scalars()
+        ).scalars()
+    )
     open_needs = [
         OpenNeed(
             checkin_id=c.id,
@@ -57,11 +66,11 @@ async def today(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Tod
             needs=c.needs,
             occurred_at=c.occurred_at,
             response_kind=ResponseKind(c.response_kind) if c.response_kind else None,
+            expires_at=c.occurred_at + timedelta(days=NEEDS_EXPIRE_DAYS),
         )
-        for c in recent
-        if c.needs and c.response_kind != ResponseKind.done
+        for c in open_needs_of(recent, now)
     ]
-    summary = await balance_of(session, dynamic, days=BALANCE_DAYS)
+    summary = await balance_of(session, dynamic, days=BALANCE_DAYS, now=now)
     return TodayPublic(
         dynamic=view,
         latest_checkins=[CheckInPublic.model_validate(c) for c in latest],
@@ -70,20 +79,51 @@ async def today(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Tod
         occurrences=[]
         if dynamic.state == DynamicState.paused
         else await _occurrences(session, dynamic.id, now),
-        balance=BalanceSummary(verdict=summary.verdict, reasons=summary.reasons),
+        balance=BalanceSummary(
+            verdict=summary.verdict, reasons=summary.reasons, next_step=summary.next_step
+        ),
         unread_notifications=await unread_count(session, user.id),
+        waiting=await waiting(session, dynamic, view.members, user.id, recent, now),
     )
+
+
+async def waiting_counts(session: AsyncSession, user: User, *, now: datetime) -> WaitingCounts:
+    """How many things wait for this person in each of their open dynamics: the switcher's
+    badges. A few queries per dynamic; a person has one dynamic per partner."""
+    dynamics, _ = await dynamics_repository.dynamics_of(
+        session, user.id, state=None, cursor=None, limit=100
+    )
+    counts = []
+    for dynamic in dynamics:
+        if dynamic.state == DynamicState.ended:
+            continue
+        view = await dynamics_service.view(session, dynamic)
+        recent = await checkins_repository.in_window(
+            session, dynamic.id, now - timedelta(days=NEEDS_EXPIRE_DAYS), now + timedelta(days=1)
+        )
+        items = await waiting(session, dynamic, view.members, user.id, recent, now)
+        counts.append(WaitingCount(dynamic_id=dynamic.id, count=len(items)))
+    return WaitingCounts(dynamics=counts)
 
 
 async def _occurrences(
     session: AsyncSession, dynamic_id: uuid.UUID, now: datetime
 ) -> list[Occurrence]:
     rows = (
-        await session.execute(in_force_terms().where(col(Protocol.dynamic_id) == dynamic_id))
+        await session.execute(
+            protocols_repository.in_force_terms().where(col(Protocol.dynamic_id) == dynamic_id)
+        )
     ).all()
     scheduled = [(p, v) for p, v in rows if v.schedule]
     if not scheduled:
         return []
+    # A moment before the version came in force was never due (follow-through agrees): today
+    # shows it as not due, and a later completion marks the next due moment done, not it.
+    in_force_since: dict[uuid.UUID, datetime] = {}
+    for event in await protocols_repository.events(
+        session, [p.id for p, _ in scheduled], actions={"activated", "reactivated"}
+    ):
+        in_force_since[event.protocol_id] = event.at  # events come in order: the last wins
     zones = {
         m.id: ZoneInfo(m.timezone)
         for m in (
@@ -116,7 +156,10 @@ async def _occurrences(
             if zone is None:
                 continue
             local_today = now.astimezone(zone).date()
+            since = in_force_since.get(protocol.id)
             for c in completions:
+                if since is not None and c.occurred_at < since:
+                    continue
                 if c.protocol_id == protocol.id and c.user_id == performer:
                     day = c.occurred_at.astimezone(zone).date()
                     if day == local_today:
@@ -128,6 +171,7 @@ async def _occurrences(
                 schedule.get("times", []), schedule.get("weekdays", []), zone, start, end
             )
             finished = done_by[(protocol.id, performer, local_today)]
+            due = [since is None or moment >= since for moment in moments]
             for index, moment in enumerate(moments):
                 result.append(
                     Occurrence(
@@ -136,7 +180,8 @@ async def _occurrences(
                         performer_id=performer,
                         at=moment,
                         local_time=moment.astimezone(zone).strftime("%H:%M"),
-                        done=index < finished,
+                        due=due[index],
+                        done=due[index] and sum(due[: index + 1]) <= finished,
                     )
                 )
     return sorted(result, key=lambda o: (o.at, str(o.protocol_id), str(o.performer_id)))

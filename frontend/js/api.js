@@ -5,7 +5,11 @@
 // The session lives in IndexedDB (not localStorage) so the service worker can send the outbox
 // by Background Sync. Refreshes are serialised across tabs and the worker with a Web Lock: the
 // server takes two refreshes with one token as a stolen token and ends the session.
+import { ApiError, OfflineError } from "./errors.js";
 import { del, get, put, wipe } from "./idb.js";
+
+// The failures of a request live with their words; screens may import them from here too.
+export { ApiError, OfflineError };
 
 const KEY = "session";
 let current = null;
@@ -20,33 +24,13 @@ function signedOutHere() {
 
 if (sessionChannel) {
   sessionChannel.onmessage = async () => {
-    const before = current && current.user && current.user.id;
+    const before = current?.user?.id;
     await loadSession();
-    const after = current && current.user && current.user.id;
+    const after = current?.user?.id;
     if (before !== after && globalThis.dispatchEvent && globalThis.CustomEvent) {
       globalThis.dispatchEvent(new CustomEvent("accord:session-changed"));
     }
   };
-}
-
-export class ApiError extends Error {
-  constructor(status, body, headers) {
-    super((body && body.detail) || `Request failed (${status})`);
-    this.status = status;
-    this.code = body && body.code;
-    this.body = body;
-    // Seconds to wait, from Retry-After (429 throttling, 503, 409 idempotency_in_flight).
-    const retry = headers && Number.parseInt(headers.get("Retry-After"), 10);
-    this.retryAfter = Number.isFinite(retry) ? retry : null;
-  }
-}
-
-// A network failure (offline, server unreachable): the write can wait in the outbox.
-export class OfflineError extends Error {
-  constructor() {
-    super("You are offline.");
-    this.offline = true;
-  }
 }
 
 export async function loadSession() {
@@ -60,7 +44,7 @@ export function session() {
 
 async function saveSession(answer) {
   current = {
-    user: answer.user || (current && current.user),
+    user: answer.user || current?.user,
     access_token: answer.access_token,
     refresh_token: answer.refresh_token,
   };
@@ -118,7 +102,7 @@ async function withLock(name, work) {
 function refresh(staleAccess, userId) {
   return withLock("accord-refresh", async () => {
     const stored = (await get("kv", KEY)) || null;
-    if (!stored || !stored.refresh_token) return "gone";
+    if (!stored?.refresh_token) return "gone";
     if (userId && (!stored.user || stored.user.id !== userId)) return "other";
     if (stored.access_token !== staleAccess) {
       current = stored;
@@ -145,8 +129,8 @@ export async function request(method, path, body, { key, ifMatch, ifNoneMatch } 
     const auth = current ? { Authorization: `Bearer ${current.access_token}` } : {};
     return send(method, path, body, { ...extra, ...auth });
   };
-  const used = current && current.access_token;
-  const userId = current && current.user && current.user.id;
+  const used = current?.access_token;
+  const userId = current?.user?.id;
   let { response, data } = await attempt();
   if (response.status === 401 && current) {
     const outcome = await refresh(used, userId);

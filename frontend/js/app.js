@@ -6,7 +6,8 @@ import { h } from "./dom.js";
 import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
-import { currentDynamic, endedDynamic, subscribe, trySync } from "./store.js";
+import { address, linkedDynamic, parse, screenGo } from "./routes.js";
+import { chooseDynamic, currentDynamic, endedDynamic, entity, subscribe, trySync } from "./store.js";
 
 // name: [loader, needs a dynamic, shows the tab bar]
 const ROUTES = {
@@ -43,6 +44,13 @@ main.replaceChildren(banner, screen);
 document.body.append(nav);
 let cleanup = null;
 let rendering = 0;
+// A screen with unsaved work may ask before it is left (ctx.guardLeaving(ask)): `ask()` false
+// keeps it, and the address goes back to the screen's own.
+let leaving = null;
+let shownHash = location.hash;
+const guardLeaving = (ask) => {
+  leaving = ask;
+};
 
 // /join/CODE (an invite link) keeps its code for the pairing screen, then shows the shell at /.
 const joined = location.pathname.match(/^\/join\/([^/]+)\/?$/);
@@ -68,21 +76,23 @@ export function go(path) {
   else location.hash = hash;
 }
 
-// "#/protocol/abc" -> ["protocol", ["abc"]]. Push links may say "#/dynamics/ID/<screen>/…".
-function parse() {
-  let parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === "dynamics") parts = parts.slice(2);
-  if (parts[0] === "protocols" && parts[1]) parts[0] = "protocol";
-  return [parts[0] || "home", parts.slice(1)];
-}
-
 async function decide() {
-  let [name, params] = parse();
+  let [name, params] = parse(location.hash);
+  // A link into one dynamic (a push, an update): that dynamic becomes the one shown.
+  const linked = linkedDynamic(location.hash);
+  if (linked) chooseDynamic(linked);
   // A reset link works whoever is signed in here, or nobody: it signs its own account in.
   if (name === "reset" && params.length) return ["reset", params.slice(0, 1)];
   if (!session()) return ["welcome", []];
   if (await isLocked()) return ["lock", []];
   if (!ROUTES[name] || name === "welcome" || name === "lock" || name === "reset") [name, params] = ["home", []];
+  // A protocol or a check-in of another of this person's dynamics (a reminder's link, say)
+  // shows in its own dynamic.
+  const owned = { protocol: "protocol", checkins: "checkin" }[name];
+  if (owned && params[0]) {
+    const found = await entity(owned, params[0]);
+    if (found?.dynamic_id) chooseDynamic(found.dynamic_id);
+  }
   let dynamic = await currentDynamic();
   if (!dynamic && navigator.onLine) {
     await trySync();
@@ -98,22 +108,34 @@ async function decide() {
 
 export async function render() {
   const ticket = ++rendering;
+  leaving = null;
   // The screen being left stops at once, before anything is awaited: a screen still drawing
   // (home learning that the dynamic ended, say) must not navigate over the one asked for now.
   if (cleanup) cleanup();
   cleanup = null;
   const [name, params, dynamic] = await decide();
   if (ticket !== rendering) return;
-  const wanted = params.length ? `#/${[name, ...params].map(encodeURIComponent).join("/")}` : `#/${name}`;
+  const wanted = address(name, params);
   // The lock screen keeps the address, so unlocking shows the screen that was asked for.
   if (name !== "lock" && location.hash !== wanted) history.replaceState(null, "", wanted);
+  const shown = location.hash;
+  shownHash = shown;
   const [load, , tabs] = ROUTES[name];
   const module = await load();
   if (ticket !== rendering) return;
   screen.replaceChildren();
   document.body.dataset.screen = name;
   renderTabs(tabs ? name : null);
-  const context = { go, params, me: session() && session().user, dynamic, takeJoinCode, hasJoinCode, render };
+  const context = {
+    go: screenGo(shown, () => location.hash, go),
+    params,
+    me: session()?.user,
+    dynamic,
+    takeJoinCode,
+    hasJoinCode,
+    render: screenRender(ticket),
+    guardLeaving,
+  };
   const result = await module.render(screen, context);
   if (ticket !== rendering) {
     if (typeof result === "function") result();
@@ -129,11 +151,19 @@ export async function render() {
   }
 }
 
+// The render() a screen is given does nothing once another screen is being drawn (its go() is
+// routes.js's screenGo).
+function screenRender(ticket) {
+  return () => (ticket === rendering ? render() : undefined);
+}
+
 function renderTabs(current) {
   nav.hidden = current === null;
   document.body.classList.toggle("with-tabs", current !== null);
   if (current === null) return nav.replaceChildren();
-  const section = { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", inbox: "home", outbox: "settings" }[current] || current;
+  const section =
+    { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", inbox: "home", outbox: "settings" }[current] ||
+    current;
   nav.replaceChildren(
     ...TABS.map(([target, label]) =>
       h("a", { href: `#/${target}`, class: "tab", "aria-current": target === section ? "page" : false }, label),
@@ -153,7 +183,13 @@ async function renderBanner() {
       parts.push(h("a", { href: "#/outbox", id: "pending" }, `${pending} ${pending === 1 ? "change" : "changes"} waiting to be sent`));
     }
     if (failed) {
-      parts.push(h("a", { href: "#/outbox", id: "failed", class: "failed" }, `${failed} ${failed === 1 ? "change" : "changes"} could not be made: review`));
+      parts.push(
+        h(
+          "a",
+          { href: "#/outbox", id: "failed", class: "failed" },
+          `${failed} ${failed === 1 ? "change" : "changes"} could not be made: review`,
+        ),
+      );
     }
   }
   if (waitingWorker) {
@@ -167,6 +203,8 @@ async function renderBanner() {
 
 async function catchUp() {
   if (!session()) return;
+  // What could not be sent stays in the outbox for the next catch-up (the banner counts it);
+  // catching up with the feed goes on regardless.
   await flush().catch(() => 0);
   await trySync();
 }
@@ -175,7 +213,13 @@ subscribe((message) => {
   if (message.type === "outbox" || message.type === "outbox-sent") renderBanner();
   if (message.type === "signed-out") render();
 });
-window.addEventListener("hashchange", render);
+window.addEventListener("hashchange", () => {
+  if (leaving && location.hash !== shownHash && !leaving()) {
+    history.replaceState(null, "", shownHash);
+    return;
+  }
+  render();
+});
 window.addEventListener("online", () => {
   renderBanner();
   catchUp();

@@ -32,7 +32,7 @@ export function confirmDialog({ title, text, confirm, danger = false, note = nul
       h("p", {}, text),
       note ? h("label", { for: "confirm-note" }, note.label) : null,
       field,
-      note && note.hint ? h("p", { class: "muted" }, note.hint) : null,
+      note?.hint ? h("p", { class: "muted" }, note.hint) : null,
       h(
         "div",
         { class: "actions" },

@@ -6,25 +6,15 @@
 //
 // What the server refuses (409 conflict, 412 stale edit, 422, 404) is kept as "failed" with the
 // server's reason and shown to the person; it is never retried by itself.
-import { ApiError, OfflineError, request } from "./api.js";
+import { OfflineError, request } from "./api.js";
 import { all, del, get, put, req, tx } from "./idb.js";
+import { inOrder, sendInOrder } from "./sending.js";
 import { announce, trySync } from "./store.js";
 
 export const SYNC_TAG = "accord-outbox";
 
-// Answers worth waiting for and resending with the same key.
-function retryable(error) {
-  return (
-    error instanceof OfflineError ||
-    error.status === 429 ||
-    error.status >= 500 ||
-    (error.status === 409 && error.code === "idempotency_in_flight") ||
-    error.status === 401
-  );
-}
-
 export async function items() {
-  return (await all("outbox")).sort((a, b) => a.seq - b.seq);
+  return inOrder(await all("outbox"));
 }
 
 // Queues a write. `label` says in words what it is ("Check-in"), for the pending list.
@@ -52,8 +42,10 @@ export async function enqueue({ method, path, body, key, ifMatch, label, kind, d
 function requestBackgroundSync() {
   if (!globalThis.navigator || !navigator.serviceWorker) return;
   navigator.serviceWorker.ready
-    .then((registration) => registration.sync && registration.sync.register(SYNC_TAG))
-    .catch(() => {});
+    .then((registration) => registration.sync?.register(SYNC_TAG))
+    // Refused (no permission, no Background Sync): the outbox is still sent on the next start,
+    // on `online` and when the app comes back to the foreground.
+    .catch(() => null);
 }
 
 export async function discard(seq) {
@@ -67,24 +59,13 @@ let flushing = null;
 // 503, signed out) so that later writes never overtake it. Resolves with how many were sent.
 export function flush() {
   if (!flushing) {
-    const run = async () => {
-      let sent = 0;
-      for (const item of await items()) {
-        if (item.state !== "pending") continue;
-        // Another tab or the worker may have sent it while this one waited for the lock.
-        if (!(await get("outbox", item.seq))) continue;
-        try {
-          await request(item.method, item.path, item.body, { key: item.key, ifMatch: item.ifMatch });
-          await del("outbox", item.seq);
-          sent += 1;
-        } catch (error) {
-          if (!(error instanceof ApiError) || retryable(error)) break;
-          const failed = { ...item, state: "failed", error: { status: error.status, code: error.code || null, detail: error.message } };
-          await tx("outbox", "readwrite", (s) => req(s.outbox.put(failed)));
-        }
-      }
-      return sent;
-    };
+    const run = async () =>
+      sendInOrder(await items(), {
+        send: (item) => request(item.method, item.path, item.body, { key: item.key, ifMatch: item.ifMatch }),
+        stillQueued: async (item) => Boolean(await get("outbox", item.seq)),
+        sent: (item) => del("outbox", item.seq),
+        refused: (failed) => tx("outbox", "readwrite", (s) => req(s.outbox.put(failed))),
+      });
     const locked = globalThis.navigator && navigator.locks ? navigator.locks.request("accord-outbox", run) : run();
     flushing = locked
       .then(async (sent) => {

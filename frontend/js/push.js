@@ -9,14 +9,14 @@ function keyBytes(base64url) {
 }
 
 async function registration() {
-  if (globalThis.registration && globalThis.registration.pushManager) return globalThis.registration;
+  if (globalThis.registration?.pushManager) return globalThis.registration;
   return navigator.serviceWorker.ready;
 }
 
 // The registration if there is one, without waiting for a worker that may never come (ready
 // never resolves when the worker failed to register).
 async function existing() {
-  if (globalThis.registration && globalThis.registration.pushManager) return globalThis.registration;
+  if (globalThis.registration?.pushManager) return globalThis.registration;
   return (await navigator.serviceWorker.getRegistration()) || null;
 }
 
@@ -48,7 +48,7 @@ export async function enable() {
   let subscription = await reg.pushManager.getSubscription();
   if (subscription) {
     // Subscribed with another key (the server's key changed): start again.
-    const current = subscription.options && subscription.options.applicationServerKey;
+    const current = subscription.options?.applicationServerKey;
     const wanted = keyBytes(public_key);
     if (current && new Uint8Array(current).join() !== wanted.join()) {
       await subscription.unsubscribe();
@@ -84,7 +84,9 @@ export async function disable() {
 
 export async function resubscribe(oldSubscription, newSubscription) {
   if (oldSubscription) {
-    await api("DELETE", "/api/push/subscriptions", { endpoint: oldSubscription.endpoint }).catch(() => {});
+    // Best effort, on purpose: the browser already dropped the old subscription, and the server
+    // drops it itself the first time the push service answers 404/410 for it.
+    await api("DELETE", "/api/push/subscriptions", { endpoint: oldSubscription.endpoint }).catch(() => null);
   }
   if (newSubscription) await api("POST", "/api/push/subscriptions", newSubscription.toJSON());
 }

@@ -7,6 +7,7 @@
 // Every change is announced to this page and, through a BroadcastChannel, to the other tabs and
 // the service worker, so screens re-render without polling.
 import { OfflineError, request } from "./api.js";
+import { inForce, lastEnded, record } from "./feed.js";
 import { get, req, tx } from "./idb.js";
 
 const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("accord") : null;
@@ -26,14 +27,6 @@ if (channel) {
   channel.onmessage = (event) => {
     for (const listener of [...listeners]) listener(event.data);
   };
-}
-
-function record(change) {
-  const data = change.data;
-  let dynamicId = null;
-  if (change.entity === "dynamic" || change.entity === "limits") dynamicId = change.id;
-  else if (data && data.dynamic_id) dynamicId = data.dynamic_id;
-  return { key: `${change.entity}:${change.id}`, entity: change.entity, id: change.id, dynamic_id: dynamicId, data };
 }
 
 let syncing = null;
@@ -59,9 +52,7 @@ export function sync() {
         } catch (error) {
           if (error.code === "invalid_cursor") {
             // A cursor the server did not give out: start again and replace the local copy.
-            await tx(["kv", "entities"], "readwrite", (s) =>
-              Promise.all([req(s.entities.clear()), req(s.kv.delete("cursor"))]),
-            );
+            await tx(["kv", "entities"], "readwrite", (s) => Promise.all([req(s.entities.clear()), req(s.kv.delete("cursor"))]));
             continue;
           }
           throw error;
@@ -113,18 +104,33 @@ export async function entity(entity, id) {
   return row ? row.data : null;
 }
 
-// The dynamic this person lives in now: the newest that has not ended, else the newest.
-export async function currentDynamic() {
+const CHOSEN_KEY = "accord.dynamic";
+
+// Someone with more than one partner picks which dynamic the app shows (the switcher on home,
+// or a push's link "#/dynamics/<id>/…"); kept on this device.
+export function chooseDynamic(id) {
+  if (id) localStorage.setItem(CHOSEN_KEY, id);
+  else localStorage.removeItem(CHOSEN_KEY);
+}
+
+// This person's dynamics that have not ended, newest first.
+export async function openDynamics() {
   const all = await entities("dynamic");
   all.sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-  return all.find((d) => d.state !== "ended") || null;
+  return all.filter((d) => d.state !== "ended");
+}
+
+// The dynamic this person lives in now: the one they chose, while it is open; else the newest
+// that has not ended.
+export async function currentDynamic() {
+  const open = await openDynamics();
+  const chosen = localStorage.getItem(CHOSEN_KEY);
+  return open.find((d) => d.id === chosen) || inForce(open);
 }
 
 // The newest dynamic that has ended, or null: it stays readable after either member left.
 export async function endedDynamic() {
-  const all = (await entities("dynamic")).filter((d) => d.state === "ended");
-  all.sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-  return all[0] || null;
+  return lastEnded(await entities("dynamic"));
 }
 
 // The last stored answer of a GET, or null.
@@ -136,7 +142,7 @@ export async function cachedView(path) {
 // Reads a GET from the server (If-None-Match with the stored ETag) and stores the answer.
 export async function fetchView(path) {
   const stored = await get("views", path);
-  const answer = await request("GET", path, undefined, { ifNoneMatch: stored && stored.etag });
+  const answer = await request("GET", path, undefined, { ifNoneMatch: stored?.etag });
   if (answer.status === 304 && stored) return stored.data;
   const etag = answer.headers.get("ETag");
   await tx("views", "readwrite", (s) => req(s.views.put({ data: answer.data, etag, at: Date.now() }, path)));

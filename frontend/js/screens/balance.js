@@ -1,38 +1,24 @@
-// Balance (#/balance, #/balance/<days>): equity and importance over 7, 28 or 90 days, as the API
-// computes them (docs/balance.md). Both partners see the same thing: members are shown in the
+// Balance (#/balance, #/balance/<days>): equity and importance as the API computes them
+// (docs/balance.md), first in words — the verdict, what happened, one next step, and what
+// equity and importance mean — then over time (the weekly trend), and the numbers and charts
+// behind a "details" disclosure. Both partners see the same thing: members are shown in the
 // API's order (by user id, never "me first"), by name, with the same charts and the same words.
 // Charts are inline SVG built here (no library), each with a text alternative.
 import { alertBox, h } from "../dom.js";
+import { percent as pct } from "../format.js";
 import { live } from "../store.js";
+import { chart, num, s } from "./balance/svg.js";
+import { trendCharts } from "./balance/trend.js";
+import { meanings, nextStep, VERDICTS } from "./balance/words.js";
 
-const SVG = "http://www.w3.org/2000/svg";
+export { VERDICTS };
+
 const WINDOWS = [7, 28, 90];
-// The verdict in words, on this screen and on home.
-export const VERDICTS = {
-  balanced: "Balanced",
-  drifting: "Drifting",
-  imbalanced: "Imbalanced",
-  not_enough_data: "Too early to tell",
-};
+const TREND_WEEKS = [12, 26, 52];
 
-function s(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== undefined) node.setAttribute(k, String(v));
-  for (const child of children) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  return node;
-}
 
-function num(value, digits = 1) {
-  return value === null || value === undefined ? "—" : Number(value).toFixed(digits);
-}
-
-function pct(share) {
-  return share === null || share === undefined ? "—" : `${Math.round(share * 100)}%`;
-}
-
-// An <svg role="img"> with its summary as the accessible name.
-function chart(width, height, label, ...children) {
-  return s("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", "aria-label": label, preserveAspectRatio: "xMinYMin meet" }, ...children);
+function gap(value) {
+  return value === null || value === undefined ? "—" : Number(value).toFixed(2);
 }
 
 const W = 320;
@@ -82,7 +68,9 @@ function needsChart(members) {
     nodes.push(s("text", { x: 0, y: y + 17, class: "chart-name" }, m.display_name));
     const full = (BAR_W * (m.needs_raised || 0)) / most;
     nodes.push(s("rect", { x: LABEL_W, y, width: BAR_W, height: rowH - 6, rx: 3, class: "bar-track" }));
-    if (m.needs_raised) nodes.push(s("rect", { x: LABEL_W, y, width: full, height: rowH - 6, rx: 3, class: `bar-raised m${i}` }));
+    // Raised: an outline in the member's colour; answered: filled in the same colour, so both
+    // match the member's swatch in the legend.
+    if (m.needs_raised) nodes.push(s("rect", { x: LABEL_W + 1, y: y + 1, width: Math.max(0, full - 2), height: rowH - 8, rx: 3, class: `bar-raised m${i}` }));
     if (m.needs_answered) {
       nodes.push(s("rect", { x: LABEL_W, y, width: (BAR_W * m.needs_answered) / most, height: rowH - 6, rx: 3, class: `bar-answered m${i}` }));
     }
@@ -155,6 +143,23 @@ function legend(members) {
   );
 }
 
+// The gaps, as the API gives them, with what each part is: for whoever wants the arithmetic.
+function gapsList(data) {
+  const parts = (g) =>
+    Object.entries((g && g.parts) || {})
+      .map(([name, value]) => `${name.replace("_", " ")} ${gap(value)}`)
+      .join(", ");
+  const [a, b] = (data.members || []).map((m) => m.display_name);
+  return h(
+    "dl",
+    { class: "gaps", id: "balance-gaps" },
+    h("dt", {}, "Equity gap"),
+    h("dd", {}, `${gap(data.equity_gap && data.equity_gap.value)} (${parts(data.equity_gap)}). Above 0: ${a} gets more back for what they give than ${b}; 0.15 or more either way is a drift, 0.30 an imbalance.`),
+    h("dt", {}, "Importance gap"),
+    h("dd", {}, `${gap(data.importance_gap && data.importance_gap.value)} (${parts(data.importance_gap)}). Above 0: ${a} is heard more.`),
+  );
+}
+
 function numbersTable(members) {
   const rows = [
     ["Check-ins", (m) => String(m.checkins)],
@@ -163,7 +168,7 @@ function numbersTable(members) {
     ["Energy (1–5)", (m) => num(m.mean_energy)],
     ["Gave (1–5)", (m) => num(m.mean_gave)],
     ["Received (1–5)", (m) => num(m.mean_received)],
-    ["Better deal (−3…+3)", (m) => num(m.mean_deal)],
+    ["Better deal (−3 the other … +3 me)", (m) => num(m.mean_deal)],
     ["Needs raised", (m) => String(m.needs_raised)],
     ["Needs answered", (m) => String(m.needs_answered)],
     ["Protocol moments done", (m) => String(m.completions_performed)],
@@ -189,37 +194,49 @@ function figure(id, title, note, svg, extra = null) {
   );
 }
 
-export async function render(root, ctx) {
-  const dynamic = ctx.dynamic;
-  let days = WINDOWS.includes(Number(ctx.params[0])) ? Number(ctx.params[0]) : 28;
-  const error = alertBox();
-  const freshness = h("p", { class: "muted small", id: "balance-freshness", "aria-live": "polite" });
-  const body = h("div", { id: "balance", "aria-busy": "true" }, h("p", { class: "muted" }, "Loading…"));
-
-  const switcher = h(
+function segments(name, legendText, values, current, label) {
+  return h(
     "fieldset",
     { class: "window-switch" },
-    h("legend", {}, "Over the last"),
+    h("legend", {}, legendText),
     h(
       "div",
       { class: "segments" },
-      WINDOWS.map((n) =>
+      values.map((n) =>
         h(
           "label",
           { class: "segment" },
-          h("input", { type: "radio", name: "days", value: String(n), checked: n === days }),
-          h("span", {}, `${n} days`),
+          h("input", { type: "radio", name, value: String(n), checked: n === current }),
+          h("span", {}, label(n)),
         ),
       ),
     ),
   );
+}
+
+export async function render(root, ctx) {
+  const dynamic = ctx.dynamic;
+  const me = ctx.me;
+  const partner = dynamic.members.find((m) => m.user_id !== me.id);
+  const partnerName = partner ? partner.display_name : "your partner";
+  let days = WINDOWS.includes(Number(ctx.params[0])) ? Number(ctx.params[0]) : 28;
+  let weeks = 12;
+  const error = alertBox();
+  const freshness = h("p", { class: "muted small", id: "balance-freshness", "aria-live": "polite" });
+  const body = h("div", { id: "balance", "aria-busy": "true" }, h("p", { class: "muted" }, "Loading…"));
+  const trendBody = h("div", { id: "trend", "aria-busy": "true" }, h("p", { class: "muted" }, "Loading…"));
+  const switcher = segments("days", "Over the last", WINDOWS, days, (n) => `${n} days`);
+  const weekSwitcher = segments("weeks", "Week by week, over", TREND_WEEKS, weeks, (n) => `${n} weeks`);
+
   root.append(
     h("h1", {}, "Balance"),
-    h("p", { class: "muted" }, "The same view for both of you: what each gives and receives, and whether both are heard."),
+    h("p", { class: "muted" }, "The same view for both of you: what each of you gives and gets back, and whether both of you are heard."),
+    meanings(),
     switcher,
     error,
     freshness,
     body,
+    h("section", { id: "over-time", "aria-labelledby": "over-time-title" }, h("h2", { id: "over-time-title" }, "Over time"), weekSwitcher, trendBody),
   );
 
   function show(data, meta) {
@@ -252,25 +269,43 @@ export async function render(root, ctx) {
         : h(
             "p",
             { class: "kind" },
-            `A verdict needs at least two check-ins from each of you in the last ${data.days} days. Every check-in helps, and nothing is wrong in the meantime.`,
+            `Each of you checking in at least twice in the last ${data.days} days lets the balance say something. Every check-in helps, and nothing is wrong in the meantime.`,
           ),
-      enough || dynamic.state === "ended" ? null : h("p", {}, h("a", { href: "#/checkin", class: "button secondary" }, "Check in now")),
+      dynamic.state === "ended" ? null : nextStep(data.next_step, { me, members, partnerName }),
     );
 
-    const parts = [verdictCard];
+    const charts = [];
     if (totalCheckins === 0) {
-      parts.push(h("p", { class: "card muted", id: "no-data" }, "No check-ins in these days yet, so there is nothing to draw."));
+      charts.push(h("p", { class: "muted", id: "no-data" }, "No check-ins in these days yet, so there is nothing to draw."));
     } else {
-      parts.push(
+      charts.push(
         figure("chart-gave", "What each gave and received", "Averages on a 1–5 scale, since each one's last check-in.", gaveReceivedChart(members),
           h("ul", { class: "legend", "aria-hidden": "true" }, h("li", {}, h("span", { class: "swatch gave" }), "gave"), h("li", {}, h("span", { class: "swatch received" }), "received"))),
-        figure("chart-needs", "Needs answered", "Needs each raised, and how many the other answered “done”.", needsChart(members), legend(members)),
+        figure("chart-needs", "Needs answered", "The outline is what each asked for; the filled part, what was answered.", needsChart(members), legend(members)),
         figure("chart-share", "Share of check-ins", "Both voices matter: near half each is even.", shareChart(members), legend(members)),
         figure("chart-daily", "Check-ins per day", null, dailyChart(data.series || [], members), legend(members)),
       );
     }
-    parts.push(h("section", { class: "chart-card", id: "in-numbers", "aria-labelledby": "numbers-title" }, h("h2", { id: "numbers-title" }, "In numbers"), numbersTable(members)));
-    body.replaceChildren(...parts);
+    const details = h(
+      "details",
+      { class: "card balance-details", id: "balance-details" },
+      h("summary", {}, "Details: the numbers, and how they are worked out"),
+      ...charts,
+      h("section", { class: "chart-card", id: "in-numbers", "aria-labelledby": "numbers-title" }, h("h3", { id: "numbers-title" }, "In numbers"), numbersTable(members), gapsList(data)),
+      h("p", { class: "muted small" }, "The formulas are written out in the app's documentation (docs/balance.md); everything here is worked out from your check-ins and what you both did."),
+    );
+    const open = body.querySelector("#balance-details");
+    if (open && open.open) details.open = true;
+    body.replaceChildren(verdictCard, details);
+  }
+
+  function showTrend(data) {
+    trendBody.setAttribute("aria-busy", "false");
+    if (!data) {
+      trendBody.replaceChildren(h("p", { class: "muted", id: "trend-offline" }, "The weeks will show once you're back online."));
+      return;
+    }
+    trendBody.replaceChildren(...trendCharts(data));
   }
 
   let stop = null;
@@ -284,6 +319,16 @@ export async function render(root, ctx) {
     });
   }
 
+  let stopTrend = null;
+  function watchTrend() {
+    if (stopTrend) stopTrend();
+    trendBody.setAttribute("aria-busy", "true");
+    stopTrend = live(`/api/dynamics/${dynamic.id}/balance/trend?weeks=${weeks}`, showTrend, (failure) => {
+      trendBody.setAttribute("aria-busy", "false");
+      error.textContent = `Could not load the weeks: ${failure.message}`;
+    });
+  }
+
   switcher.addEventListener("change", (event) => {
     const value = Number(event.target.value);
     if (!WINDOWS.includes(value) || value === days) return;
@@ -291,9 +336,17 @@ export async function render(root, ctx) {
     history.replaceState(null, "", `#/balance/${days}`);
     watch();
   });
+  weekSwitcher.addEventListener("change", (event) => {
+    const value = Number(event.target.value);
+    if (!TREND_WEEKS.includes(value) || value === weeks) return;
+    weeks = value;
+    watchTrend();
+  });
 
   watch();
+  watchTrend();
   return () => {
     if (stop) stop();
+    if (stopTrend) stopTrend();
   };
 }

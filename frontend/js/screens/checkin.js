@@ -4,31 +4,10 @@
 // outbox keeps the moment it was made.
 import { ApiError } from "../api.js";
 import { alertBox, h } from "../dom.js";
+import { face, MOODS, NEEDS, needLabel } from "../moods.js";
 import { write } from "../outbox.js";
 import { entity, subscribe } from "../store.js";
 
-// The fixed needs of the API (docs/api.md, "Check-ins"); anything else is a custom need.
-export const NEEDS = [
-  "affection",
-  "reassurance",
-  "praise",
-  "structure",
-  "guidance",
-  "space",
-  "rest",
-  "play",
-  "intimacy",
-  "aftercare",
-  "attention",
-  "talk",
-];
-export const MOODS = [
-  [1, "very low"],
-  [2, "low"],
-  [3, "okay"],
-  [4, "good"],
-  [5, "very good"],
-];
 const SCALE = [
   [1, "1 — very little"],
   [2, "2 — a little"],
@@ -44,16 +23,6 @@ const ENERGY = [
   [5, "5 — very high"],
 ];
 const FIELDS = { mood: "Mood", energy: "Energy", gave: "Gave", received: "Received", needs: "Needs", deal: "Better deal", note: "Note", occurred_at: "Time" };
-const SVG = "http://www.w3.org/2000/svg";
-
-export function needLabel(need) {
-  return NEEDS.includes(need) ? need[0].toUpperCase() + need.slice(1) : need;
-}
-
-export function moodText(mood) {
-  const found = MOODS.find(([v]) => v === mood);
-  return found ? `${mood} — ${found[1]}` : String(mood);
-}
 
 // The deal question from the person's side: −3 "my partner, by far" … +3 "me, by far".
 function dealLabels(partnerName) {
@@ -71,24 +40,6 @@ function dealLabels(partnerName) {
 function fieldName(loc) {
   const parts = (loc || []).filter((p) => p !== "body");
   return FIELDS[parts[0]] || String(parts[0] || "Check-in");
-}
-
-// A small face for a mood (1 frown … 5 broad smile); decoration only, the label says it.
-export function face(mood) {
-  const el = (tag, attrs) => {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-    return node;
-  };
-  const svg = el("svg", { viewBox: "0 0 40 40", class: `face face-${mood}`, "aria-hidden": "true", focusable: "false" });
-  const curve = [-7, -3.5, 0, 3.5, 7][mood - 1];
-  svg.append(
-    el("circle", { cx: 20, cy: 20, r: 17, class: "face-head" }),
-    el("circle", { cx: 14, cy: 16, r: 2.2, class: "face-eye" }),
-    el("circle", { cx: 26, cy: 16, r: 2.2, class: "face-eye" }),
-    el("path", { d: `M12 ${27 - curve / 2} Q20 ${27 + curve} 28 ${27 - curve / 2}`, class: "face-mouth" }),
-  );
-  return svg;
 }
 
 // A short confirmation that outlives the screen (home is drawn right after a check-in).

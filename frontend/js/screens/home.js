@@ -1,13 +1,17 @@
 // Home, the today view: where things stand, the two safety calls (red and yellow) one tap away
-// behind a confirmation, a quick check-in, the partner's open needs, what is due today, and the
-// balance verdict. It draws from the local copy at once (so it opens offline) and then from
-// GET /today.
+// behind a confirmation, a quick check-in, one list of what waits for this person, what is due
+// today, and the balance verdict. With more than one partner, a switcher on top. The first
+// minute after pairing explains (home/intro.js). It draws from the local copy at once (so it
+// opens offline) and then from GET /today.
 import { OfflineError } from "../api.js";
+import { VERDICTS } from "../balance-words.js";
 import { alertBox, confirmDialog, h } from "../dom.js";
 import { items, write } from "../outbox.js";
 import * as push from "../push.js";
-import { currentDynamic, live, subscribe } from "../store.js";
-import { VERDICTS } from "./balance.js";
+import { chooseDynamic, currentDynamic, entities, live, openDynamics, subscribe } from "../store.js";
+import { introCard } from "./home/intro.js";
+import { switcher } from "./home/switcher.js";
+import { waitingSection } from "./home/waiting.js";
 
 const ASKED_KEY = "accord.notifications-asked";
 const FELT_KEY = "accord.signals-felt";
@@ -130,7 +134,15 @@ function memberState(dynamic, me) {
   return { mine, partner };
 }
 
-function stateCard(dynamic, me, queuedFlags) {
+// What is in force, truly: "everything you agreed" only when something is.
+function agreedLine(protocols) {
+  if (protocols.some((p) => p.status === "active")) return "Everything you agreed is in force.";
+  if (protocols.some((p) => p.status === "proposed")) return "Nothing is in force yet: a proposal is waiting for an answer.";
+  if (protocols.some((p) => p.status === "suspended")) return "No protocol is in force right now: what you agreed is on hold.";
+  return "Nothing is agreed yet. When you're ready, either of you can propose a first protocol.";
+}
+
+function stateCard(dynamic, me, queuedFlags, protocols) {
   const { mine, partner } = memberState(dynamic, me);
   const partnerName = partner ? partner.display_name : "Your partner";
   const lines = [];
@@ -143,7 +155,7 @@ function stateCard(dynamic, me, queuedFlags) {
     else if (mine && mine.red_at) lines.push("You called red. Everything is on hold until you resume.");
     else lines.push(`${partnerName} called red. Everything is on hold; only they can lift it.`);
   } else {
-    lines.push("Everything you agreed is in force.");
+    lines.push(agreedLine(protocols));
   }
   for (const member of [mine, partner]) {
     if (member && member.yellow_at) {
@@ -211,8 +223,17 @@ export async function render(root, ctx) {
     const latest = today && today.dynamic && !stale ? today.dynamic : await currentDynamic();
     // Left for another screen meanwhile: never draw or navigate from here any more.
     if (stopped) return;
-    // Ended (the partner left, here or on another device): home becomes pairing again.
-    if (!latest || latest.state === "ended") return ctx.go("pair");
+    // Ended (the partner left, here or on another device): home shows another open dynamic if
+    // there is one, else it becomes pairing again.
+    if (!latest || latest.state === "ended") {
+      const other = await currentDynamic();
+      if (other && other.state !== "ended") {
+        chooseDynamic(other.id);
+        return ctx.render();
+      }
+      return ctx.go("pair");
+    }
+    if (latest.id !== dynamic.id) return ctx.render();
     dynamic = latest;
     const { mine, partner } = memberState(dynamic, me);
     const partnerName = partner ? partner.display_name : "your partner";
@@ -258,26 +279,37 @@ export async function render(root, ctx) {
     });
 
     const parts = [];
+    const dynamics = await openDynamics();
+    if (stopped) return;
+    const switch_ = switcher(dynamics, dynamic, me, counts, ctx.go);
+    if (switch_) parts.push(switch_);
+    if (dynamics.length > 1 && !watchingCounts) watchCounts();
     const signal = partnerSignal(dynamic, me, (note) => act("seen", { body: note ? { note } : {} }));
     if (signal) {
       parts.push(signal);
       feel(partner);
     }
-    parts.push(stateCard(dynamic, me, queuedFlags), h("div", { class: "safety" }, red, yellow, resume));
-    const ask = notificationAsk(partnerName, () => draw());
+    const intro = introCard({ dynamic, me, mine, partner, partnerName, onDone: () => draw() });
+    const protocols = await entities("protocol", dynamic.id);
+    if (stopped) return;
+    parts.push(stateCard(dynamic, me, queuedFlags, protocols), h("div", { class: "safety" }, red, yellow, resume));
+    // What waits for this person comes first after the safety calls; then the first minute.
+    if (today) parts.push(waitingSection(today.waiting || [], partnerName));
+    if (intro) parts.push(intro);
+    const ask = intro ? null : notificationAsk(partnerName, () => draw());
     if (ask) parts.push(ask);
     parts.push(h("a", { href: "#/checkin", class: "button big", id: "quick-checkin" }, "Check in"));
     if (today) parts.push(...todaySections(today, dynamic, me));
     else if (stale) parts.push(h("p", { class: "muted" }, navigator.onLine ? "Loading today…" : "Today's details will show once you are online."));
+    const unread = today ? today.unread_notifications : 0;
     parts.push(
       h(
-        "div",
-        { class: "actions" },
-        h("a", { href: "#/checkins", class: "button secondary" }, "Check-ins and needs"),
-        h("a", { href: "#/limits", class: "button secondary" }, "Limits and desires"),
-        h("a", { href: "#/inbox", class: "button secondary" }, "Updates"),
-        h("button", { type: "button", class: "secondary", id: "nudge", onclick: () => act("nudge", { offline: false }) }, `Thinking of ${partnerName}`),
-        h("button", { type: "button", class: "secondary", id: "refresh", onclick: () => refresh() }, "Refresh"),
+        "nav",
+        { class: "home-more", "aria-label": "More for you two" },
+        h("a", { href: "#/checkins", id: "link-checkins" }, "Check-ins"),
+        h("a", { href: "#/limits", id: "link-limits" }, "Limits and desires"),
+        h("a", { href: "#/inbox", id: "link-updates" }, unread ? `Updates (${unread} new)` : "Updates"),
+        h("button", { type: "button", class: "link", id: "nudge", onclick: () => act("nudge", { offline: false }) }, `Thinking of ${partnerName}`),
       ),
     );
     // A sync may redraw home at any moment (the live stream): whoever is on a control by
@@ -291,18 +323,6 @@ export async function render(root, ctx) {
   function todaySections(data, dynamic, me) {
     const sections = [];
     const { partner } = memberState(dynamic, me);
-    const needs = data.open_needs.filter((n) => n.user_id !== me.id);
-    if (needs.length) {
-      sections.push(
-        h(
-          "section",
-          { class: "card", "aria-labelledby": "needs-title" },
-          h("h2", { id: "needs-title" }, `${partner ? partner.display_name : "Your partner"} needs`),
-          h("ul", { class: "plain" }, needs.map((n) => h("li", {}, n.needs.join(", ") + (n.response_kind ? ` (${n.response_kind.replace("_", " ")})` : "")))),
-          h("a", { href: "#/checkins", class: "button", id: "answer-needs" }, "Answer"),
-        ),
-      );
-    }
     const due = data.occurrences;
     sections.push(
       h(
@@ -316,10 +336,10 @@ export async function render(root, ctx) {
               due.map((o) =>
                 h(
                   "li",
-                  {},
+                  { class: o.due === false ? "muted" : null },
                   h("a", { href: `#/protocol/${o.protocol_id}` }, `${o.local_time} ${o.title}`),
                   o.performer_id === me.id ? " (you)" : partner ? ` (${partner.display_name})` : "",
-                  o.done ? " — done" : "",
+                  o.due === false ? " — before you agreed it, so not due" : o.done ? " — done" : "",
                 ),
               ),
             )
@@ -327,6 +347,8 @@ export async function render(root, ctx) {
         h("a", { href: "#/protocols", class: "button secondary" }, "Protocols"),
       ),
     );
+    // The verdict, and the way to the balance; its words are on the balance screen, not
+    // repeated here every day.
     const balance = data.balance || {};
     sections.push(
       h(
@@ -334,14 +356,26 @@ export async function render(root, ctx) {
         { class: "card", "aria-labelledby": "balance-title" },
         h("h2", { id: "balance-title" }, "Balance"),
         h("p", { class: "state", id: "verdict" }, VERDICTS[balance.verdict] || balance.verdict || "—"),
-        (balance.reasons || []).length ? h("ul", { class: "plain" }, balance.reasons.map((r) => h("li", {}, r))) : null,
-        h("a", { href: "#/balance", class: "button secondary" }, "See balance"),
+        h("a", { href: "#/balance", class: "button secondary" }, "See the balance"),
       ),
     );
-    if (data.unread_notifications) {
-      sections.push(h("a", { href: "#/inbox", class: "button secondary", id: "unread" }, `${data.unread_notifications} new ${data.unread_notifications === 1 ? "update" : "updates"}`));
-    }
     return sections;
+  }
+
+  // Badges of what waits in each dynamic, for the switcher (only with more than one).
+  let counts = null;
+  let watchingCounts = null;
+  function watchCounts() {
+    watchingCounts = live(
+      "/api/waiting",
+      (data) => {
+        if (!data) return;
+        const changed = JSON.stringify(data) !== JSON.stringify(counts);
+        counts = data;
+        if (changed) draw();
+      },
+      () => {}, // the badges are a courtesy: without them the switcher still works
+    );
   }
 
   let stopLive = null;
@@ -368,6 +402,7 @@ export async function render(root, ctx) {
   return () => {
     stopped = true;
     if (stopLive) stopLive();
+    if (watchingCounts) watchingCounts();
     unsubscribe();
   };
 }

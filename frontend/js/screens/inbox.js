@@ -14,47 +14,77 @@ const TEXT = {
   partner_left: "{actor} ended the dynamic",
   partner_checked_in: "{actor} checked in",
   checkin_answered: "{actor} answered your check-in",
-  protocol_proposed: "{actor} proposed a protocol",
-  protocol_renegotiated: "{actor} proposed a change to a protocol",
-  protocol_agreed: "{actor} agreed to a protocol",
-  protocol_active: "A protocol is now in force",
-  protocol_declined: "{actor} declined a proposal",
-  protocol_withdrawn: "{actor} withdrew consent from a protocol",
-  protocol_retired: "{actor} retired a protocol",
-  completion_recorded: "{actor} did what you agreed",
-  completion_acknowledged: "{actor} acknowledged what you did",
+  protocol_proposed: "{actor} proposed {protocol}",
+  protocol_renegotiated: "{actor} proposed a change to {protocol}",
+  protocol_agreed: "{actor} agreed to {protocol}",
+  protocol_active: "{Protocol} is now in force",
+  protocol_declined: "{actor} declined {protocol}",
+  protocol_withdrawn: "{actor} withdrew consent from {protocol}",
+  protocol_retired: "{actor} retired {protocol}",
+  completion_recorded: "{actor} did {protocol}",
+  completion_acknowledged: "{actor} acknowledged what you did: {protocol}",
   limits_updated: "{actor} updated their limits",
   nudge: "{actor} is thinking of you",
 };
 const REMINDER = { protocol: "A protocol was due", checkin: "Time to check in", review: "Time to review a protocol together" };
 const SCREEN = { partner_checked_in: "checkins", checkin_answered: "checkins", limits_updated: "limits" };
 
-// The same mapping as the server's pushes (app/reminders/messages.py, screen_for).
+// The same mapping as the server's pushes (app/reminders/messages.py, screen_for): the screen,
+// inside the dynamic the update is about.
 function target(n) {
-  const protocolId = n.data && n.data.protocol_id;
+  const protocolId = n.data?.protocol_id;
+  let screen = SCREEN[n.kind] || "home";
   if (protocolId && (n.kind.startsWith("protocol_") || n.kind.startsWith("completion_") || n.kind === "reminder")) {
-    return `#/protocol/${encodeURIComponent(protocolId)}`;
-  }
-  if (n.kind === "reminder" && n.data && n.data.reminder === "checkin") return "#/checkin";
-  return `#/${SCREEN[n.kind] || "home"}`;
+    screen = `protocol/${encodeURIComponent(protocolId)}`;
+  } else if (n.kind === "reminder" && n.data && n.data.reminder === "checkin") screen = "checkin";
+  return n.dynamic_id ? `#/dynamics/${encodeURIComponent(n.dynamic_id)}/${screen}` : `#/${screen}`;
 }
 
-function describe(n, partnerName) {
-  if (n.kind === "reminder") return REMINDER[n.data && n.data.reminder] || "A reminder";
-  const actor = (n.data && n.data.actor_name) || partnerName || "Your partner";
-  return (TEXT[n.kind] || "Something new in your dynamic").replace("{actor}", actor);
+// "Sam changed 42 answers about limits; 9 now meet your answers, so you both see them":
+// counts, never items.
+function limitsText(actor, data) {
+  if (!data || typeof data.changed !== "number") return `${actor} updated their limits`;
+  const parts = [`${actor} changed ${data.changed} ${data.changed === 1 ? "answer" : "answers"} about limits`];
+  const one = (n, single, many) => (n === 1 ? single : many);
+  if (data.appeared)
+    parts.push(
+      `${data.appeared} now ${one(data.appeared, "meets", "meet")} your answers, so you both see ${one(data.appeared, "it", "them")}`,
+    );
+  if (data.withdrawn) parts.push(`${data.withdrawn} shown before ${one(data.withdrawn, "was", "were")} taken back`);
+  return parts.join("; ");
+}
+
+// The protocol by its title, as this phone knows it (“Morning message”); "a protocol" only
+// when this phone has never seen it.
+function protocolName(n, titles) {
+  const title = n.data?.protocol_id ? titles.get(n.data.protocol_id) : null;
+  return title ? `“${title}”` : "a protocol";
+}
+
+export function describe(n, partnerName, titles = new Map()) {
+  if (n.kind === "reminder") return REMINDER[n.data?.reminder] || "A reminder";
+  const actor = n.data?.actor_name || partnerName || "Your partner";
+  if (n.kind === "limits_updated") return limitsText(actor, n.data);
+  const protocol = protocolName(n, titles);
+  return (TEXT[n.kind] || "Something new in your dynamic")
+    .replace("{actor}", actor)
+    .replace("{protocol}", protocol)
+    .replace("{Protocol}", protocol.charAt(0).toUpperCase() + protocol.slice(1));
 }
 
 export async function render(root, ctx) {
   const list = h("div", { id: "inbox" });
   root.append(h("h1", {}, "Updates"), list);
-  const partner = ctx.dynamic && ctx.dynamic.members.find((m) => m.user_id !== ctx.me.id);
+  const partner = ctx.dynamic?.members.find((m) => m.user_id !== ctx.me.id);
   let marked = false;
 
   async function draw() {
     const all = (await entities("notification")).sort((a, b) => (a.created_at < b.created_at ? 1 : -1)).slice(0, 100);
+    const titles = new Map((await entities("protocol")).map((p) => [p.id, p.title]));
     if (!all.length) {
-      list.replaceChildren(h("p", { class: "muted", id: "inbox-empty" }, "Nothing yet. What your partner does, and your reminders, will show here."));
+      list.replaceChildren(
+        h("p", { class: "muted", id: "inbox-empty" }, "Nothing yet. What your partner does, and your reminders, will show here."),
+      );
       return;
     }
     list.replaceChildren(
@@ -65,8 +95,13 @@ export async function render(root, ctx) {
           h(
             "li",
             { class: n.read_at ? "card" : "card unread", "data-kind": n.kind },
-            h("a", { href: target(n) }, describe(n, partner && partner.display_name)),
-            h("p", { class: "muted" }, new Date(n.created_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }), n.read_at ? "" : " · new"),
+            h("a", { href: target(n) }, describe(n, partner?.display_name, titles)),
+            h(
+              "p",
+              { class: "muted" },
+              new Date(n.created_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }),
+              n.read_at ? "" : " · new",
+            ),
           ),
         ),
       ),
@@ -75,7 +110,7 @@ export async function render(root, ctx) {
       marked = true;
       // Read on every device of mine: the feed brings the read_at back.
       write({ path: "/api/notifications/read", body: { all: true }, label: "Updates read", kind: "read" }).catch(() => {
-        marked = false;
+        marked = false; // not marked this time: tried again the next time the list is drawn
       });
     }
   }

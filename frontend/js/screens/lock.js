@@ -1,18 +1,8 @@
 // The lock screen: the device PIN, asked when the app opens and after five minutes away. Too
 // many wrong PINs sign this phone out and erase its local copy (pin.js decides when).
-import { logout } from "../api.js";
 import { alertBox, confirmDialog, h } from "../dom.js";
-import { wipe } from "../idb.js";
 import { unlock, validPin } from "../pin.js";
-import * as push from "../push.js";
-
-// Signs this phone out and forgets everything it holds. Push is stopped first (best effort, a
-// few seconds at most) so that a phone in other hands stops getting this person's notifications.
-async function forgetThisPhone() {
-  await Promise.race([push.disable().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 3000))]);
-  await logout();
-  await wipe();
-}
+import { signOutHere } from "../sign-out.js";
 
 export function render(root, ctx) {
   const error = alertBox();
@@ -58,7 +48,7 @@ export function render(root, ctx) {
     if (answer.result === "ok") return ctx.render();
     if (answer.result === "wiped") {
       error.textContent = "Too many wrong PINs. This phone is being signed out.";
-      await forgetThisPhone();
+      await signOutHere();
       return ctx.render();
     }
     if (answer.result === "wrong") {
@@ -82,7 +72,7 @@ export function render(root, ctx) {
     });
     if (!ok) return;
     forgot.disabled = true;
-    await forgetThisPhone();
+    await signOutHere();
     ctx.render();
   });
 

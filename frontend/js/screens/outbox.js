@@ -21,6 +21,7 @@ const WHY = {
 export async function render(root) {
   const list = h("div", { id: "outbox-list" });
   const sendNow = h("button", { type: "button", id: "send-now" }, "Send now");
+  // What could not be sent stays listed here as waiting: the list is drawn again either way.
   sendNow.addEventListener("click", () => flush().catch(() => 0));
   root.append(
     h("h1", {}, "Pending changes"),
@@ -50,11 +51,7 @@ export async function render(root) {
             item.state === "failed"
               ? [
                   h("p", { class: "refused" }, `Not made: ${WHY[item.error.code] || item.error.detail}`),
-                  h(
-                    "button",
-                    { type: "button", class: "secondary", onclick: () => discard(item.seq) },
-                    "Dismiss",
-                  ),
+                  h("button", { type: "button", class: "secondary", onclick: () => discard(item.seq) }, "Dismiss"),
                 ]
               : h("p", {}, "Waiting to be sent."),
           ),

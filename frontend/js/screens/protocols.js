@@ -2,8 +2,8 @@
 // answer first, then the ones in force, then the ones waiting for my partner, the stopped ones
 // and the closed ones. Each links to its page; "Propose a protocol" opens the form.
 import { h } from "../dom.js";
+import { KINDS, partnerOf, people, shortStatus, waitingForMe } from "../protocol-terms.js";
 import { entities, entity, subscribe, trySync } from "../store.js";
-import { KINDS, people, partnerOf, shortStatus, waitingForMe } from "./protocol.js";
 
 function group(protocol, me) {
   if (waitingForMe(protocol, me)) return "mine";
@@ -43,11 +43,7 @@ export async function render(root, ctx) {
   const body = h("div", { class: "proto-screen", id: "protocols" });
   root.append(
     h("h1", {}, "Protocols"),
-    h(
-      "p",
-      { class: "muted" },
-      "A protocol starts only when you both agree to the same terms, and either of you can stop it at any time.",
-    ),
+    h("p", { class: "muted" }, "A protocol starts only when you both agree to the same terms, and either of you can stop it at any time."),
     h("a", { href: "#/propose", class: "button big", id: "propose-new" }, "Propose a protocol"),
     body,
   );
@@ -96,7 +92,11 @@ export async function render(root, ctx) {
           "section",
           { class: `proto-group proto-group-${key}`, "aria-labelledby": headingId, id: `protocols-${key}` },
           h("h2", { id: headingId }, `${titles[key]} (${list.length})`),
-          h("ul", { class: "proto-list" }, list.map((p) => item(p, dynamic, me))),
+          h(
+            "ul",
+            { class: "proto-list" },
+            list.map((p) => item(p, dynamic, me)),
+          ),
         ),
       );
     }

@@ -1,0 +1,79 @@
+// "Waiting for you": the one list at the top of home of what needs this person, from GET today's
+// `waiting` (app/today/waiting.py): the partner's red or yellow until seen, proposals to agree
+// to, completions to acknowledge, the partner's open needs (each linking to its check-in), and a
+// review to answer. A true empty state when nothing waits.
+import { h } from "../../dom.js";
+
+function day(iso) {
+  return new Date(iso).toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" });
+}
+
+function moment(iso) {
+  const when = new Date(iso);
+  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return when.toDateString() === new Date().toDateString() ? `today, ${time}` : `${day(iso)}, ${time}`;
+}
+
+const titled = (item) => (item.title ? `“${item.title}”` : "a protocol");
+
+// Each kind: [the words, the link, the call to action]. `review` is filled by the reviews part.
+const KINDS = {
+  signal: (item, name) => [
+    item.signal === "red" ? `${name} called red` : `${name} raised yellow`,
+    null,
+    "Let them know you see them, above",
+  ],
+  proposal: (item, name) => [
+    `${name} proposed ${titled(item)}`,
+    `#/protocol/${encodeURIComponent(item.protocol_id)}`,
+    "Read it, then agree or decline",
+  ],
+  acknowledge: (item, name) => [`${name} did ${titled(item)}`, `#/protocol/${encodeURIComponent(item.protocol_id)}`, "Acknowledge it"],
+  need: (item, name) => [
+    `${name} would like ${item.needs.join(", ")}`,
+    `#/checkins/${encodeURIComponent(item.checkin_id)}`,
+    `Asked ${moment(item.at)} · open until ${day(item.expires_at)}`,
+  ],
+  // The slot for "a review to answer" (the reviews part adds these items on the server).
+  review: (item) => [
+    "A review to answer",
+    item.review_id ? `#/review/${encodeURIComponent(item.review_id)}` : "#/review",
+    "Your answers stay private until you have both sent yours",
+  ],
+};
+
+function toSignal() {
+  const target = document.getElementById("see") || document.getElementById("partner-signal");
+  if (!target) return;
+  target.scrollIntoView({ block: "center" });
+  target.focus({ preventScroll: true });
+}
+
+export function waitingSection(items, partnerName) {
+  const rows = items
+    .filter((item) => KINDS[item.kind])
+    .map((item) => {
+      const [words, link, action] = KINDS[item.kind](item, partnerName);
+      return h(
+        "li",
+        { class: `waiting-item waiting-${item.kind}`, "data-kind": item.kind },
+        // A signal is answered in the takeover above: its row takes you there.
+        link
+          ? h("a", { href: link }, h("span", { class: "waiting-what" }, words), h("span", { class: "waiting-how muted" }, action))
+          : h(
+              "button",
+              { type: "button", class: "link", onclick: toSignal },
+              h("span", { class: "waiting-what" }, words),
+              h("span", { class: "waiting-how muted" }, action),
+            ),
+      );
+    });
+  return h(
+    "section",
+    { class: "card", id: "waiting-for-you", "aria-labelledby": "waiting-title" },
+    h("h2", { id: "waiting-title" }, rows.length ? "Waiting for you" : "Nothing is waiting for you"),
+    rows.length
+      ? h("ul", { class: "plain waiting-list" }, rows)
+      : h("p", { class: "muted", id: "waiting-empty" }, `You're all caught up with ${partnerName}. A check-in is always welcome.`),
+  );
+}

@@ -1,0 +1,51 @@
+// The words of the limits screen, in one place: answers, categories, directions, dates.
+export const ANSWERS = [
+  ["yes", "Yes"],
+  ["maybe", "Maybe"],
+  ["no", "No"],
+  ["hard_limit", "Hard limit"],
+];
+export const ANSWER_NAMES = Object.fromEntries(ANSWERS);
+// How cautious an answer is: when two directions are merged, the more cautious one stays.
+export const CAUTION = { yes: 0, maybe: 1, no: 2, hard_limit: 3 };
+export const CATEGORIES = {
+  protocol: "Protocol",
+  service: "Service",
+  care: "Care",
+  discipline: "Discipline",
+  sensation: "Sensation",
+  restraint: "Restraint",
+  verbal: "Words",
+  control: "Control",
+  roleplay: "Role play",
+  intimacy: "Intimacy",
+};
+export const DIRECTION_NAMES = { giving: "Giving", receiving: "Receiving" };
+
+// The API's one name for a custom item: trimmed, spaces collapsed, case-folded.
+export const itemKey = (text) => text.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase();
+
+export function labeller(view) {
+  const labels = new Map((view ? view.catalogue : []).map((c) => [c.key, c.label]));
+  return (item) => labels.get(item) || item;
+}
+
+// "Hard limit (receiving)": a partner's answer as they gave it.
+export function answerText(entry) {
+  const name = ANSWER_NAMES[entry.answer];
+  return entry.role ? `${name} (${entry.role})` : name;
+}
+
+// Who would do what, from my side of a match.
+export function sideText(role, partnerName) {
+  if (role === "giving") return `You give, ${partnerName} receives`;
+  if (role === "receiving") return `${partnerName} gives, you receive`;
+  return "";
+}
+
+export function dayText(iso) {
+  return new Date(iso).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" });
+}
+
+// Whether two directions of one item can meet (the server's matching.fits).
+export const fits = (mine, theirs) => !mine || !theirs || mine !== theirs;
