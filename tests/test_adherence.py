@@ -7,6 +7,7 @@ alone (no ``fold``), so it does not share the code under test's reading of PEP 4
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,7 +19,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.protocols.adherence import Interval, adherence, occurrences
+from app.protocols.adherence import (
+    Interval,
+    VersionInForce,
+    across_versions,
+    adherence,
+    in_force_spans,
+    occurrences,
+)
 
 ZONES = (
     "UTC",
@@ -444,6 +452,121 @@ def test_a_completion_on_another_local_day_does_not_count(case: Case) -> None:
         due_that_day = sum(1 for m in case.due(zone) if m.astimezone(zone).date() == day)
         done = case.run(performers={A: zone}, completions=moved)[1]
         assert done == min(len(moved), due_that_day)
+
+
+# --- versions in force: properties --------------------------------------------------------------
+
+# What a protocol's history may hold; only activations, suspensions and retirements move spans.
+HISTORY_ACTIONS = (
+    "proposed",
+    "agreed",
+    "renegotiated",
+    "declined",
+    "withdrawn",
+    "activated",
+    "reactivated",
+    "suspended",
+    "retired",
+)
+STARTING = ("activated", "reactivated")  # the oracle's own words, not the module's
+ENDING = ("suspended", "retired")
+LATER = BASE + timedelta(days=365)  # "now" for spans still running: after every history
+History = list[tuple[str, int, datetime]]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> History:
+    """A protocol's history in order: times never go back, and several events may share one
+    (an agreement and the activation it brings are stored together)."""
+    steps = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(HISTORY_ACTIONS),
+                st.integers(1, 4),
+                st.one_of(st.just(0), st.integers(1, 3 * 24 * 60)),
+            ),
+            max_size=20,
+        )
+    )
+    history: History = []
+    moment = BASE
+    for action, number, gap in steps:
+        moment += timedelta(minutes=gap)
+        history.append((action, number, moment))
+    return history
+
+
+def in_force_at(history: History, moment: datetime) -> int | None:
+    """The oracle: the version whose activation is the last word on the spans at ``moment``."""
+    latest = [(a, n) for a, n, t in history if t <= moment and a in STARTING + ENDING]
+    if not latest or latest[-1][0] not in STARTING:
+        return None
+    return latest[-1][1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(history=histories(), probes=st.lists(instants(), max_size=10))
+def test_a_version_is_in_force_exactly_while_its_activation_stands(
+    history: History, probes: list[datetime]
+) -> None:
+    spans = in_force_spans(history)
+    # Every event's own moment too: that is where a span starts or ends.
+    for moment in [*probes, *(t for _, _, t in history)]:
+        holding = {n for n, found in spans.items() if inside(moment, found, LATER)}
+        expected = in_force_at(history, moment)
+        assert holding == (set() if expected is None else {expected}), (moment, spans)
+
+
+@settings(max_examples=400, deadline=None)
+@given(history=histories())
+def test_spans_follow_one_another_one_per_activation(history: History) -> None:
+    spans = in_force_spans(history)
+    flat = sorted(
+        (span for found in spans.values() for span in found), key=lambda s: (s[0], s[1] or LATER)
+    )
+    starts = [a for a, _, _ in history if a in STARTING]
+    assert len(flat) == len(starts)
+    for (_, end), (next_start, _) in itertools.pairwise(flat):
+        assert end is not None and end <= next_start
+    running = [span for span in flat if span[1] is None]
+    last_word = [a for a, _, _ in history if a in STARTING + ENDING][-1:]
+    assert len(running) == (1 if last_word and last_word[0] in STARTING else 0)
+    # Only the events that start or end a span matter.
+    assert in_force_spans([e for e in history if e[0] in STARTING + ENDING]) == spans
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=cases(), history=histories())
+def test_versions_in_force_one_after_another_are_due_as_one(case: Case, history: History) -> None:
+    """With the same terms in every version, splitting the time in force between versions
+    changes nothing that is due: no occurrence is due twice, none is lost. A completion counts
+    only for the version it was recorded under, so splitting them never adds to done."""
+    spans = in_force_spans(history)
+    numbers = sorted(spans)
+    whole = case.run(in_force=[span for found in spans.values() for span in found])
+
+    def version(number: int) -> VersionInForce:
+        mine = [(w, t) for w, t in case.completions if in_force_at(history, t) == number]
+        return VersionInForce(
+            times=case.times,
+            weekdays=case.weekdays,
+            performers=case.performers,
+            in_force=spans[number],
+            completions=mine,
+        )
+
+    total = across_versions(
+        [version(n) for n in numbers],
+        paused=case.paused,
+        window_start=case.window_start,
+        now=case.now,
+    )
+    if not numbers:
+        assert total is None
+        return
+    assert total is not None
+    assert total.scheduled == whole[0]
+    assert total.done <= whole[1]
 
 
 # --- adherence: worked examples ------------------------------------------------------------------

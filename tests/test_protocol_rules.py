@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.protocols import rules
-from app.protocols.rules import Outcome, ProtocolState, RuleError, Status
+from app.protocols.rules import NotAMember, NotNow, Outcome, ProtocolState, RuleError, Status
 
 A = uuid.UUID(int=1)
 B = uuid.UUID(int=2)
@@ -69,7 +69,8 @@ def test_no_sequence_activates_without_both_agreeing(
             else:
                 outcome = rules.retire(state, by)
         except RuleError as refused:
-            assert refused.status in (403, 409)
+            # Both are members, so a refusal is always about the protocol as it stands.
+            assert isinstance(refused, NotNow), refused
             continue
         state = outcome.state
         _invariants(state)
@@ -138,6 +139,20 @@ def test_one_no_suspends_and_both_must_agree_again() -> None:
     half = rules.agree(suspended, A, 1, paused=False).state
     assert half.status == Status.suspended
     assert rules.agree(half, B, 1, paused=False).state.status == Status.active
+
+
+@pytest.mark.parametrize("action", ["agree", "renegotiate", "decline", "withdraw", "retire"])
+def test_an_outsider_takes_no_part(action: str) -> None:
+    outsider = uuid.UUID(int=3)
+    state = rules.propose(MEMBERS, A).state
+    with pytest.raises(NotAMember) as refused:
+        if action == "agree":
+            rules.agree(state, outsider, 1, paused=False)
+        else:
+            getattr(rules, action)(state, outsider)
+    assert refused.value.code == "not_a_member"
+    with pytest.raises(NotAMember):
+        rules.propose(MEMBERS, outsider)
 
 
 def test_red_blocks_agreement() -> None:

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from sqlmodel import col, select
 
 from app.core.db import write_session
-from app.notifications.models import Notification, Reminder
+from app.notifications.models import Notification, NotificationKind, Reminder
 from app.reminders.dispatcher import dispatch_once
-from app.reminders.messages import screen_for
+from app.reminders.messages import message_for, screen_for
 from app.reminders.planner import plan
 from tests.helpers import Member, couple, error_code
 from tests.helpers import protocols as proposals
@@ -349,3 +349,23 @@ def test_a_notification_opens_the_screen_it_is_about(
 ) -> None:
     notification = Notification(user_id=uuid.uuid4(), kind=kind, data=data)
     assert screen_for(notification) == screen
+
+
+@pytest.mark.parametrize(
+    "kind", [k for k in NotificationKind if k != NotificationKind.reminder], ids=str
+)
+async def test_every_kind_pushed_has_its_own_words(app: FastAPI, kind: NotificationKind) -> None:
+    # A reminder's inbox entry is never pushed itself: its reminder is, with its own words.
+    notification = Notification(user_id=uuid.uuid4(), kind=kind, data={})
+    now = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    reminder = Reminder(
+        key=f"notification:{notification.id}",
+        kind="notification",
+        user_id=notification.user_id,
+        scheduled_for=now,
+        due_at=now,
+    )
+    async with app.state.db.reader() as session:
+        message = await message_for(session, reminder, notification)
+    assert message.body != "Something new in your dynamic"
+    assert message.tag == kind

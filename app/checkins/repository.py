@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.checkins.models import CheckIn
-from app.core.pagination import newest_first_after, page_of
+from app.core.pagination import newest_first
 from app.dynamics.models import Dynamic
-from app.dynamics.repository import member_owned
+from app.dynamics.repository import member_owned, readable
 
 
 async def member_checkin(
@@ -23,6 +23,7 @@ async def member_checkin(
 async def page(
     session: AsyncSession,
     dynamic_id: uuid.UUID,
+    user_id: uuid.UUID,
     *,
     member: uuid.UUID | None,
     since: datetime | None,
@@ -30,19 +31,16 @@ async def page(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[CheckIn], str | None]:
-    stmt = select(CheckIn).where(col(CheckIn.dynamic_id) == dynamic_id)
+    stmt = readable(CheckIn, user_id).where(col(CheckIn.dynamic_id) == dynamic_id)
     if member is not None:
         stmt = stmt.where(col(CheckIn.user_id) == member)
     if since is not None:
         stmt = stmt.where(col(CheckIn.occurred_at) >= since)
     if until is not None:
         stmt = stmt.where(col(CheckIn.occurred_at) < until)
-    after = newest_first_after(col(CheckIn.occurred_at), col(CheckIn.id), cursor)
-    if after is not None:
-        stmt = stmt.where(after)
-    stmt = stmt.order_by(col(CheckIn.occurred_at).desc(), col(CheckIn.id).desc())
-    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
-    return page_of(rows, limit, lambda c: (c.occurred_at, c.id))
+    return await newest_first(
+        session, stmt, CheckIn.occurred_at, CheckIn.id, cursor=cursor, limit=limit
+    )
 
 
 async def in_window(

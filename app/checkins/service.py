@@ -30,6 +30,7 @@ from app.core.errors import AppError, forbidden
 from app.core.validation import ClientTimeError, check_client_time
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.service import ensure_open
+from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.sync import record as sync
 
@@ -64,7 +65,7 @@ async def check_in(
     await notify(
         session,
         recipients=await dynamics_repository.partner_ids(session, dynamic.id, user.id),
-        kind="partner_checked_in",
+        kind=NotificationKind.partner_checked_in,
         dynamic_id=dynamic.id,
         actor_id=user.id,
         data={"checkin_id": str(checkin.id), "has_needs": bool(checkin.needs)},
@@ -105,7 +106,7 @@ async def respond(
     await notify(
         session,
         recipients=[checkin.user_id],
-        kind="checkin_answered",
+        kind=NotificationKind.checkin_answered,
         dynamic_id=checkin.dynamic_id,
         actor_id=user.id,
         data={"checkin_id": str(checkin.id), "response": str(kind)},
@@ -173,7 +174,14 @@ async def list_page(
     if (since is not None and since > _LAST) or (until is not None and until <= _FIRST):
         return [], None
     return await repository.page(
-        session, dynamic_id, member=member, since=since, until=until, cursor=cursor, limit=limit
+        session,
+        dynamic_id,
+        user.id,
+        member=member,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
     )
 
 

@@ -14,7 +14,9 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import AppError
 
@@ -57,20 +59,28 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise AppError(422, "invalid_cursor", "cursor is not one this API gave out") from exc
 
 
-def newest_first_after(
-    time_col: Any, id_col: Any, cursor: str | None
-) -> ColumnElement[bool] | None:
-    """The filter for the page after ``cursor`` when ordering by (time desc, id desc)."""
-    if cursor is None:
-        return None
-    at, ident = decode_cursor(cursor)
-    return or_(time_col < at, and_(time_col == at, id_col < ident))
+async def newest_first(
+    session: AsyncSession,
+    stmt: SelectOfScalar[T],
+    at: Any,
+    ident: Any,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[T], str | None]:
+    """One page of ``stmt``, newest first by (``at``, ``ident``), starting after ``cursor``.
 
-
-def page_of(rows: list[T], limit: int, key: Any) -> tuple[list[T], str | None]:
-    """Trim a list fetched with ``limit + 1`` and build the cursor for the next page."""
+    ``at`` and ``ident`` are the model's time and id columns (``Protocol.created_at``,
+    ``Protocol.id``); the next cursor is read from the same attributes of the page's last row.
+    One row more than the page is fetched to know whether another page follows.
+    """
+    if cursor is not None:
+        after_at, after_id = decode_cursor(cursor)
+        stmt = stmt.where(or_(at < after_at, and_(at == after_at, ident < after_id)))
+    stmt = stmt.order_by(at.desc(), ident.desc()).limit(limit + 1)
+    rows = list((await session.execute(stmt)).scalars())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    at, ident = key(rows[-1])
-    return rows, encode_cursor(at, ident)
+    last = rows[-1]
+    return rows, encode_cursor(getattr(last, at.key), getattr(last, ident.key))

@@ -1,8 +1,10 @@
 """Every query that reaches a dynamic goes through the caller's membership.
 
-``member_dynamic`` is the scope helper the other parts use: it loads a dynamic *joined with*
-the caller's membership, so a dynamic the caller is not in is never loaded at all and answers
-404 exactly like one that does not exist.
+``readable`` is where such a query starts: a statement over a dynamic-owned table already
+*joined with* the caller's membership, so a row of a dynamic the caller is not in is never
+loaded at all. Lists add their filters and paging to it; ``member_dynamic`` and
+``member_owned`` load one object through it and answer 404 when it is not there, exactly as
+for one that does not exist.
 """
 
 from __future__ import annotations
@@ -15,13 +17,25 @@ from typing import TypeVar
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import User
 from app.core.errors import not_found
-from app.core.pagination import newest_first_after, page_of
+from app.core.pagination import newest_first
 from app.dynamics.models import Dynamic, DynamicPause, Membership
 
 Owned = TypeVar("Owned", bound=SQLModel)
+
+
+def readable(model: type[Owned], user_id: uuid.UUID) -> SelectOfScalar[Owned]:
+    """``select(model)`` starting from the caller's memberships: only rows of the dynamics
+    ``user_id`` is a member of can come back, whatever filters are added to it. ``model`` is
+    ``Dynamic`` itself or a table with a ``dynamic_id``."""
+    owner = col(Dynamic.id) if model is Dynamic else col(model.dynamic_id)  # type: ignore[attr-defined]
+    return select(model).join(
+        Membership,
+        (col(Membership.dynamic_id) == owner) & (col(Membership.user_id) == user_id),
+    )
 
 
 async def member_dynamic(
@@ -31,11 +45,7 @@ async def member_dynamic(
     *,
     for_update: bool = False,
 ) -> tuple[Dynamic, Membership]:
-    stmt = (
-        select(Dynamic, Membership)
-        .join(Membership, col(Membership.dynamic_id) == col(Dynamic.id))
-        .where(col(Dynamic.id) == dynamic_id, col(Membership.user_id) == user_id)
-    )
+    stmt = readable(Dynamic, user_id).add_columns(Membership).where(col(Dynamic.id) == dynamic_id)
     if for_update:
         # Serialises state changes of one dynamic on PostgreSQL (red racing resume, say).
         stmt = stmt.with_for_update(of=Dynamic)
@@ -56,12 +66,11 @@ async def member_owned(
 ) -> tuple[Owned, Dynamic]:
     """Load an object owned by a dynamic (a protocol, a check-in, …) *through* the caller's
     membership of that dynamic: another dynamic's object is never loaded, and is a 404."""
-    owner = col(model.dynamic_id)  # type: ignore[attr-defined]
     stmt = (
-        select(model, Dynamic)
-        .join(Dynamic, col(Dynamic.id) == owner)
-        .join(Membership, col(Membership.dynamic_id) == owner)
-        .where(col(model.id) == object_id, col(Membership.user_id) == user_id)  # type: ignore[attr-defined]
+        readable(model, user_id)
+        .add_columns(Dynamic)
+        .join(Dynamic, col(Dynamic.id) == col(model.dynamic_id))  # type: ignore[attr-defined]
+        .where(col(model.id) == object_id)  # type: ignore[attr-defined]
     )
     if for_update:
         stmt = stmt.with_for_update(of=model)
@@ -93,19 +102,12 @@ async def dynamics_of(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Dynamic], str | None]:
-    stmt = (
-        select(Dynamic)
-        .join(Membership, col(Membership.dynamic_id) == col(Dynamic.id))
-        .where(col(Membership.user_id) == user_id)
-    )
+    stmt = readable(Dynamic, user_id)
     if state is not None:
         stmt = stmt.where(col(Dynamic.state) == state)
-    after = newest_first_after(col(Dynamic.created_at), col(Dynamic.id), cursor)
-    if after is not None:
-        stmt = stmt.where(after)
-    stmt = stmt.order_by(col(Dynamic.created_at).desc(), col(Dynamic.id).desc())
-    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
-    return page_of(rows, limit, lambda d: (d.created_at, d.id))
+    return await newest_first(
+        session, stmt, Dynamic.created_at, Dynamic.id, cursor=cursor, limit=limit
+    )
 
 
 async def dynamic_ids_of(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

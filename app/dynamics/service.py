@@ -37,7 +37,8 @@ from app.dynamics.models import (
     Role,
 )
 from app.dynamics.schemas import DynamicPublic, MemberPublic, MembershipUpdate
-from app.notifications.service import Kind, notify
+from app.notifications.models import NotificationKind
+from app.notifications.service import notify
 from app.sync import record as sync
 
 # No 0/O, 1/I/L: a code read aloud or copied by hand cannot be mistaken.
@@ -215,7 +216,7 @@ async def accept_invite(session: AsyncSession, code: str, user: User) -> Dynamic
     await notify(
         session,
         recipients=[invite.inviter_id],
-        kind=Kind.partner_linked,
+        kind=NotificationKind.partner_linked,
         dynamic_id=dynamic.id,
         actor_id=user.id,
         data={"actor_name": user.display_name},
@@ -335,7 +336,7 @@ async def _tell_partner(
     session: AsyncSession,
     dynamic: Dynamic,
     user: User,
-    kind: Kind,
+    kind: NotificationKind,
     extra: dict[str, object] | None = None,
 ) -> None:
     await notify(
@@ -373,7 +374,7 @@ async def call_red(
         membership.red_note = note
         session.add(membership)
         await _settle_state(session, dynamic)
-        await _tell_partner(session, dynamic, user, Kind.red)
+        await _tell_partner(session, dynamic, user, NotificationKind.red)
     elif note is not None:
         membership.red_note = note
         session.add(membership)
@@ -393,7 +394,7 @@ async def raise_yellow(
         session.add(membership)
         dynamic.updated_at = utcnow()
         session.add(dynamic)
-        await _tell_partner(session, dynamic, user, Kind.yellow)
+        await _tell_partner(session, dynamic, user, NotificationKind.yellow)
     elif note is not None:
         # Like red: raising it again (a retry, a second tap) is one flag and one notification.
         membership.yellow_note = note
@@ -436,7 +437,9 @@ async def see(
     session.add(membership)
     dynamic.updated_at = now
     session.add(dynamic)
-    await _tell_partner(session, dynamic, user, Kind.seen, {"signals": newly or sorted(standing)})
+    await _tell_partner(
+        session, dynamic, user, NotificationKind.seen, {"signals": newly or sorted(standing)}
+    )
     return dynamic
 
 
@@ -478,7 +481,7 @@ async def resume(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> Dy
         session,
         dynamic,
         user,
-        Kind.resumed,
+        NotificationKind.resumed,
         {"lifted": lifted, "state": DynamicState(dynamic.state).value},
     )
     return dynamic
@@ -497,7 +500,7 @@ async def leave(
     session.add(dynamic)
     await repository.close_pause(session, dynamic.id, now)
     await session.flush()
-    await _tell_partner(session, dynamic, user, Kind.partner_left)
+    await _tell_partner(session, dynamic, user, NotificationKind.partner_left)
     return dynamic
 
 

@@ -28,6 +28,7 @@ from app.limits.schemas import (
     Revealed,
     Role,
 )
+from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.sync import record as sync
 
@@ -232,7 +233,7 @@ async def replace_mine(
         await notify(
             session,
             recipients=[pid],
-            kind="limits_updated",
+            kind=NotificationKind.limits_updated,
             dynamic_id=dynamic.id,
             actor_id=user.id,
             data=counts,

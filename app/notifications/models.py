@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Index
@@ -19,6 +20,36 @@ from app.core.db import UTCDateTime, created_at_field, uuid_pk
 
 # A notification's name in the change feed (in its recipient's own stream).
 NOTIFICATION = "notification"
+
+
+class NotificationKind(StrEnum):
+    """Every kind of notification there is. What a push says for each is in
+    ``app/reminders/messages.py``."""
+
+    # The dynamic: linking, the signals, leaving.
+    partner_linked = "partner_linked"
+    red = "red"
+    yellow = "yellow"
+    seen = "seen"
+    resumed = "resumed"
+    partner_left = "partner_left"
+    # Check-ins.
+    partner_checked_in = "partner_checked_in"
+    checkin_answered = "checkin_answered"
+    # Protocols: negotiation and follow-through.
+    protocol_proposed = "protocol_proposed"
+    protocol_renegotiated = "protocol_renegotiated"
+    protocol_agreed = "protocol_agreed"
+    protocol_active = "protocol_active"
+    protocol_declined = "protocol_declined"
+    protocol_withdrawn = "protocol_withdrawn"
+    protocol_retired = "protocol_retired"
+    completion_recorded = "completion_recorded"
+    completion_acknowledged = "completion_acknowledged"
+    # Limits, nudges, and a reminder kept in the inbox.
+    limits_updated = "limits_updated"
+    nudge = "nudge"
+    reminder = "reminder"
 
 
 class Notification(SQLModel, table=True):

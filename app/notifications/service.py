@@ -1,10 +1,9 @@
-"""The inbox. Other parts call ``notify`` (or ``notify_partner``); nothing else writes here."""
+"""The inbox. Other parts call ``notify`` with a ``NotificationKind``; nothing else writes here."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, update
@@ -12,18 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.core.db import utcnow
-from app.core.pagination import newest_first_after, page_of
-from app.notifications.models import NOTIFICATION, Notification, Reminder
+from app.core.pagination import newest_first
+from app.notifications.models import NOTIFICATION, Notification, NotificationKind, Reminder
 from app.sync import record as sync
-
-
-class Kind(StrEnum):
-    partner_linked = "partner_linked"
-    red = "red"
-    yellow = "yellow"
-    seen = "seen"
-    resumed = "resumed"
-    partner_left = "partner_left"
 
 
 async def notification_changed(
@@ -37,7 +27,7 @@ async def notify(
     session: AsyncSession,
     *,
     recipients: Iterable[uuid.UUID],
-    kind: str,
+    kind: NotificationKind,
     dynamic_id: uuid.UUID | None,
     actor_id: uuid.UUID | None,
     data: dict[str, Any] | None = None,
@@ -91,12 +81,9 @@ async def list_for(
     stmt = select(Notification).where(col(Notification.user_id) == user_id)
     if unread_only:
         stmt = stmt.where(col(Notification.read_at).is_(None))
-    after = newest_first_after(col(Notification.created_at), col(Notification.id), cursor)
-    if after is not None:
-        stmt = stmt.where(after)
-    stmt = stmt.order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
-    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
-    return page_of(rows, limit, lambda n: (n.created_at, n.id))
+    return await newest_first(
+        session, stmt, Notification.created_at, Notification.id, cursor=cursor, limit=limit
+    )
 
 
 async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -5,6 +5,10 @@ when the dynamic was paused and when it was done, how many of the due occurrence
 An occurrence counts as done when the performer recorded a completion on the same local day
 (up to as many completions as there were occurrences that day). Occurrences while the protocol
 was not in force, or while a red stood, are not due: a pause freezes the rate.
+
+A protocol's terms change when both agree to a renegotiation, so each occurrence is due by the
+version in force at its time (``in_force_spans`` reads those times from the protocol's history)
+and done by the completions recorded under that version (``across_versions``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from zoneinfo import ZoneInfo
 
 Interval = tuple[datetime, datetime | None]  # [start, end), end None = still open
 
+# The events of a protocol's history that start a version's time in force (both agreed to it,
+# first or again), and those that end it; an agreed renegotiation's activation does both.
+STARTS = frozenset({"activated", "reactivated"})
+SPAN_EVENTS = STARTS | {"suspended", "retired"}
+
 
 @dataclass(frozen=True)
 class Result:
@@ -27,6 +36,40 @@ class Result:
     @property
     def rate(self) -> float | None:
         return round(self.done / self.scheduled, 4) if self.scheduled else None
+
+    def __add__(self, other: Result) -> Result:
+        return Result(scheduled=self.scheduled + other.scheduled, done=self.done + other.done)
+
+
+@dataclass(frozen=True)
+class VersionInForce:
+    """One version's terms, when it was in force, and the completions recorded under it."""
+
+    times: Sequence[str]
+    weekdays: Sequence[int]
+    performers: dict[uuid.UUID, ZoneInfo]
+    in_force: Sequence[Interval]
+    completions: Sequence[tuple[uuid.UUID, datetime]]
+
+
+def in_force_spans(history: Iterable[tuple[str, int, datetime]]) -> dict[int, list[Interval]]:
+    """When each version of one protocol was in force, from its history in order as
+    (action, version, at): an activation starts its version's span, and the next activation,
+    suspension or retirement ends it. A span still running ends None. Other actions (a
+    proposal, a single agreement, a declined change) leave the spans as they are."""
+    spans: dict[int, list[Interval]] = {}
+    running: tuple[int, datetime] | None = None
+    for action, number, at in history:
+        if action not in SPAN_EVENTS:
+            continue
+        if running is not None:
+            spans.setdefault(running[0], []).append((running[1], at))
+            running = None
+        if action in STARTS:
+            running = (number, at)
+    if running is not None:
+        spans.setdefault(running[0], []).append((running[1], None))
+    return spans
 
 
 def occurrences(
@@ -100,3 +143,28 @@ def adherence(
             scheduled += due
             done += min(due, done_by_day[(performer, day)])
     return Result(scheduled=scheduled, done=done)
+
+
+def across_versions(
+    versions: Iterable[VersionInForce],
+    *,
+    paused: Sequence[Interval],
+    window_start: datetime,
+    now: datetime,
+) -> Result | None:
+    """A protocol's adherence over all the versions that were in force with a schedule, or
+    None when there were none (then it has no rate at all)."""
+    total: Result | None = None
+    for version in versions:
+        part = adherence(
+            times=version.times,
+            weekdays=version.weekdays,
+            performers=version.performers,
+            in_force=version.in_force,
+            paused=paused,
+            completions=version.completions,
+            window_start=window_start,
+            now=now,
+        )
+        total = part if total is None else total + part
+    return total

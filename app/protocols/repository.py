@@ -1,4 +1,6 @@
-"""Protocol queries, each scoped through the caller's membership of the protocol's dynamic."""
+"""Protocol queries. What a caller reads starts from their membership of the protocol's dynamic
+(``member_owned``, ``readable``); the rest serve protocols already loaded that way, or the
+reminder planner, which reads for every dynamic."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.sql.expression import Select
 
 from app.accounts.models import User
-from app.core.pagination import newest_first_after, page_of
+from app.core.pagination import newest_first
 from app.dynamics.models import Dynamic, Membership
-from app.dynamics.repository import member_owned
+from app.dynamics.repository import member_owned, readable
 from app.protocols.models import (
     Completion,
     Protocol,
@@ -21,6 +24,7 @@ from app.protocols.models import (
     ProtocolEvent,
     ProtocolVersion,
 )
+from app.protocols.rules import Status
 
 
 async def member_protocol(
@@ -72,23 +76,37 @@ async def versions(
     return list(result.scalars())
 
 
+def with_version(number: Any) -> Any:
+    """Protocols each with one of their versions: `number` says which (the column
+    `Protocol.in_force_version`, `Protocol.open_version`)."""
+    return select(Protocol, ProtocolVersion).join(
+        ProtocolVersion,
+        (col(ProtocolVersion.protocol_id) == col(Protocol.id))
+        & (col(ProtocolVersion.number) == number),
+    )
+
+
+def in_force_terms() -> Select[Protocol, ProtocolVersion]:
+    """Each active protocol with the version in force: the terms that apply now. Add the
+    filters (a dynamic, reminders on, …) to it."""
+    return with_version(col(Protocol.in_force_version)).where(col(Protocol.status) == Status.active)
+
+
 async def protocols_of(
     session: AsyncSession,
     dynamic_id: uuid.UUID,
+    user_id: uuid.UUID,
     *,
     status: str | None,
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Protocol], str | None]:
-    stmt = select(Protocol).where(col(Protocol.dynamic_id) == dynamic_id)
+    stmt = readable(Protocol, user_id).where(col(Protocol.dynamic_id) == dynamic_id)
     if status is not None:
         stmt = stmt.where(col(Protocol.status) == status)
-    after = newest_first_after(col(Protocol.created_at), col(Protocol.id), cursor)
-    if after is not None:
-        stmt = stmt.where(after)
-    stmt = stmt.order_by(col(Protocol.created_at).desc(), col(Protocol.id).desc())
-    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
-    return page_of(rows, limit, lambda p: (p.created_at, p.id))
+    return await newest_first(
+        session, stmt, Protocol.created_at, Protocol.id, cursor=cursor, limit=limit
+    )
 
 
 async def events(
@@ -117,22 +135,14 @@ async def completions_since(
 
 
 async def completions_page(
-    session: AsyncSession, protocol_id: uuid.UUID, *, cursor: str | None, limit: int
+    session: AsyncSession,
+    protocol_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
 ) -> tuple[list[Completion], str | None]:
-    stmt = select(Completion).where(col(Completion.protocol_id) == protocol_id)
-    after = newest_first_after(col(Completion.occurred_at), col(Completion.id), cursor)
-    if after is not None:
-        stmt = stmt.where(after)
-    stmt = stmt.order_by(col(Completion.occurred_at).desc(), col(Completion.id).desc())
-    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
-    return page_of(rows, limit, lambda c: (c.occurred_at, c.id))
-
-
-def with_version(number: Any) -> Any:
-    """Protocols each with one of their versions: `number` says which (the column
-    `Protocol.in_force_version`, `Protocol.open_version`)."""
-    return select(Protocol, ProtocolVersion).join(
-        ProtocolVersion,
-        (col(ProtocolVersion.protocol_id) == col(Protocol.id))
-        & (col(ProtocolVersion.number) == number),
+    stmt = readable(Completion, user_id).where(col(Completion.protocol_id) == protocol_id)
+    return await newest_first(
+        session, stmt, Completion.occurred_at, Completion.id, cursor=cursor, limit=limit
     )

@@ -2,7 +2,9 @@
 
 Nothing here touches the database or HTTP, so the rules are tested directly, with property
 tests over arbitrary sequences of actions (``tests/test_protocol_rules.py``). The service loads a
-``ProtocolState``, asks this module what an action does, and stores the answer.
+``ProtocolState``, asks this module what an action does, and stores the answer. A refusal is a
+``RuleError`` naming why (``NotAMember`` or ``NotNow``); the service turns it into the API's
+answer.
 
 States (see docs/consent.md for the table):
 
@@ -32,11 +34,21 @@ FINAL = frozenset({Status.declined, Status.retired})
 
 
 class RuleError(Exception):
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    """The rules refuse an action: ``code`` names why, ``detail`` says it in words."""
+
+    def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
-        self.status = status
         self.code = code
         self.detail = detail
+
+
+class NotAMember(RuleError):
+    """Only the two members of the dynamic take part in its protocols."""
+
+
+class NotNow(RuleError):
+    """The action does not fit the protocol as it stands: it is closed, the version is stale,
+    a red stands, or there is nothing to answer."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +78,12 @@ class Outcome:
 
 def _member(state: ProtocolState, by: uuid.UUID) -> None:
     if by not in state.members:
-        raise RuleError(403, "not_a_member", "only the two members of the dynamic take part")
+        raise NotAMember("not_a_member", "only the two members of the dynamic take part")
 
 
 def _open(state: ProtocolState) -> None:
     if state.status in FINAL:
-        raise RuleError(409, "protocol_closed", f"this protocol is {state.status}")
+        raise NotNow("protocol_closed", f"this protocol is {state.status}")
 
 
 def propose(members: frozenset[uuid.UUID], by: uuid.UUID) -> Outcome:
@@ -93,18 +105,15 @@ def agree(state: ProtocolState, by: uuid.UUID, version: int, *, paused: bool) ->
     _member(state, by)
     _open(state)
     if state.open_version is None:
-        raise RuleError(409, "nothing_to_agree", "no version is waiting for agreement")
+        raise NotNow("nothing_to_agree", "no version is waiting for agreement")
     if version != state.open_version:
-        raise RuleError(
-            409,
+        raise NotNow(
             "stale_version",
             f"version {version} is not the one open for agreement "
             f"(version {state.open_version}); read it again",
         )
     if paused:
-        raise RuleError(
-            409, "dynamic_paused", "a red is standing; agreements wait until it is lifted"
-        )
+        raise NotNow("dynamic_paused", "a red is standing; agreements wait until it is lifted")
     if by in state.agreed:
         return Outcome(state, ())
     agreed = state.agreed | {by}
@@ -137,11 +146,9 @@ def decline(state: ProtocolState, by: uuid.UUID) -> Outcome:
     _member(state, by)
     _open(state)
     if state.open_version is None or not state.agreed:
-        raise RuleError(409, "nothing_to_decline", "no version is waiting for your answer")
+        raise NotNow("nothing_to_decline", "no version is waiting for your answer")
     if by in state.agreed:
-        raise RuleError(
-            409, "already_agreed", "you agreed to this version; withdraw your consent instead"
-        )
+        raise NotNow("already_agreed", "you agreed to this version; withdraw your consent instead")
     if state.status == Status.proposed:
         return Outcome(
             replace(state, status=Status.declined, open_version=None, agreed=frozenset()),
@@ -170,7 +177,7 @@ def withdraw(state: ProtocolState, by: uuid.UUID) -> Outcome:
         )
         return Outcome(suspended, ("withdrawn", "suspended"))
     if by not in state.agreed:
-        raise RuleError(409, "nothing_to_withdraw", "you have not agreed to this protocol")
+        raise NotNow("nothing_to_withdraw", "you have not agreed to this protocol")
     return Outcome(replace(state, agreed=state.agreed - {by}), ("withdrawn",))
 
 

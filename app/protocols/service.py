@@ -5,6 +5,7 @@ this module loads their state, applies their answer and keeps the history.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,11 +20,18 @@ from app.core.db import utcnow
 from app.core.errors import AppError, conflict, forbidden
 from app.core.validation import ClientTimeError, check_client_time
 from app.dynamics import repository as dynamics_repository
-from app.dynamics.models import DynamicState, Membership
+from app.dynamics.models import Dynamic, DynamicState, Membership
 from app.dynamics.service import ensure_active, ensure_open
+from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.protocols import repository, rules
-from app.protocols.adherence import Interval, Result, adherence
+from app.protocols.adherence import (
+    SPAN_EVENTS,
+    Interval,
+    VersionInForce,
+    across_versions,
+    in_force_spans,
+)
 from app.protocols.models import (
     COMPLETION,
     PROTOCOL,
@@ -33,7 +41,7 @@ from app.protocols.models import (
     ProtocolEvent,
     ProtocolVersion,
 )
-from app.protocols.rules import Outcome, ProtocolState, RuleError, Status
+from app.protocols.rules import NotAMember, Outcome, ProtocolState, RuleError, Status
 from app.protocols.schemas import (
     Adherence,
     AgreementPublic,
@@ -64,15 +72,15 @@ TERM_FIELDS = (
 )
 # What the partner is told, per event of the rules.
 NOTICE = {
-    "proposed": "protocol_proposed",
-    "renegotiated": "protocol_renegotiated",
-    "agreed": "protocol_agreed",
-    "activated": "protocol_active",
-    "reactivated": "protocol_active",
-    "declined": "protocol_declined",
-    "suspended": "protocol_withdrawn",
-    "withdrawn": "protocol_withdrawn",
-    "retired": "protocol_retired",
+    "proposed": NotificationKind.protocol_proposed,
+    "renegotiated": NotificationKind.protocol_renegotiated,
+    "agreed": NotificationKind.protocol_agreed,
+    "activated": NotificationKind.protocol_active,
+    "reactivated": NotificationKind.protocol_active,
+    "declined": NotificationKind.protocol_declined,
+    "suspended": NotificationKind.protocol_withdrawn,
+    "withdrawn": NotificationKind.protocol_withdrawn,
+    "retired": NotificationKind.protocol_retired,
 }
 
 
@@ -88,7 +96,11 @@ def current_version(protocol: Protocol) -> int:
 
 
 def _refused(error: RuleError) -> AppError:
-    return AppError(error.status, error.code, error.detail)
+    """The API's answer to a refusal of the rules: an outsider is forbidden, anything else
+    conflicts with the protocol as it stands."""
+    if isinstance(error, NotAMember):
+        return forbidden(error.code, error.detail)
+    return conflict(error.code, error.detail)
 
 
 # --- state ------------------------------------------------------------------------------------
@@ -342,13 +354,16 @@ def _etag_matches(header: str, current: str) -> bool:
     return "*" in candidates or current in candidates or f"W/{current}" in candidates
 
 
+# What an action asks of the rules, given the protocol's state and its dynamic.
+Rule = Callable[[ProtocolState, Dynamic], Outcome]
+
+
 async def _act(
     session: AsyncSession,
     protocol_id: uuid.UUID,
     user: User,
-    action: str,
+    rule: Rule,
     *,
-    version: int | None = None,
     reason: str | None = None,
 ) -> Protocol:
     protocol, dynamic = await repository.member_protocol(
@@ -358,17 +373,7 @@ async def _act(
     state = await _state(session, protocol)
     subject = state.open_version or state.in_force or state.version
     try:
-        if action == "agree":
-            assert version is not None
-            outcome = rules.agree(
-                state, user.id, version, paused=dynamic.state == DynamicState.paused
-            )
-        elif action == "decline":
-            outcome = rules.decline(state, user.id)
-        elif action == "withdraw":
-            outcome = rules.withdraw(state, user.id)
-        else:
-            outcome = rules.retire(state, user.id)
+        outcome = rule(state, dynamic)
     except RuleError as error:
         raise _refused(error) from None
     if outcome.events:
@@ -379,25 +384,34 @@ async def _act(
 async def agree(
     session: AsyncSession, protocol_id: uuid.UUID, user: User, version: int
 ) -> Protocol:
-    return await _act(session, protocol_id, user, "agree", version=version)
+    def rule(state: ProtocolState, dynamic: Dynamic) -> Outcome:
+        return rules.agree(state, user.id, version, paused=dynamic.state == DynamicState.paused)
+
+    return await _act(session, protocol_id, user, rule)
 
 
 async def decline(
     session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: str | None
 ) -> Protocol:
-    return await _act(session, protocol_id, user, "decline", reason=reason)
+    return await _act(
+        session, protocol_id, user, lambda state, _: rules.decline(state, user.id), reason=reason
+    )
 
 
 async def withdraw_consent(
     session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: str | None
 ) -> Protocol:
-    return await _act(session, protocol_id, user, "withdraw", reason=reason)
+    return await _act(
+        session, protocol_id, user, lambda state, _: rules.withdraw(state, user.id), reason=reason
+    )
 
 
 async def retire(
     session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: str | None
 ) -> Protocol:
-    return await _act(session, protocol_id, user, "retire", reason=reason)
+    return await _act(
+        session, protocol_id, user, lambda state, _: rules.retire(state, user.id), reason=reason
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -493,34 +507,16 @@ async def _adherence(
     force at its time, and done by a completion recorded under that version."""
     now = utcnow()
     window_start = now - timedelta(days=ADHERENCE_WINDOW_DAYS)
-    ever_in_force = [p for p in protocols if p.status in IN_FORCE_ONCE]
-    if not ever_in_force:
+    ids = [p.id for p in protocols if p.status in IN_FORCE_ONCE]
+    if not ids:
         return {}
-    ids = [p.id for p in ever_in_force]
     zones = {m.id: ZoneInfo(m.timezone) for m in await repository.members(session, dynamic_id)}
     paused = await dynamics_repository.pause_intervals(session, dynamic_id, since=window_start)
-    # When each version was in force: an agreed renegotiation ends the span of the version it
-    # replaces and starts its own, so each occurrence is due by the terms in force at the time.
-    spans: dict[uuid.UUID, dict[int, list[Interval]]] = {pid: {} for pid in ids}
-    open_span: dict[uuid.UUID, tuple[int, datetime]] = {}
-    for event in await repository.events(
-        session, ids, actions={"activated", "reactivated", "suspended", "retired"}
-    ):
-        current = open_span.pop(event.protocol_id, None)
-        if current is not None:
-            number, since = current
-            spans[event.protocol_id].setdefault(number, []).append((since, event.at))
-        if event.action in ("activated", "reactivated"):
-            open_span[event.protocol_id] = (event.version, event.at)
-    for protocol_id, (number, since) in open_span.items():
-        spans[protocol_id].setdefault(number, []).append((since, None))
-    terms_of = dict(by_key)
-    missing = {(pid, n) for pid, by_number in spans.items() for n in by_number} - set(terms_of)
-    if missing:
-        for version in await repository.versions(
-            session, list({pid for pid, _ in missing}), numbers={n for _, n in missing}
-        ):
-            terms_of.setdefault((version.protocol_id, version.number), version)
+    history: dict[uuid.UUID, list[tuple[str, int, datetime]]] = {pid: [] for pid in ids}
+    for event in await repository.events(session, ids, actions=set(SPAN_EVENTS)):
+        history[event.protocol_id].append((event.action, event.version, event.at))
+    spans = {pid: in_force_spans(events) for pid, events in history.items()}
+    terms_of = await _with_terms(session, spans, by_key)
     # A completion counts for the version in force when it was recorded.
     done: dict[tuple[uuid.UUID, int], list[tuple[uuid.UUID, datetime]]] = {}
     for completion in await repository.completions_since(session, ids, window_start):
@@ -529,39 +525,48 @@ async def _adherence(
                 (completion.user_id, completion.occurred_at)
             )
     rates = {}
-    for protocol in ever_in_force:
-        total = Result(scheduled=0, done=0)
-        had_schedule = False
-        for number, in_force in spans[protocol.id].items():
-            terms = terms_of.get((protocol.id, number))
-            if terms is None or terms.schedule is None:
-                continue
-            had_schedule = True
-            performers = {
-                uuid.UUID(p): zones[uuid.UUID(p)]
-                for p in terms.performer_ids
-                if uuid.UUID(p) in zones
-            }
-            part = adherence(
+    for pid in ids:
+        versions = [
+            VersionInForce(
                 times=terms.schedule.get("times", []),
                 weekdays=terms.schedule.get("weekdays", []),
-                performers=performers,
+                performers={
+                    uuid.UUID(p): zones[uuid.UUID(p)]
+                    for p in terms.performer_ids
+                    if uuid.UUID(p) in zones
+                },
                 in_force=in_force,
-                paused=paused,
-                completions=done.get((protocol.id, number), []),
-                window_start=window_start,
-                now=now,
+                completions=done.get((pid, number), []),
             )
-            total = Result(scheduled=total.scheduled + part.scheduled, done=total.done + part.done)
-        if not had_schedule:
-            continue
-        rates[protocol.id] = Adherence(
-            window_days=ADHERENCE_WINDOW_DAYS,
-            scheduled=total.scheduled,
-            done=total.done,
-            rate=total.rate,
-        )
+            for number, in_force in spans[pid].items()
+            if (terms := terms_of.get((pid, number))) is not None and terms.schedule is not None
+        ]
+        total = across_versions(versions, paused=paused, window_start=window_start, now=now)
+        if total is not None:
+            rates[pid] = Adherence(
+                window_days=ADHERENCE_WINDOW_DAYS,
+                scheduled=total.scheduled,
+                done=total.done,
+                rate=total.rate,
+            )
     return rates
+
+
+async def _with_terms(
+    session: AsyncSession,
+    spans: dict[uuid.UUID, dict[int, list[Interval]]],
+    by_key: dict[tuple[uuid.UUID, int], ProtocolVersion],
+) -> dict[tuple[uuid.UUID, int], ProtocolVersion]:
+    """The terms of every version that was in force, by (protocol, number): those already
+    loaded, and the older ones read now."""
+    terms_of = dict(by_key)
+    missing = {(pid, n) for pid, by_number in spans.items() for n in by_number} - set(terms_of)
+    if missing:
+        for version in await repository.versions(
+            session, list({pid for pid, _ in missing}), numbers={n for _, n in missing}
+        ):
+            terms_of.setdefault((version.protocol_id, version.number), version)
+    return terms_of
 
 
 async def view(session: AsyncSession, protocol: Protocol) -> ProtocolPublic:
@@ -579,7 +584,7 @@ async def list_views(
 ) -> tuple[list[ProtocolPublic], str | None]:
     await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
     protocols, next_cursor = await repository.protocols_of(
-        session, dynamic_id, status=status, cursor=cursor, limit=limit
+        session, dynamic_id, user.id, status=status, cursor=cursor, limit=limit
     )
     return await views(session, dynamic_id, protocols), next_cursor
 
@@ -668,7 +673,7 @@ async def complete(
     await notify(
         session,
         recipients=[m.id for m in await repository.members(session, dynamic.id)],
-        kind="completion_recorded",
+        kind=NotificationKind.completion_recorded,
         dynamic_id=dynamic.id,
         actor_id=user.id,
         data={"protocol_id": str(protocol.id), "completion_id": str(completion.id)},
@@ -701,7 +706,7 @@ async def acknowledge(
         await notify(
             session,
             recipients=[completion.user_id],
-            kind="completion_acknowledged",
+            kind=NotificationKind.completion_acknowledged,
             dynamic_id=dynamic.id,
             actor_id=user.id,
             data={"protocol_id": str(completion.protocol_id), "completion_id": str(completion.id)},
@@ -713,7 +718,9 @@ async def list_completions(
     session: AsyncSession, protocol_id: uuid.UUID, user: User, *, cursor: str | None, limit: int
 ) -> tuple[list[Completion], str | None]:
     protocol, _ = await repository.member_protocol(session, protocol_id, user.id)
-    return await repository.completions_page(session, protocol.id, cursor=cursor, limit=limit)
+    return await repository.completions_page(
+        session, protocol.id, user.id, cursor=cursor, limit=limit
+    )
 
 
 async def export_for(session: AsyncSession, user: User) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from sqlmodel import col, select
 from app.accounts.models import User
 from app.core.db import Database, utcnow
 from app.dynamics.models import Dynamic, DynamicState, Membership
-from app.notifications.models import Notification, Reminder
+from app.notifications.models import Notification, NotificationKind, Reminder
 from app.notifications.service import notify
 from app.protocols.models import Protocol, ProtocolVersion
 from app.protocols.rules import Status
@@ -131,7 +131,7 @@ async def _settle(session: AsyncSession, reminder: Reminder, now: datetime, out:
         (notification,) = await notify(
             session,
             recipients=[user.id],
-            kind="reminder",
+            kind=NotificationKind.reminder,
             dynamic_id=reminder.dynamic_id,
             actor_id=None,
             data={"reminder": reminder.kind, "protocol_id": str(reminder.protocol_id)}

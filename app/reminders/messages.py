@@ -7,37 +7,43 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.notifications.models import Notification, Reminder
+from app.notifications.models import Notification, NotificationKind, Reminder
 from app.protocols.models import Protocol, ProtocolVersion
 from app.push.sender import PushMessage
 
-_TEXT = {
-    "partner_linked": "{actor} linked with you",
-    "red": "{actor} called red: everything is paused",
-    "yellow": "{actor} raised yellow: let's talk",
-    "seen": "{actor} sees you",
-    "resumed": "{actor} lifted their flag",
-    "partner_left": "{actor} ended the dynamic",
-    "partner_checked_in": "{actor} checked in",
-    "checkin_answered": "{actor} answered your check-in",
-    "protocol_proposed": "{actor} proposed a protocol",
-    "protocol_renegotiated": "{actor} proposed a change to a protocol",
-    "protocol_agreed": "{actor} agreed to a protocol",
-    "protocol_active": "A protocol is now active",
-    "protocol_declined": "{actor} declined a proposal",
-    "protocol_withdrawn": "{actor} withdrew consent from a protocol",
-    "protocol_retired": "{actor} retired a protocol",
-    "completion_recorded": "{actor} did what you agreed",
-    "completion_acknowledged": "{actor} acknowledged what you did",
-    "limits_updated": "{actor} updated their limits",
-    "nudge": "{actor} is thinking of you",
+# Keyed by NotificationKind, whose values are the strings a stored notification's kind holds.
+_TEXT: dict[str, str] = {
+    NotificationKind.partner_linked: "{actor} linked with you",
+    NotificationKind.red: "{actor} called red: everything is paused",
+    NotificationKind.yellow: "{actor} raised yellow: let's talk",
+    NotificationKind.seen: "{actor} sees you",
+    NotificationKind.resumed: "{actor} lifted their flag",
+    NotificationKind.partner_left: "{actor} ended the dynamic",
+    NotificationKind.partner_checked_in: "{actor} checked in",
+    NotificationKind.checkin_answered: "{actor} answered your check-in",
+    NotificationKind.protocol_proposed: "{actor} proposed a protocol",
+    NotificationKind.protocol_renegotiated: "{actor} proposed a change to a protocol",
+    NotificationKind.protocol_agreed: "{actor} agreed to a protocol",
+    NotificationKind.protocol_active: "A protocol is now active",
+    NotificationKind.protocol_declined: "{actor} declined a proposal",
+    NotificationKind.protocol_withdrawn: "{actor} withdrew consent from a protocol",
+    NotificationKind.protocol_retired: "{actor} retired a protocol",
+    NotificationKind.completion_recorded: "{actor} did what you agreed",
+    NotificationKind.completion_acknowledged: "{actor} acknowledged what you did",
+    NotificationKind.limits_updated: "{actor} updated their limits",
+    NotificationKind.nudge: "{actor} is thinking of you",
 }
-_URGENT = {"red", "yellow", "seen", "partner_left"}
+_URGENT: set[str] = {
+    NotificationKind.red,
+    NotificationKind.yellow,
+    NotificationKind.seen,
+    NotificationKind.partner_left,
+}
 # Which screen of the app a click on the notification opens (frontend/js/app.js routes).
-_SCREEN = {
-    "partner_checked_in": "checkins",
-    "checkin_answered": "checkins",
-    "limits_updated": "limits",
+_SCREEN: dict[str, str] = {
+    NotificationKind.partner_checked_in: "checkins",
+    NotificationKind.checkin_answered: "checkins",
+    NotificationKind.limits_updated: "limits",
 }
 
 

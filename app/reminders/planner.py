@@ -20,7 +20,7 @@ from app.core.db import insert_new, metadata
 from app.dynamics.models import Dynamic, DynamicState, Membership
 from app.notifications.models import Reminder
 from app.protocols.models import Protocol, ProtocolVersion
-from app.protocols.rules import Status
+from app.protocols.repository import in_force_terms
 from app.reminders.timing import Due, QuietHours, daily, on_date, scheduled
 
 HORIZON = timedelta(hours=26)
@@ -88,15 +88,9 @@ async def _protocol_rows(
 ) -> list[dict[str, Any]]:
     found = (
         await session.execute(
-            select(Protocol, ProtocolVersion)
-            .join(
-                ProtocolVersion,
-                (col(ProtocolVersion.protocol_id) == col(Protocol.id))
-                & (col(ProtocolVersion.number) == col(Protocol.in_force_version)),
-            )
+            in_force_terms()
             .join(Dynamic, col(Dynamic.id) == col(Protocol.dynamic_id))
             .where(
-                col(Protocol.status) == Status.active,
                 col(Dynamic.state) == DynamicState.active,
                 col(ProtocolVersion.reminders).is_(True),
                 col(ProtocolVersion.schedule).is_not(None),
@@ -167,16 +161,11 @@ async def _review_rows(session: AsyncSession, now: datetime) -> list[dict[str, A
     soon = now.date() + timedelta(days=2)
     found = (
         await session.execute(
-            select(Protocol, ProtocolVersion, Membership.user_id)
-            .join(
-                ProtocolVersion,
-                (col(ProtocolVersion.protocol_id) == col(Protocol.id))
-                & (col(ProtocolVersion.number) == col(Protocol.in_force_version)),
-            )
+            in_force_terms()
+            .add_columns(col(Membership.user_id))
             .join(Dynamic, col(Dynamic.id) == col(Protocol.dynamic_id))
             .join(Membership, col(Membership.dynamic_id) == col(Protocol.dynamic_id))
             .where(
-                col(Protocol.status) == Status.active,
                 col(Dynamic.state) == DynamicState.active,
                 col(ProtocolVersion.review_on).is_not(None),
                 col(ProtocolVersion.review_on) >= now.date() - timedelta(days=1),

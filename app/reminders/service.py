@@ -13,7 +13,7 @@ from app.core.errors import AppError, conflict, not_found
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.models import DynamicState
 from app.dynamics.service import ensure_open
-from app.notifications.models import Notification, Reminder
+from app.notifications.models import Notification, NotificationKind, Reminder
 from app.notifications.service import notify
 from app.reminders.planner import LATE_LIMIT
 
@@ -82,7 +82,7 @@ async def nudge(
             select(Notification.created_at)
             .where(
                 col(Notification.dynamic_id) == dynamic.id,
-                col(Notification.kind) == "nudge",
+                col(Notification.kind) == NotificationKind.nudge,
                 col(Notification.actor_id) == user.id,
                 col(Notification.created_at) > now - NUDGE_EVERY,
             )
@@ -101,7 +101,7 @@ async def nudge(
     (sent,) = await notify(
         session,
         recipients=partners[:1],
-        kind="nudge",
+        kind=NotificationKind.nudge,
         dynamic_id=dynamic.id,
         actor_id=user.id,
         data={"actor_name": user.display_name},

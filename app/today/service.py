@@ -23,7 +23,6 @@ from app.notifications.service import unread_count
 from app.protocols import repository as protocols_repository
 from app.protocols.adherence import occurrences
 from app.protocols.models import Completion, Protocol
-from app.protocols.rules import Status
 from app.today.schemas import (
     BalanceSummary,
     Occurrence,
@@ -112,9 +111,7 @@ async def _occurrences(
 ) -> list[Occurrence]:
     rows = (
         await session.execute(
-            protocols_repository.with_version(col(Protocol.in_force_version)).where(
-                col(Protocol.dynamic_id) == dynamic_id, col(Protocol.status) == Status.active
-            )
+            protocols_repository.in_force_terms().where(col(Protocol.dynamic_id) == dynamic_id)
         )
     ).all()
     scheduled = [(p, v) for p, v in rows if v.schedule]
