@@ -45,6 +45,7 @@ from app.push.sender import PushSender
 from app.push.transport import make_push_client
 from app.reminders import dispatcher
 from app.reminders.router import router as reminders_router
+from app.reviews.router import router as reviews_router  # part: reviews
 from app.sync.router import router as sync_router
 from app.today.router import router as today_router
 
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checkins_router,
         balance_router,
         today_router,
+        reviews_router,  # part: reviews
         notifications_router,
         push_router,
         reminders_router,

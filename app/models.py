@@ -23,6 +23,7 @@ from app.protocols.models import (
 )
 from app.push.models import PushSubscription
 from app.reminders.models import Reminder
+from app.reviews.models import Review, ReviewAnswer, ReviewSchedule  # part: reviews
 from app.sync.models import Change, ChangeStream
 
 __all__ = [
@@ -49,6 +50,9 @@ __all__ = [
     "PushSubscription",
     "RefreshToken",
     "Reminder",
+    "Review",
+    "ReviewAnswer",
+    "ReviewSchedule",
     "SignUpAttempt",
     "User",
 ]

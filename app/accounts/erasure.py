@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from app.checkins.models import CheckInResponse
 from app.protocols.models import Completion, ProtocolEvent
+from app.reviews.service import erase_for as erase_reviews  # part: reviews
 
 
 async def erase_words(session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -33,3 +34,4 @@ async def erase_words(session: AsyncSession, user_id: uuid.UUID) -> None:
     await session.execute(
         update(ProtocolEvent).where(col(ProtocolEvent.actor_id) == user_id).values(reason=None)
     )
+    await erase_reviews(session, user_id)  # part: reviews

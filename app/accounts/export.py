@@ -24,6 +24,8 @@ from app.protocols.schemas import CompletionPublic, ProtocolHistory, ProtocolPub
 from app.protocols.service import export_for as export_protocols
 from app.push.repository import for_user as push_devices
 from app.push.schemas import SubscriptionPublic
+from app.reviews.schemas import ReviewPublic  # part: reviews
+from app.reviews.service import export_for as export_reviews  # part: reviews
 
 _sessions = TypeAdapter(list[SessionPublic])
 _notifications = TypeAdapter(list[NotificationPublic])
@@ -54,8 +56,9 @@ class ExportedCheckIn(CheckInPublic):
 
 class AccountExport(BaseModel):
     """Everything Accord holds about you: your profile and devices, your dynamics (ended ones
-    too) with their protocols, your check-ins and answers, your limits and your inbox. Your
-    partner's private limit answers are not yours and are not in it."""
+    too) with their protocols, your check-ins and answers, your reviews, your limits and your
+    inbox. Your partner's private limit answers are not yours and are not in it, nor are their
+    review answers before you both submitted."""
 
     format: Literal["accord-export/1"]
     exported_at: datetime
@@ -67,6 +70,7 @@ class AccountExport(BaseModel):
     protocols: list[ExportedProtocol]
     checkins: list[ExportedCheckIn]
     responses_given: list[ResponsePublic]
+    reviews: list[ReviewPublic]  # part: reviews (the partner's answers only once revealed)
     notifications: list[NotificationPublic]
     push_devices: list[SubscriptionPublic]
 
@@ -84,6 +88,7 @@ async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
         "limits": await export_limits(session, user),
         "protocols": await export_protocols(session, user),
         **await export_checkins(session, user),
+        "reviews": await export_reviews(session, user),  # part: reviews
         "notifications": _notifications.dump_python(
             [
                 NotificationPublic.model_validate(n)

@@ -32,6 +32,11 @@ _TEXT = {
     "completion_acknowledged": "{actor} acknowledged what you did",
     "limits_updated": "{actor} updated their limits",
     "nudge": "{actor} is thinking of you",
+    # part: reviews
+    "review_started": "{actor} started a review: your answers stay private until you both submit",
+    "review_answered": "{actor} answered the review: your turn when you are ready",
+    "review_revealed": "You both answered: see the review together",
+    "review_closed": "{actor} closed the review with a summary",
 }
 _URGENT = {"red", "yellow", "seen", "partner_left"}
 # Which screen of the app a click on the notification opens (frontend/js/app.js routes).
@@ -48,6 +53,9 @@ def screen_for(notification: Notification) -> str:
     protocol_id = notification.data.get("protocol_id") if notification.data else None
     if protocol_id and notification.kind.startswith(("protocol_", "completion_")):
         return f"/#/protocol/{protocol_id}"
+    review_id = notification.data.get("review_id") if notification.data else None
+    if review_id and notification.kind.startswith("review_"):  # part: reviews
+        return f"/#/review/{review_id}"
     return f"/#/{_SCREEN.get(notification.kind, 'home')}"
 
 
@@ -73,6 +81,14 @@ async def message_for(
             tag="checkin",
             urgency="normal",
             ttl=3 * 3600,
+        )
+    if reminder.kind == "review_due":  # part: reviews
+        return PushMessage(
+            title="Review tomorrow",
+            body="Your review is tomorrow: a few minutes each, answered privately",
+            url="/#/review",
+            tag=f"review_due:{reminder.dynamic_id}",
+            ttl=12 * 3600,
         )
     title = "A protocol"
     if reminder.protocol_id is not None:

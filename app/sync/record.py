@@ -31,6 +31,7 @@ from app.dynamics.models import Membership
 from app.limits import repository as limits_repository
 from app.notifications.models import Notification
 from app.protocols.models import Completion, Protocol
+from app.reviews.models import Review  # part: reviews
 from app.sync.models import Change, ChangeStream
 
 Op = Literal["upsert", "delete"]
@@ -42,6 +43,10 @@ CHECKIN = "checkin"
 CHECKIN_RESPONSE = "checkin_response"
 LIMITS = "limits"
 NOTIFICATION = "notification"
+# part: reviews. A review is in the dynamic stream (its state) and, while sealed, in its
+# author's stream (their own answers); the schedule is keyed by the dynamic's id.
+REVIEW = "review"
+REVIEW_SCHEDULE = "review_schedule"
 
 
 def dynamic_stream(dynamic_id: uuid.UUID) -> str:
@@ -190,6 +195,16 @@ async def account_deleted(session: AsyncSession, user_id: uuid.UUID) -> None:
         ).scalars()
         for completion_id in list(completion_ids):
             await in_dynamic(session, dynamic_id, COMPLETION, completion_id)
+        # part: reviews. The user's answers go; what the partner sees of each review changes.
+        review_ids = (
+            await session.execute(
+                select(Review.id)
+                .where(col(Review.dynamic_id) == dynamic_id)
+                .order_by(col(Review.id))
+            )
+        ).scalars()
+        for review_id in list(review_ids):
+            await in_dynamic(session, dynamic_id, REVIEW, review_id)
         # The partner's view loses what it showed of the user's answers (and only then is
         # there a change to tell: private answers going must not be given away).
         partners = (

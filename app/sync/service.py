@@ -32,6 +32,7 @@ from app.notifications.schemas import NotificationPublic
 from app.protocols import service as protocols_service
 from app.protocols.models import Completion, Protocol
 from app.protocols.schemas import CompletionPublic
+from app.reviews import service as reviews_service  # part: reviews
 from app.sync import record as r
 from app.sync.models import Change
 from app.sync.schemas import ChangePublic, SyncPage
@@ -186,6 +187,13 @@ async def _current(
         )
         for dynamic_id in sorted(member_of, key=str):
             put(r.LIMITS, dynamic_id, await limits_service.view_for(session, dynamic_id, user_id))
+    # part: reviews. Read for this reader: the partner's answers only once revealed.
+    if ids := wanted.get(r.REVIEW):
+        for review in await reviews_service.sync_views(session, user_id, ids):
+            put(r.REVIEW, review.id, review)
+    if ids := wanted.get(r.REVIEW_SCHEDULE):
+        for schedule in await reviews_service.sync_schedules(session, user_id, ids):
+            put(r.REVIEW_SCHEDULE, schedule.dynamic_id, schedule)
     if ids := wanted.get(r.NOTIFICATION):
         for notification in (
             await session.execute(
