@@ -22,6 +22,7 @@ const ROUTES = {
   propose: [() => import("./screens/propose.js"), true, true],
   limits: [() => import("./screens/limits.js"), true, true],
   balance: [() => import("./screens/balance.js"), true, true],
+  review: [() => import("./screens/review.js"), true, true],
   settings: [() => import("./screens/settings.js"), false, true],
   outbox: [() => import("./screens/outbox.js"), false, true],
   inbox: [() => import("./screens/inbox.js"), false, true],
@@ -133,7 +134,7 @@ function renderTabs(current) {
   nav.hidden = current === null;
   document.body.classList.toggle("with-tabs", current !== null);
   if (current === null) return nav.replaceChildren();
-  const section = { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", inbox: "home", outbox: "settings" }[current] || current;
+  const section = { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", inbox: "home", review: "home", outbox: "settings" }[current] || current;
   nav.replaceChildren(
     ...TABS.map(([target, label]) =>
       h("a", { href: `#/${target}`, class: "tab", "aria-current": target === section ? "page" : false }, label),

@@ -8,6 +8,7 @@ import { items, write } from "../outbox.js";
 import * as push from "../push.js";
 import { currentDynamic, live, subscribe } from "../store.js";
 import { VERDICTS } from "./balance.js";
+import { reviewCard } from "./review/home-card.js";
 
 const ASKED_KEY = "accord.notifications-asked";
 const FELT_KEY = "accord.signals-felt";
@@ -266,6 +267,7 @@ export async function render(root, ctx) {
     parts.push(stateCard(dynamic, me, queuedFlags), h("div", { class: "safety" }, red, yellow, resume));
     const ask = notificationAsk(partnerName, () => draw());
     if (ask) parts.push(ask);
+    parts.push(...[await reviewCard(dynamic, me)].filter(Boolean)); // issue 13: the review entry
     parts.push(h("a", { href: "#/checkin", class: "button big", id: "quick-checkin" }, "Check in"));
     if (today) parts.push(...todaySections(today, dynamic, me));
     else if (stale) parts.push(h("p", { class: "muted" }, navigator.onLine ? "Loading today…" : "Today's details will show once you are online."));

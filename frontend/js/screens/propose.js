@@ -7,6 +7,7 @@ import { alertBox, h } from "../dom.js";
 import { write } from "../outbox.js";
 import { entity, trySync } from "../store.js";
 import { DAYS, FIELDS, KINDS, changedFields, explain, partnerOf } from "./protocol.js";
+import { takeProposal } from "./review/prefill.js";
 
 const KIND_HINTS = {
   ritual: "Ritual: something done the same way, often at set times",
@@ -93,6 +94,7 @@ export async function render(root, ctx) {
       schedule: null,
       reminders: true,
       review_on: null,
+      ...takeProposal(), // issue 13: what a review's agenda suggested
     };
     const etag = protocol ? protocol.etag : null;
 
