@@ -5,14 +5,19 @@ cadence and its reminder; bad input is a 4xx naming the problem; an outsider get
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
+from sqlmodel import col
 
 from app.core.db import write_session
+from app.protocols.models import ProtocolEvent
 from app.reminders.dispatcher import dispatch_once
 from app.reminders.planner import plan
 from tests.helpers import Member, error_code
@@ -222,10 +227,43 @@ async def test_bad_input_is_a_clear_4xx(
 
 
 async def test_the_agenda_is_built_from_the_data_at_reveal(
-    client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
+    app: FastAPI, client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> None:
     did = dynamic_id
     morning = await protocol(client, alice, bob, did, "Morning words")
+    # A daily task in force for ten days, done once: low follow-through.
+    plants = await ok(
+        await client.post(
+            f"/api/dynamics/{did}/protocols",
+            json={
+                "title": "Water the plants",
+                "kind": "task",
+                "performer_ids": [bob.id],
+                "schedule": {"times": ["09:00"]},
+            },
+            headers=alice.idem(),
+        ),
+        201,
+    )
+    await ok(
+        await client.post(
+            f"/api/protocols/{plants['id']}/agree", json={"version": 1}, headers=bob.idem()
+        )
+    )
+    async with write_session(app.state.db) as session:
+        await session.execute(
+            update(ProtocolEvent)
+            .where(col(ProtocolEvent.protocol_id) == uuid.UUID(plants["id"]))
+            .values(at=datetime.now(UTC) - timedelta(days=10))
+        )
+    await ok(
+        await client.post(
+            f"/api/protocols/{plants['id']}/completions",
+            json={"occurred_at": (datetime.now(UTC) - timedelta(days=3)).isoformat()},
+            headers=bob.idem(),
+        ),
+        201,
+    )
     evening = await protocol(client, bob, alice, did, "Evening report")
     kept = await protocol(client, bob, alice, did, "Sunday walk")
     # Alice gives much and receives little, and asks for reassurance and praise; nobody answers.
@@ -314,6 +352,10 @@ async def test_the_agenda_is_built_from_the_data_at_reveal(
     assert "Alice would like to change it" in votes[morning]["text"]
     assert "Bob would like to keep it" in votes[morning]["text"]
     assert votes[evening]["actions"][0]["type"] == "retire"
+    # Follow-through: the plants were watered once in the ten days they were due.
+    (rarely,) = by_kind["follow_through"]
+    assert rarely["protocol_id"] == plants["id"]
+    assert re.search(r"“Water the plants” happened 1 of (9|10|11) times", rarely["text"])
     # Needs left waiting: Alice's, with what she asked for; Bob's were answered.
     (waiting,) = by_kind["needs"]
     assert waiting["user_id"] == alice.id
