@@ -25,6 +25,10 @@ export async function render(root, ctx) {
   let drawn = "";
 
   function drawList(page) {
+    // Each sync asks again: the same answer is not drawn again (a rhythm being chosen stays).
+    const key = JSON.stringify(page);
+    if (key === drawn) return;
+    drawn = key;
     const current = page.items.find((r) => r.state !== "closed");
     const parts = [];
     if (current) {
