@@ -4,6 +4,7 @@ cadence and its reminder; bad input is a 4xx naming the problem; an outsider get
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -465,3 +466,35 @@ async def test_a_deleted_account_takes_its_answers_and_words(
     assert left["mine"]["went_well"] == "mine"
     assert SECRET not in json.dumps((await sync_pages(client, bob))[0])
     assert date.fromisoformat(left["due_on"])
+
+
+async def test_offline_retries_act_once_and_racing_starts_make_one_review(
+    client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    # A start sent twice with one Idempotency-Key (a phone retrying) is one review.
+    headers = alice.idem()
+    first = await client.post(f"/api/dynamics/{dynamic_id}/reviews", json={}, headers=headers)
+    again = await client.post(f"/api/dynamics/{dynamic_id}/reviews", json={}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    rid = first.json()["id"]
+    await answer(client, alice, rid, {"heard": 4})
+    await answer(client, bob, rid, {"heard": 4})
+    await submit(client, alice, rid)
+    await submit(client, bob, rid)
+    close_headers = bob.idem()
+    for _ in range(2):
+        closed = await client.post(
+            f"/api/reviews/{rid}/close", json={"summary": "Good"}, headers=close_headers
+        )
+        assert closed.status_code == 200 and closed.json()["state"] == "closed"
+    # Both members start a review at the same moment: one review, the other hears 409.
+    racing = await asyncio.gather(
+        client.post(f"/api/dynamics/{dynamic_id}/reviews", json={}, headers=alice.idem()),
+        client.post(f"/api/dynamics/{dynamic_id}/reviews", json={}, headers=bob.idem()),
+    )
+    assert sorted(r.status_code for r in racing) == [201, 409], [r.text for r in racing]
+    listed = await ok(
+        await client.get(f"/api/dynamics/{dynamic_id}/reviews", headers=alice.headers)
+    )
+    assert [r["state"] for r in listed["items"]] == ["open", "closed"]

@@ -42,22 +42,25 @@ export async function render(root, ctx) {
     body.replaceChildren(...parts);
   }
 
+  // While I answer, the form is drawn once and keeps what I type (and its messages); only the
+  // line saying whether my partner has answered follows the syncs.
+  const partnerDone = h("p", { class: "card", id: "review-partner-done", hidden: true });
+
   async function drawReview(review) {
-    // A sync redraws only when something visible changed, so typing is never lost.
-    const key = JSON.stringify([review.state, review.submitted_by, review.mine && review.mine.updated_at, review.partner && review.partner.updated_at, review.outcome]);
+    const iSent = review.submitted_by.includes(me.id);
+    const theySent = review.submitted_by.some((uid) => uid !== me.id);
+    partnerDone.hidden = !theySent;
+    partnerDone.textContent = theySent ? `${them} has answered. Take your time: their answers open when yours are in.` : "";
+    const answering = review.state === "open" && !iSent;
+    const key = answering ? "answering" : JSON.stringify([review.state, review.submitted_by, review.partner && review.partner.updated_at, review.outcome]);
     if (key === drawn) return;
     drawn = key;
     heading.textContent = `Review of ${dayText(review.due_on)}`;
-    const iSent = review.submitted_by.includes(me.id);
-    const theySent = review.submitted_by.some((uid) => uid !== me.id);
     const parts = [];
-    if (review.state === "open") {
-      if (iSent) {
-        parts.push(h("section", { class: "card", id: "review-waiting" }, h("p", {}, `Your answers are in. ${them} has not answered yet: you will both see both answers once they have.`)));
-      } else {
-        if (theySent) parts.push(h("p", { class: "card", id: "review-partner-done" }, `${them} has answered. Take your time: their answers open when yours are in.`));
-        parts.push(await answerForm(review, ctx, them, () => {}));
-      }
+    if (answering) {
+      parts.push(partnerDone, await answerForm(review, ctx, them, () => {}));
+    } else if (review.state === "open") {
+      parts.push(h("section", { class: "card", id: "review-waiting" }, h("p", {}, `Your answers are in. ${them} has not answered yet: you will both see both answers once they have.`)));
     } else {
       if (review.outcome) {
         parts.push(h("section", { class: "card", id: "review-summary" }, h("h2", {}, "What you decided"), h("p", {}, review.outcome.summary || "Closed without a summary.")));
