@@ -62,6 +62,7 @@ async def test_two_partners_review_then_renegotiate_from_the_agenda(
     await alice.get_by_role("button", name="Start a review now").click()
     form = alice.locator("#review-form")
     await expect(form).to_be_visible()
+    await shot(alice, "review-questions")
     await form.get_by_label("I feel as important to this relationship as my partner").select_option(
         "3"
     )
