@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.checkins import repository as checkins_repository
 from app.checkins.models import CheckIn
@@ -24,6 +25,16 @@ async def member_review(
 ) -> tuple[Review, Dynamic]:
     return await member_owned(
         session, Review, review_id, user_id, what="review", for_update=for_update
+    )
+
+
+def readable(user_id: uuid.UUID) -> SelectOfScalar[Review]:
+    """Every review of the dynamics ``user_id`` is (or was) a member of: where the feed, the
+    export and erasure start, so a review of another dynamic is never loaded."""
+    return (
+        select(Review)
+        .join(Membership, col(Membership.dynamic_id) == col(Review.dynamic_id))
+        .where(col(Membership.user_id) == user_id)
     )
 
 

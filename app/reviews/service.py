@@ -23,7 +23,7 @@ from app.balance.service import balance_of
 from app.core.db import utcnow
 from app.core.errors import AppError, conflict
 from app.dynamics import repository as dynamics_repository
-from app.dynamics.models import Dynamic
+from app.dynamics.models import Dynamic, Membership
 from app.dynamics.service import FORMER_MEMBER, ensure_open
 from app.notifications.service import notify
 from app.protocols import service as protocols_service
@@ -437,15 +437,9 @@ async def sync_views(
 ) -> list[ReviewPublic]:
     """For the feed: the reviews named, of dynamics the reader is in, as the reader may see
     them (a review id in the reader's own stream is still checked against membership)."""
-    from app.dynamics.models import Membership
-
     reviews = list(
         (
-            await session.execute(
-                select(Review)
-                .join(Membership, col(Membership.dynamic_id) == col(Review.dynamic_id))
-                .where(col(Review.id).in_(ids), col(Membership.user_id) == reader)
-            )
+            await session.execute(repository.readable(reader).where(col(Review.id).in_(ids)))
         ).scalars()
     )
     return await views_for(session, reviews, reader)
@@ -454,8 +448,6 @@ async def sync_views(
 async def sync_schedules(
     session: AsyncSession, reader: uuid.UUID, dynamic_ids: set[uuid.UUID]
 ) -> list[SchedulePublic]:
-    from app.dynamics.models import Membership
-
     member_of = (
         await session.execute(
             select(Membership.dynamic_id).where(
@@ -472,15 +464,10 @@ async def sync_schedules(
 async def export_for(session: AsyncSession, user: User) -> list[dict[str, object]]:
     """Every review of the user's dynamics, as the user may see it: their own answers, the
     partner's only where both submitted."""
-    from app.dynamics.models import Membership
-
     reviews = list(
         (
             await session.execute(
-                select(Review)
-                .join(Membership, col(Membership.dynamic_id) == col(Review.dynamic_id))
-                .where(col(Membership.user_id) == user.id)
-                .order_by(col(Review.opened_at), col(Review.id))
+                repository.readable(user.id).order_by(col(Review.opened_at), col(Review.id))
             )
         ).scalars()
     )
@@ -491,20 +478,10 @@ async def erase_for(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Before an account goes: its answers go by ON DELETE CASCADE; a summary it wrote goes
     with it, and its name leaves the agendas (the partner keeps the rest of the shared
     history). The feed is told by ``app.sync.record.account_deleted``."""
-    from app.dynamics.models import Membership
-
     user = await session.get(User, user_id)
     if user is None:
         return
-    reviews = list(
-        (
-            await session.execute(
-                select(Review)
-                .join(Membership, col(Membership.dynamic_id) == col(Review.dynamic_id))
-                .where(col(Membership.user_id) == user.id)
-            )
-        ).scalars()
-    )
+    reviews = list((await session.execute(repository.readable(user.id))).scalars())
     for review in reviews:
         if review.closed_by == user.id:
             review.summary = None
