@@ -79,7 +79,11 @@ async def test_two_partners_review_then_renegotiate_from_the_agenda(
     await alice.locator("dialog").get_by_role("button", name="Send my answers").click()
     await expect(alice.locator("#review-waiting")).to_contain_text("Bob has not answered yet")
 
-    # Bob: home invites him; the review opens sealed (nothing of Alice's answers on screen).
+    # Bob: his updates say so, and home invites him; the review opens sealed (nothing of
+    # Alice's answers on screen).
+    await bob.goto("/#/inbox")
+    started = bob.locator("#inbox").get_by_role("link", name=re.compile("Alice started a review"))
+    await expect(started).to_have_attribute("href", re.compile(r"^#/review/[0-9a-f-]{36}$"))
     await bob.goto("/#/home")
     entry = bob.locator("#review-home")
     await expect(entry).to_contain_text("A review is waiting for your answers")

@@ -108,6 +108,10 @@ async def test_answers_are_sealed_until_both_submit_then_side_by_side(
     seen = await ok(await client.get(f"/api/reviews/{rid}", headers=bob.headers))
     assert seen["partner"] is None and seen["mine"] is None
     assert seen["submitted_by"] == [alice.id]
+    told = await ok(await client.get("/api/notifications", headers=bob.headers))
+    kinds = {n["kind"]: n for n in told["items"]}
+    assert kinds["review_started"]["data"] == {"review_id": rid}
+    assert kinds["review_answered"]["data"] == {"review_id": rid}
     text = await everything_bob_can_read(client, bob, dynamic_id)
     assert SECRET not in text
     assert '"heard": 2' not in text and '"deal": -2' not in text
@@ -418,6 +422,11 @@ async def test_cadence_next_date_and_the_reminder_the_day_before(
     assert due.astimezone(ZoneInfo("Europe/Paris")).date() == next_on - timedelta(days=1)
     sent = await dispatch_once(app.state.db, None, due + timedelta(seconds=5))
     assert sent.sent_kinds["review_due"] == 2
+    pushed = [m for _, m in sent.pushes if (m.tag or "").startswith("review_due:")]
+    assert len(pushed) == 2 and pushed[0].url == "/#/review"
+    assert pushed[0].body == "Your review is tomorrow: a few minutes each, answered privately"
+    inbox = await ok(await client.get("/api/notifications", headers=bob.headers))
+    assert {"reminder": "review_due"} in [n["data"] for n in inbox["items"]]
     # A date moved after planning: what was planned for the old date is not sent.
     moved_from = today + timedelta(days=5)
     await ok(

@@ -25,8 +25,13 @@ const TEXT = {
   completion_acknowledged: "{actor} acknowledged what you did",
   limits_updated: "{actor} updated their limits",
   nudge: "{actor} is thinking of you",
+  // issue 13: reviews (the same words as app/reminders/messages.py)
+  review_started: "{actor} started a review: your answers stay private until you both submit",
+  review_answered: "{actor} answered the review: your turn when you are ready",
+  review_revealed: "You both answered: see the review together",
+  review_closed: "{actor} closed the review with a summary",
 };
-const REMINDER = { protocol: "A protocol was due", checkin: "Time to check in", review: "Time to review a protocol together" };
+const REMINDER = { protocol: "A protocol was due", checkin: "Time to check in", review: "Time to review a protocol together", review_due: "Your review is tomorrow" };
 const SCREEN = { partner_checked_in: "checkins", checkin_answered: "checkins", limits_updated: "limits" };
 
 // The same mapping as the server's pushes (app/reminders/messages.py, screen_for).
@@ -36,6 +41,8 @@ function target(n) {
     return `#/protocol/${encodeURIComponent(protocolId)}`;
   }
   if (n.kind === "reminder" && n.data && n.data.reminder === "checkin") return "#/checkin";
+  if (n.kind.startsWith("review_") && n.data && n.data.review_id) return `#/review/${encodeURIComponent(n.data.review_id)}`;
+  if (n.kind === "reminder" && n.data && n.data.reminder === "review_due") return "#/review";
   return `#/${SCREEN[n.kind] || "home"}`;
 }
 
