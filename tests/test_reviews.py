@@ -18,8 +18,10 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from app.core.db import write_session
+from app.notifications.models import Notification
 from app.protocols.models import ProtocolEvent
 from app.reminders.dispatcher import dispatch_once
+from app.reminders.messages import screen_for
 from app.reminders.planner import plan
 from tests.helpers import Member, error_code
 from tests.test_reminders import reminders
@@ -112,6 +114,16 @@ async def test_answers_are_sealed_until_both_submit_then_side_by_side(
     kinds = {n["kind"]: n for n in told["items"]}
     assert kinds["review_started"]["data"] == {"review_id": rid}
     assert kinds["review_answered"]["data"] == {"review_id": rid}
+    # Its push opens that review, inside its dynamic.
+    pushed_to = screen_for(
+        Notification(
+            user_id=uuid.UUID(bob.id),
+            dynamic_id=uuid.UUID(dynamic_id),
+            kind=kinds["review_answered"]["kind"],
+            data=kinds["review_answered"]["data"],
+        )
+    )
+    assert pushed_to == f"/#/dynamics/{dynamic_id}/review/{rid}"
     text = await everything_bob_can_read(client, bob, dynamic_id)
     assert SECRET not in text
     assert '"heard": 2' not in text and '"deal": -2' not in text
@@ -450,7 +462,7 @@ async def test_cadence_next_date_and_the_reminder_the_day_before(
     sent = await dispatch_once(app.state.db, None, due + timedelta(seconds=5))
     assert sent.sent_kinds["review_due"] == 2
     pushed = [m for _, m in sent.pushes if (m.tag or "").startswith("review_due:")]
-    assert len(pushed) == 2 and pushed[0].url == "/#/review"
+    assert len(pushed) == 2 and pushed[0].url == f"/#/dynamics/{dynamic_id}/review"
     assert pushed[0].body == "Your review is tomorrow: a few minutes each, answered privately"
     inbox = await ok(await client.get("/api/notifications", headers=bob.headers))
     assert {"reminder": "review_due"} in [n["data"] for n in inbox["items"]]

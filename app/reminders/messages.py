@@ -97,7 +97,7 @@ async def message_for(
         return PushMessage(
             title="Review tomorrow",
             body="Your review is tomorrow: a few minutes each, answered privately",
-            url="/#/review",
+            url=f"/#/dynamics/{reminder.dynamic_id}/review",  # the reviews of that dynamic
             tag=f"review_due:{reminder.dynamic_id}",
             ttl=12 * 3600,
         )
