@@ -24,6 +24,7 @@ from app.reminders.dispatcher import dispatch_once
 from app.reminders.messages import screen_for
 from app.reminders.planner import plan
 from tests.helpers import Member, error_code
+from tests.helpers.protocols import active_protocol, terms
 from tests.test_reminders import reminders
 from tests.test_sync import sync_pages
 
@@ -56,20 +57,9 @@ async def submit(client: httpx.AsyncClient, member: Member, rid: str) -> dict[st
 async def protocol(
     client: httpx.AsyncClient, proposer: Member, partner: Member, did: str, title: str
 ) -> str:
-    proposed = await ok(
-        await client.post(
-            f"/api/dynamics/{did}/protocols",
-            json={"title": title, "kind": "ritual", "performer_ids": [partner.id]},
-            headers=proposer.idem(),
-        ),
-        201,
-    )
-    await ok(
-        await client.post(
-            f"/api/protocols/{proposed['id']}/agree", json={"version": 1}, headers=partner.idem()
-        )
-    )
-    return str(proposed["id"])
+    """An unscheduled ritual ``partner`` performs, in force."""
+    body = terms(partner, title=title, schedule=None, description="")
+    return str((await active_protocol(client, proposer, partner, did, body))["id"])
 
 
 async def everything_bob_can_read(client: httpx.AsyncClient, bob: Member, did: str) -> str:
