@@ -20,6 +20,7 @@ from app.notifications.part import PART as NOTIFICATIONS
 from app.protocols.part import PART as PROTOCOLS
 from app.push.part import PART as PUSH
 from app.reminders.part import PART as REMINDERS
+from app.reviews.part import PART as REVIEWS
 from app.sync.part import PART as SYNC
 from app.today.part import PART as TODAY
 
@@ -32,6 +33,7 @@ PARTS: tuple[Part, ...] = (
     CHECKINS,
     BALANCE,
     TODAY,
+    REVIEWS,
     NOTIFICATIONS,
     PUSH,
     REMINDERS,

@@ -21,9 +21,9 @@ from app.core.errors import responses
 FORMAT = "accord-export/1"
 
 DESCRIPTION = """Everything Accord holds about you: your profile and devices, your dynamics
-(ended ones too) with their protocols, your check-ins and answers, your limits (and the matches
-revealed to both of you) and your inbox. Your partner's private limit answers are not yours and
-are not in it."""
+(ended ones too) with their protocols, your check-ins and answers, your reviews, your limits (and
+the matches revealed to both of you) and your inbox. Your partner's private limit answers are not
+yours and are not in it, nor are their review answers before you both submitted."""
 
 
 def export_model(parts: Parts) -> type[BaseModel]:

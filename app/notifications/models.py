@@ -46,6 +46,11 @@ class NotificationKind(StrEnum):
     protocol_retired = "protocol_retired"
     completion_recorded = "completion_recorded"
     completion_acknowledged = "completion_acknowledged"
+    # Reviews (app/reviews): each carries the review's id only, never an answer.
+    review_started = "review_started"
+    review_answered = "review_answered"
+    review_revealed = "review_revealed"
+    review_closed = "review_closed"
     # Limits, nudges, and a reminder kept in the inbox.
     limits_updated = "limits_updated"
     nudge = "nudge"

@@ -38,6 +38,7 @@ from app.push.sender import PushMessage, PushSender
 from app.reminders import planner
 from app.reminders.messages import message_for
 from app.reminders.timing import defer_for_quiet
+from app.reviews import repository as reviews_repository
 
 log = logging.getLogger("accord.reminders")
 
@@ -167,6 +168,13 @@ async def _why_not(session: AsyncSession, reminder: Reminder, user: User) -> str
     if reminder.zone is not None and reminder.zone != user.timezone:
         return "not_due_anymore"  # planned for another zone; the new zone has its own
     wall = datetime.strptime(reminder.wall, "%Y-%m-%dT%H:%M") if reminder.wall else None
+    if reminder.kind == "review_due":  # still the next review's date (app/reviews)?
+        next_on = await reviews_repository.next_review_on(session, dynamic.id)
+        if next_on is None or reminder.key != planner.dynamic_review_key(
+            dynamic.id, user.id, next_on
+        ):
+            return "not_due_anymore"
+        return None
     if reminder.kind == "checkin":
         if wall is None or wall.strftime("%H:%M") != user.checkin_reminder_time:
             return "not_due_anymore"

@@ -32,6 +32,12 @@ _TEXT: dict[str, str] = {
     NotificationKind.completion_acknowledged: "{actor} acknowledged what you did",
     NotificationKind.limits_updated: "{actor} updated their limits",
     NotificationKind.nudge: "{actor} is thinking of you",
+    NotificationKind.review_started: (
+        "{actor} started a review: your answers stay private until you both submit"
+    ),
+    NotificationKind.review_answered: "{actor} answered the review: your turn when you are ready",
+    NotificationKind.review_revealed: "You both answered: see the review together",
+    NotificationKind.review_closed: "{actor} closed the review with a summary",
 }
 _URGENT: set[str] = {
     NotificationKind.red,
@@ -49,10 +55,13 @@ _SCREEN: dict[str, str] = {
 
 def screen_for(notification: Notification) -> str:
     """The app path for a notification: the protocol it is about, the check-ins, the limits,
-    or home (red, yellow, resume, linking, leaving, nudges), inside its dynamic."""
+    the review, or home (red, yellow, resume, linking, leaving, nudges), inside its dynamic."""
     protocol_id = notification.data.get("protocol_id") if notification.data else None
+    review_id = notification.data.get("review_id") if notification.data else None
     if protocol_id and notification.kind.startswith(("protocol_", "completion_")):
         screen = f"protocol/{protocol_id}"
+    elif review_id and notification.kind.startswith("review_"):
+        screen = f"review/{review_id}"
     else:
         screen = _SCREEN.get(notification.kind, "home")
     # In the dynamic it is about: someone in two dynamics lands in the right one.
@@ -83,6 +92,14 @@ async def message_for(
             tag="checkin",
             urgency="normal",
             ttl=3 * 3600,
+        )
+    if reminder.kind == "review_due":  # the day before a review (app/reviews)
+        return PushMessage(
+            title="Review tomorrow",
+            body="Your review is tomorrow: a few minutes each, answered privately",
+            url=f"/#/dynamics/{reminder.dynamic_id}/review",  # the reviews of that dynamic
+            tag=f"review_due:{reminder.dynamic_id}",
+            ttl=12 * 3600,
         )
     title = "A protocol"
     if reminder.protocol_id is not None:

@@ -8,7 +8,7 @@ moment) inserts nothing new.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from app.notifications.models import Reminder
 from app.protocols.models import Protocol, ProtocolVersion
 from app.protocols.repository import in_force_terms
 from app.reminders.timing import Due, QuietHours, daily, on_date, scheduled
+from app.reviews import repository as reviews_repository
 
 HORIZON = timedelta(hours=26)
 LATE_LIMIT = timedelta(hours=1)  # after downtime: sent once if less late than this, else skipped
@@ -43,6 +44,10 @@ def checkin_key(dynamic_id: uuid.UUID, user: User, due: Due) -> str:
 
 def review_key(protocol_id: uuid.UUID, user_id: uuid.UUID, due: Due) -> str:
     return f"review:{protocol_id}:{user_id}:{due.key[:10]}"
+
+
+def dynamic_review_key(dynamic_id: uuid.UUID, user_id: uuid.UUID, next_on: date) -> str:
+    return f"review_due:{dynamic_id}:{user_id}:{next_on.isoformat()}"
 
 
 def _row(
@@ -75,6 +80,7 @@ async def plan(session: AsyncSession, now: datetime, horizon: timedelta = HORIZO
     rows += await _protocol_rows(session, start, end)
     rows += await _checkin_rows(session, start, end)
     rows += await _review_rows(session, now)
+    rows += await _dynamic_review_rows(session, now)
     for row in rows:
         row["created_at"] = now  # planned at the planner's now, the clock the caller reads
     created = 0
@@ -189,6 +195,34 @@ async def _review_rows(session: AsyncSession, now: datetime) -> list[dict[str, A
                     due,
                     dynamic_id=protocol.dynamic_id,
                     protocol_id=protocol.id,
+                )
+            )
+    return rows
+
+
+async def _dynamic_review_rows(session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+    """The day before a dynamic's next review (its cadence, app.reviews), both members are
+    reminded once, at the review-reminder time of their own day."""
+    found = await reviews_repository.reminders_between(
+        session, now.date(), now.date() + timedelta(days=3)
+    )
+    users = await _users(session, {uid for _, _, uid in found})
+    rows = []
+    for dynamic_id, next_on, user_id in found:
+        user = users.get(user_id)
+        if user is None:
+            continue
+        due = on_date(
+            next_on - timedelta(days=1), REVIEW_TIME, ZoneInfo(user.timezone), quiet_of(user)
+        )
+        if now - LATE_LIMIT <= due.scheduled:
+            rows.append(
+                _row(
+                    dynamic_review_key(dynamic_id, user.id, next_on),
+                    "review_due",
+                    user,
+                    due,
+                    dynamic_id=dynamic_id,
                 )
             )
     return rows

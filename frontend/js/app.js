@@ -23,6 +23,7 @@ const ROUTES = {
   propose: [() => import("./screens/propose.js"), true, true],
   limits: [() => import("./screens/limits.js"), true, true],
   balance: [() => import("./screens/balance.js"), true, true],
+  review: [() => import("./screens/review.js"), true, true],
   settings: [() => import("./screens/settings.js"), false, true],
   outbox: [() => import("./screens/outbox.js"), false, true],
   inbox: [() => import("./screens/inbox.js"), false, true],
@@ -162,8 +163,9 @@ function renderTabs(current) {
   document.body.classList.toggle("with-tabs", current !== null);
   if (current === null) return nav.replaceChildren();
   const section =
-    { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", inbox: "home", outbox: "settings" }[current] ||
-    current;
+    { protocol: "protocols", propose: "protocols", checkins: "home", limits: "home", inbox: "home", review: "home", outbox: "settings" }[
+      current
+    ] || current;
   nav.replaceChildren(
     ...TABS.map(([target, label]) =>
       h("a", { href: `#/${target}`, class: "tab", "aria-current": target === section ? "page" : false }, label),

@@ -12,6 +12,7 @@ import { chooseDynamic, currentDynamic, entities, live, openDynamics, subscribe 
 import { introCard } from "./home/intro.js";
 import { switcher } from "./home/switcher.js";
 import { waitingSection } from "./home/waiting.js";
+import { reviewCard } from "./review/home-card.js";
 
 const ASKED_KEY = "accord.notifications-asked";
 const FELT_KEY = "accord.signals-felt";
@@ -307,6 +308,10 @@ export async function render(root, ctx) {
     if (intro) parts.push(intro);
     const ask = intro ? null : notificationAsk(partnerName, () => draw());
     if (ask) parts.push(ask);
+    // A review to answer is in the waiting list; this says what else there is to know of one.
+    const review = await reviewCard(dynamic, me);
+    if (stopped) return;
+    if (review) parts.push(review);
     parts.push(h("a", { href: "#/checkin", class: "button big", id: "quick-checkin" }, "Check in"));
     if (today) parts.push(...todaySections(today, dynamic, me));
     else if (stale) parts.push(h("p", { class: "muted" }, navigator.onLine ? "Loading today…" : "Today's details will show once you are online."));

@@ -25,8 +25,18 @@ const TEXT = {
   completion_acknowledged: "{actor} acknowledged what you did: {protocol}",
   limits_updated: "{actor} updated their limits",
   nudge: "{actor} is thinking of you",
+  // Reviews (the same words as app/reminders/messages.py).
+  review_started: "{actor} started a review: your answers stay private until you both submit",
+  review_answered: "{actor} answered the review: your turn when you are ready",
+  review_revealed: "You both answered: see the review together",
+  review_closed: "{actor} closed the review with a summary",
 };
-const REMINDER = { protocol: "A protocol was due", checkin: "Time to check in", review: "Time to review a protocol together" };
+const REMINDER = {
+  protocol: "A protocol was due",
+  checkin: "Time to check in",
+  review: "Time to review a protocol together",
+  review_due: "Your review is tomorrow",
+};
 const SCREEN = { partner_checked_in: "checkins", checkin_answered: "checkins", limits_updated: "limits" };
 
 // The same mapping as the server's pushes (app/reminders/messages.py, screen_for): the screen,
@@ -36,7 +46,9 @@ function target(n) {
   let screen = SCREEN[n.kind] || "home";
   if (protocolId && (n.kind.startsWith("protocol_") || n.kind.startsWith("completion_") || n.kind === "reminder")) {
     screen = `protocol/${encodeURIComponent(protocolId)}`;
-  } else if (n.kind === "reminder" && n.data && n.data.reminder === "checkin") screen = "checkin";
+  } else if (n.kind.startsWith("review_") && n.data?.review_id) screen = `review/${encodeURIComponent(n.data.review_id)}`;
+  else if (n.kind === "reminder" && n.data?.reminder === "checkin") screen = "checkin";
+  else if (n.kind === "reminder" && n.data?.reminder === "review_due") screen = "review";
   return n.dynamic_id ? `#/dynamics/${encodeURIComponent(n.dynamic_id)}/${screen}` : `#/${screen}`;
 }
 

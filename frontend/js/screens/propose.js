@@ -13,6 +13,7 @@ import { termsForm } from "./propose/form.js";
 import { limitsWarning } from "./propose/limits-warning.js";
 import { placeProblems } from "./propose/problems.js";
 import { takeSuggestion } from "./protocol/declined.js";
+import { takeProposal } from "./review/prefill.js";
 
 const BLANK = { title: "", description: "", kind: "", performer_ids: [], schedule: null, reminders: true, review_on: null };
 
@@ -114,8 +115,9 @@ async function mount(screen, protocol, message = "") {
   root.replaceChildren();
   const blocked = unavailable(id, protocol);
   if (blocked) return root.append(...blocked);
-  // A new proposal may start from a draft: a match on the limits screen.
-  const base = protocol || { ...BLANK, ...takeDraft() };
+  // A new proposal may start from a draft: a match on the limits screen, or what a review's
+  // agenda suggested.
+  const base = protocol || { ...BLANK, ...takeDraft(), ...takeProposal() };
   // Declined terms to start from ("Decline and suggest", "Suggest another version"), once; the
   // changes sent are always counted from `base`.
   const start = screen.suggestion || base;

@@ -1,0 +1,1 @@
+"""Reviews: both members answer privately, the answers are revealed together, then they act."""
