@@ -50,3 +50,12 @@ export function confirmDialog({ title, text, confirm, danger = false, note = nul
     dialog.showModal();
   });
 }
+
+// A short confirmation that outlives the screen (home is drawn right after a check-in).
+export function toast(text) {
+  const old = document.getElementById("toast");
+  if (old) old.remove();
+  const note = h("p", { id: "toast", class: "toast", role: "status" }, text);
+  document.body.append(note);
+  setTimeout(() => note.remove(), 4000);
+}

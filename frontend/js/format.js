@@ -47,3 +47,11 @@ export function inMinutes(seconds, otherwise) {
   if (!Number.isFinite(seconds) || seconds <= 0) return otherwise;
   return `in ${count(Math.max(1, Math.ceil(seconds / 60)), "minute", "minutes")}`;
 }
+
+// "10:02" for a moment of today (`now`'s day), "3 Dec, 22:40" for one of another day.
+export function clockText(iso, now = new Date(), locale = undefined) {
+  const when = new Date(iso);
+  const time = when.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+  if (when.toDateString() === now.toDateString()) return time;
+  return `${when.toLocaleDateString(locale, { day: "numeric", month: "short" })}, ${time}`;
+}

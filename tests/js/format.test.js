@@ -1,7 +1,7 @@
 // Dates, counts and shares in words (frontend/js/format.js), in British English for the test.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { count, dateText, dayText, dayTimeText, inMinutes, momentText, percent, stampText } from "../../frontend/js/format.js";
+import { clockText, count, dateText, dayText, dayTimeText, inMinutes, momentText, percent, stampText } from "../../frontend/js/format.js";
 
 const EN = "en-GB";
 
@@ -41,4 +41,10 @@ test("a wait is said in whole minutes, at least one", () => {
   assert.equal(inMinutes(5, "later"), "in 1 minute");
   assert.equal(inMinutes(null, "later"), "later");
   assert.equal(inMinutes(0, "in a few minutes"), "in a few minutes");
+});
+
+test("a moment of today is said by its time alone, one of another day with its date", () => {
+  const now = new Date(2026, 11, 4, 9, 0);
+  assert.equal(clockText(new Date(2026, 11, 4, 10, 2).toISOString(), now, EN), "10:02");
+  assert.equal(clockText(new Date(2026, 11, 3, 22, 40).toISOString(), now, EN), "3 Dec, 22:40");
 });

@@ -9,234 +9,222 @@ import { api, OfflineError } from "../api.js";
 import { alertBox, h } from "../dom.js";
 import { describe } from "../errors.js";
 import { write } from "../outbox.js";
+import { keepDraft } from "../proposal-draft.js";
 import { entity, subscribe } from "../store.js";
+import { answerItems, answersOf, customsOf } from "./limits/answers.js";
+import { customSection } from "./limits/custom.js";
 import { itemRow } from "./limits/item.js";
-import { keepDraft } from "./limits/proposal.js";
 import { safety } from "./limits/safety.js";
 import { conditionsOf, together } from "./limits/together.js";
-import { CATEGORIES, itemKey, labeller, sideText } from "./limits/words.js";
+import { CATEGORIES, labeller, sideText } from "./limits/words.js";
 
 const UNSAVED = "You have answers you haven't saved yet. Leave without saving them?";
 
-export async function render(root, ctx) {
-  const dynamic = ctx.dynamic;
-  const me = ctx.me;
-  const partner = dynamic.members.find((m) => m.user_id !== me.id);
-  const partnerName = partner ? partner.display_name : "Your partner";
-
-  let view = await entity("limits", dynamic.id);
-  let customs = [];
-  let dirty = false;
-  // My answers as edited on this screen: item -> Map(role ("" for either way) -> {answer, condition}).
-  const state = { answers: new Map(), view, partnerName, me, changed: markDirty };
-  let labelOf = labeller(view);
-
-  const error = alertBox();
-  const status = h("p", { role: "status", class: "settings-status", id: "limits-status" });
-  const top = h("div", { id: "limits-top" });
-  const groups = h("div", { id: "limit-groups" });
-  const customList = h("div", { id: "custom-items" });
-  const saveButton = h("button", { type: "submit", id: "save-limits" }, "Save my answers");
-
-  function markDirty() {
-    dirty = true;
-    for (const group of groups.querySelectorAll("details")) {
-      const items = [...group.querySelectorAll(":scope > fieldset")];
-      const count = group.querySelector(".lim-count");
-      if (count) count.textContent = `${items.filter((f) => state.answers.has(f.dataset.item)).length} of ${items.length} answered`;
-    }
-    status.textContent = "Not saved yet.";
+// `screen` holds the view drawn (`view`, and its text in `drawn`), my answers as edited
+// (`state.answers`, shared with the item rows), the custom items, whether anything is unsaved
+// (`dirty`), and the elements.
+function markDirty(screen) {
+  screen.dirty = true;
+  for (const group of screen.groups.querySelectorAll("details")) {
+    const items = [...group.querySelectorAll(":scope > fieldset")];
+    const count = group.querySelector(".lim-count");
+    if (count) count.textContent = `${items.filter((f) => screen.state.answers.has(f.dataset.item)).length} of ${items.length} answered`;
   }
+  screen.status.textContent = "Not saved yet.";
+}
 
-  function propose(fact) {
-    // Asked here rather than by the router, so that a draft is kept only when we do leave.
-    if (dirty && !window.confirm(UNSAVED)) return;
-    dirty = false;
-    const label = labelOf(fact.item);
-    const side = sideText(fact.role, partnerName);
-    const opening =
-      fact.kind === "match" ? `From our limits: we both said yes to ${label}.` : `From our limits: ${label} is something we want to talk about.`;
-    keepDraft({ title: label, description: [opening, side ? `${side}.` : "", ...conditionsOf({ view, partnerName }, fact)].filter(Boolean).join("\n") });
-    ctx.go("propose");
+function propose(screen, fact) {
+  const { view, partnerName } = screen;
+  // Asked here rather than by the router, so that a draft is kept only when we do leave.
+  if (screen.dirty && !window.confirm(UNSAVED)) return;
+  screen.dirty = false;
+  const label = screen.labelOf(fact.item);
+  const side = sideText(fact.role, partnerName);
+  const opening =
+    fact.kind === "match"
+      ? `From our limits: we both said yes to ${label}.`
+      : `From our limits: ${label} is something we want to talk about.`;
+  const description = [opening, side ? `${side}.` : "", ...conditionsOf({ view, partnerName }, fact)].filter(Boolean).join("\n");
+  keepDraft({ title: label, description });
+  screen.ctx.go("propose");
+}
+
+// The checklist by category, each folded away with how many of its items I answered.
+function drawForm(screen) {
+  const { view, state } = screen;
+  state.answers = answersOf(view ? view.mine : []);
+  screen.customs = customsOf(view);
+  const byCategory = new Map();
+  for (const c of view ? view.catalogue : []) {
+    if (!byCategory.has(c.category)) byCategory.set(c.category, []);
+    byCategory.get(c.category).push(c);
   }
-
-  function drawTop() {
-    top.replaceChildren(safety(view, partnerName, labelOf), together({ view, me, partnerName, labelOf, propose }));
-  }
-
-  function drawForm() {
-    state.answers = new Map();
-    for (const a of view ? view.mine : []) {
-      if (!state.answers.has(a.item)) state.answers.set(a.item, new Map());
-      state.answers.get(a.item).set(a.role || "", { answer: a.answer, condition: a.condition });
-    }
-    const keys = new Set(view ? view.catalogue.map((c) => c.key) : []);
-    // Custom items: mine, and the partner's that I may see (their no / hard limit, or a reveal).
-    customs = [...new Set([...(view ? view.mine : []), ...(view ? view.partner : [])].map((a) => a.item).filter((i) => !keys.has(i)))];
-    const byCategory = new Map();
-    for (const c of view ? view.catalogue : []) {
-      if (!byCategory.has(c.category)) byCategory.set(c.category, []);
-      byCategory.get(c.category).push(c);
-    }
-    groups.replaceChildren(
-      ...[...byCategory].map(([category, list]) => {
-        const answered = list.filter((c) => state.answers.has(c.key)).length;
-        return h(
-          "details",
-          { class: "limit-group", "data-category": category },
-          h("summary", {}, h("span", {}, CATEGORIES[category] || category), h("span", { class: "muted lim-count" }, `${answered} of ${list.length} answered`)),
-          list.map((c) => itemRow(c.key, c.label, c.directed, state)),
-        );
-      }),
+  const group = ([category, list]) => {
+    const answered = list.filter((c) => state.answers.has(c.key)).length;
+    const summary = h(
+      "summary",
+      {},
+      h("span", {}, CATEGORIES[category] || category),
+      h("span", { class: "muted lim-count" }, `${answered} of ${list.length} answered`),
     );
-    customList.replaceChildren(...customs.map((item) => itemRow(item, item, true, state)));
-    dirty = false;
-  }
+    return h(
+      "details",
+      { class: "limit-group", "data-category": category },
+      summary,
+      list.map((c) => itemRow(c.key, c.label, c.directed, state)),
+    );
+  };
+  screen.groups.replaceChildren(...[...byCategory].map(group));
+  screen.customList.replaceChildren(...screen.customs.map((item) => itemRow(item, item, true, state)));
+  screen.dirty = false;
+}
 
-  // Draws the view; a copy equal to the one on screen changes nothing (so a refresh that
-  // brings nothing new never moves what is under a finger, nor the keyboard focus).
-  let drawn = "";
-  function show(fresh) {
-    const text = JSON.stringify(fresh);
-    view = fresh;
-    if (text === drawn) return;
-    drawn = text;
-    draw();
-  }
+// Draws the view; a copy equal to the one on screen changes nothing (so a refresh that
+// brings nothing new never moves what is under a finger, nor the keyboard focus).
+function show(screen, fresh) {
+  const text = JSON.stringify(fresh);
+  screen.view = fresh;
+  if (text === screen.drawn) return;
+  screen.drawn = text;
+  const { view, partnerName, groups } = screen;
+  screen.state.view = view;
+  screen.labelOf = labeller(view);
+  const labelOf = screen.labelOf;
+  screen.top.replaceChildren(
+    safety(view, partnerName, labelOf),
+    together({ view, me: screen.me, partnerName, labelOf, propose: (fact) => propose(screen, fact) }),
+  );
+  if (screen.dirty) return;
+  const open = [...groups.querySelectorAll("details[open]")].map((d) => d.dataset.category);
+  drawForm(screen);
+  for (const d of groups.querySelectorAll("details")) d.open = open.includes(d.dataset.category);
+}
 
-  function draw() {
-    state.view = view;
-    labelOf = labeller(view);
-    drawTop();
-    if (dirty) return;
-    const open = [...groups.querySelectorAll("details[open]")].map((d) => d.dataset.category);
-    drawForm();
-    for (const d of groups.querySelectorAll("details")) d.open = open.includes(d.dataset.category);
+async function save(screen, event) {
+  event.preventDefault();
+  const { dynamic, error, status, saveButton } = screen;
+  error.textContent = "";
+  saveButton.disabled = true;
+  status.textContent = "Saving…";
+  try {
+    const body = { items: answerItems(screen.state.answers) };
+    const path = `/api/dynamics/${dynamic.id}/limits/mine`;
+    const { data } = await write({ method: "PUT", path, body, label: "Limits", kind: "limits", dynamic_id: dynamic.id, offline: false });
+    screen.dirty = false;
+    screen.drawn = "";
+    show(screen, data);
+    status.textContent = "Saved.";
+  } catch (failure) {
+    status.textContent = "";
+    error.textContent =
+      failure instanceof OfflineError
+        ? "You are offline. Your answers are still here; save them once you are back online."
+        : describe(failure);
+  } finally {
+    saveButton.disabled = false;
   }
+}
 
-  // ---- adding a custom item
-  const newItem = h("input", { type: "text", id: "new-item", maxlength: 60, autocomplete: "off" });
-  const addError = alertBox();
-  const add = h("button", { type: "button", class: "secondary", id: "add-item" }, "Add");
-  add.addEventListener("click", () => {
-    addError.textContent = "";
-    const key = itemKey(newItem.value);
-    if (!key) return (addError.textContent = "Type the activity first.");
-    if (key.length > 60) return (addError.textContent = "Keep it to 60 characters.");
-    const known = view && view.catalogue.find((c) => c.key === key || c.label.toLowerCase() === key);
-    if (known || customs.includes(key)) return (addError.textContent = "That item is already on the list.");
-    customs.push(key);
-    customList.append(itemRow(key, key, true, state));
-    newItem.value = "";
-    markDirty();
-    customList.lastElementChild.querySelector(".lim-radio").focus();
+function limitsForm(screen) {
+  const custom = customSection(screen.customList, {
+    isListed: (key) =>
+      Boolean(screen.view?.catalogue.find((c) => c.key === key || c.label.toLowerCase() === key)) || screen.customs.includes(key),
+    onAdd: (key) => {
+      screen.customs.push(key);
+      screen.customList.append(itemRow(key, key, true, screen.state));
+      markDirty(screen);
+    },
   });
-  newItem.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") {
-      event.preventDefault();
-      add.click();
-    }
-  });
-
   const form = h(
     "form",
     { id: "limits-form" },
-    groups,
-    h(
-      "section",
-      { class: "card", "aria-labelledby": "custom-title" },
-      h("h2", { id: "custom-title" }, "Your own items"),
-      customList,
-      h("div", { class: "set-field" }, h("label", { for: "new-item" }, "Add an activity"), h("div", { class: "lim-inline" }, newItem, add)),
-      addError,
-      h("p", { class: "set-hint" }, "An item you add is saved only once you answer it."),
-    ),
-    error,
-    h("p", { class: "set-hint" }, `When you save, ${partnerName} sees how many answers changed, never which ones.`),
-    status,
-    h("div", { class: "limits-save" }, saveButton),
+    screen.groups,
+    custom,
+    screen.error,
+    h("p", { class: "set-hint" }, `When you save, ${screen.partnerName} sees how many answers changed, never which ones.`),
+    screen.status,
+    h("div", { class: "limits-save" }, screen.saveButton),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    error.textContent = "";
-    saveButton.disabled = true;
-    status.textContent = "Saving…";
-    try {
-      const items = [];
-      for (const [item, byRole] of state.answers) {
-        for (const [role, { answer, condition }] of byRole) {
-          items.push({ item, answer, role: role || null, condition: answer === "maybe" ? condition || null : null });
-        }
-      }
-      const { data } = await write({
-        method: "PUT",
-        path: `/api/dynamics/${dynamic.id}/limits/mine`,
-        body: { items },
-        label: "Limits",
-        kind: "limits",
-        dynamic_id: dynamic.id,
-        offline: false,
-      });
-      dirty = false;
-      drawn = "";
-      show(data);
-      status.textContent = "Saved.";
-    } catch (failure) {
-      status.textContent = "";
-      error.textContent = failure instanceof OfflineError ? "You are offline. Your answers are still here; save them once you are back online." : describe(failure);
-    } finally {
-      saveButton.disabled = false;
-    }
-  });
+  form.addEventListener("submit", (event) => save(screen, event));
+  return form;
+}
 
-  root.append(
+function page(screen, form) {
+  const { partnerName } = screen;
+  return h(
+    "div",
+    { class: "limits-screen" },
+    h("h1", {}, "Limits and desires"),
     h(
-      "div",
-      { class: "limits-screen" },
-      h("h1", {}, "Limits and desires"),
-      h(
-        "p",
-        { class: "lim-privacy" },
-        `${partnerName} always sees your no's and hard limits. Your yes and maybe stay private unless ${partnerName} also said yes or maybe; then you both see it, and that it was shown stays on record, even if an answer changes later.`,
-      ),
-      top,
-      h("h2", {}, "My answers"),
-      h(
-        "p",
-        { class: "set-hint" },
-        "Some items can be answered for giving and receiving apart: giving is the one who does it (spanks, gives orders, sets lines), receiving the one it is done to or for.",
-      ),
-      form,
+      "p",
+      { class: "lim-privacy" },
+      `${partnerName} always sees your no's and hard limits. Your yes and maybe stay private unless ${partnerName} also said yes or maybe; then you both see it, and that it was shown stays on record, even if an answer changes later.`,
     ),
+    screen.top,
+    h("h2", {}, "My answers"),
+    h(
+      "p",
+      { class: "set-hint" },
+      "Some items can be answered for giving and receiving apart: giving is the one who does it (spanks, gives orders, sets lines), receiving the one it is done to or for.",
+    ),
+    form,
   );
+}
 
-  if (view) show(view);
-  else groups.replaceChildren(h("p", { class: "muted" }, "Loading the checklist…"));
-
-  // The server's view, in case the local copy is missing or behind.
+// The server's view, in case the local copy is missing or behind.
+async function load(screen) {
   try {
-    show(await api("GET", `/api/dynamics/${dynamic.id}/limits`));
+    show(screen, await api("GET", `/api/dynamics/${screen.dynamic.id}/limits`));
   } catch (failure) {
-    if (!view) {
-      groups.replaceChildren();
-      error.textContent = failure instanceof OfflineError ? "You are offline and this phone has no copy of the checklist yet." : describe(failure);
-    }
+    if (screen.view) return; // the local copy stays on screen; the next sync brings the rest
+    screen.groups.replaceChildren();
+    screen.error.textContent =
+      failure instanceof OfflineError ? "You are offline and this phone has no copy of the checklist yet." : describe(failure);
   }
+}
+
+export async function render(root, ctx) {
+  const dynamic = ctx.dynamic;
+  const partner = dynamic.members.find((m) => m.user_id !== ctx.me.id);
+  const partnerName = partner ? partner.display_name : "Your partner";
+  const view = await entity("limits", dynamic.id);
+  const screen = {
+    ctx,
+    dynamic,
+    me: ctx.me,
+    partnerName,
+    view,
+    drawn: "",
+    customs: [],
+    dirty: false,
+    labelOf: labeller(view),
+    error: alertBox(),
+    status: h("p", { role: "status", class: "settings-status", id: "limits-status" }),
+    top: h("div", { id: "limits-top" }),
+    groups: h("div", { id: "limit-groups" }),
+    customList: h("div", { id: "custom-items" }),
+    saveButton: h("button", { type: "submit", id: "save-limits" }, "Save my answers"),
+  };
+  screen.state = { answers: new Map(), view, partnerName, me: ctx.me, changed: () => markDirty(screen) };
+  root.append(page(screen, limitsForm(screen)));
+
+  if (view) show(screen, view);
+  else screen.groups.replaceChildren(h("p", { class: "muted" }, "Loading the checklist…"));
+  await load(screen);
 
   // No lost answers: leaving by the app's own links, or closing the page, asks first.
   const beforeUnload = (event) => {
-    if (!dirty) return;
+    if (!screen.dirty) return;
     event.preventDefault();
     event.returnValue = UNSAVED;
   };
   window.addEventListener("beforeunload", beforeUnload);
-  if (ctx.guardLeaving) ctx.guardLeaving(() => !dirty || window.confirm(UNSAVED));
+  if (ctx.guardLeaving) ctx.guardLeaving(() => !screen.dirty || window.confirm(UNSAVED));
 
   const unsubscribe = subscribe(async (message) => {
     if (message.type !== "sync" || !(message.entities || []).includes("limits")) return;
     const fresh = await entity("limits", dynamic.id);
-    if (!fresh) return;
-    show(fresh);
+    if (fresh) show(screen, fresh);
   });
   return () => {
     unsubscribe();

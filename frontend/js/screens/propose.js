@@ -6,14 +6,12 @@ import { api, OfflineError } from "../api.js";
 import { h } from "../dom.js";
 import { protocolRefusal } from "../errors.js";
 import { write } from "../outbox.js";
+import { takeDraft, takeProposal, takeSuggestion } from "../proposal-draft.js";
 import { changedFields, partnerOf } from "../protocol-terms.js";
 import { entity, trySync } from "../store.js";
-import { takeDraft } from "./limits/proposal.js";
 import { termsForm } from "./propose/form.js";
 import { limitsWarning } from "./propose/limits-warning.js";
 import { placeProblems } from "./propose/problems.js";
-import { takeSuggestion } from "./protocol/declined.js";
-import { takeProposal } from "./review/prefill.js";
 
 const BLANK = { title: "", description: "", kind: "", performer_ids: [], schedule: null, reminders: true, review_on: null };
 

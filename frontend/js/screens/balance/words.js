@@ -67,3 +67,28 @@ export function nextStep(step, { me, members, partnerName }) {
     h("a", { href, class: "button secondary", id: "next-step-link" }, label),
   );
 }
+
+// The verdict and its reasons, a kind word while it is too early to tell, and the next step
+// (none once the dynamic has ended). who: { dynamic, me, partnerName }.
+export function verdictCard(data, { dynamic, me, partnerName }) {
+  const verdict = data.verdict;
+  const members = data.members || [];
+  return h(
+    "section",
+    { class: `verdict verdict-${verdict}`, id: "verdict-card", "aria-labelledby": "verdict" },
+    h("h2", { id: "verdict" }, VERDICTS[verdict] || verdict),
+    h(
+      "ul",
+      { class: "reasons", id: "reasons" },
+      (data.reasons || []).map((r) => h("li", {}, r)),
+    ),
+    verdict !== "not_enough_data"
+      ? null
+      : h(
+          "p",
+          { class: "kind" },
+          `Each of you checking in at least twice in the last ${data.days} days lets the balance say something. Every check-in helps, and nothing is wrong in the meantime.`,
+        ),
+    dynamic.state === "ended" ? null : nextStep(data.next_step, { me, members, partnerName }),
+  );
+}

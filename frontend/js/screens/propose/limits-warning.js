@@ -1,7 +1,8 @@
 // A hard limit or no of either of you named in a proposal's text: said once before sending.
 // Pressing send again with the same items named sends it as it is.
 import { h } from "../../dom.js";
-import { limitsNamedIn } from "../limits/proposal.js";
+import { limitsNamedIn } from "../../limits-named.js";
+import { entity } from "../../store.js";
 
 export function limitsWarning(terms, dynamicId, them) {
   const box = h("div", { class: "card lim-warning", id: "limits-warning", role: "alert", hidden: true });
@@ -9,7 +10,8 @@ export function limitsWarning(terms, dynamicId, them) {
   let warnedAbout = "";
   // True when sending should wait for a second press.
   return async function holds(collected) {
-    const named = await limitsNamedIn(`${collected.title || ""}\n${collected.description || ""}`, dynamicId, them);
+    const view = await entity("limits", dynamicId);
+    const named = limitsNamedIn(`${collected.title || ""}\n${collected.description || ""}`, view, them);
     box.hidden = !named.length;
     if (!named.length || named.join(" ") === warnedAbout) return false;
     warnedAbout = named.join(" ");

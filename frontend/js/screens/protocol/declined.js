@@ -2,29 +2,7 @@
 // suggest another version straight away. And "Decline and suggest" for whoever is deciding: it
 // declines, then opens a proposal pre-filled with the declined terms to change them.
 import { h } from "../../dom.js";
-
-const SUGGEST_KEY = "accord.suggest";
-const TERMS = ["title", "description", "kind", "performer_ids", "schedule", "reminders", "review_on"];
-
-function termsOf(version) {
-  return Object.fromEntries(TERMS.map((field) => [field, version[field]]));
-}
-
-// What the proposal form starts from: the declined terms, for this protocol (a renegotiation)
-// or for a new one when the declined protocol is closed.
-export function suggest(protocolId, version, renegotiate) {
-  sessionStorage.setItem(SUGGEST_KEY, JSON.stringify({ from: protocolId, renegotiate, terms: termsOf(version) }));
-  return renegotiate ? `propose/${encodeURIComponent(protocolId)}` : "propose";
-}
-
-// The pre-filled terms for the proposal form at #/propose[/<id>], once; null when none wait.
-export function takeSuggestion(id) {
-  const stored = JSON.parse(sessionStorage.getItem(SUGGEST_KEY) || "null");
-  sessionStorage.removeItem(SUGGEST_KEY);
-  if (!stored) return null;
-  if (stored.renegotiate ? stored.from !== id : id) return null;
-  return stored.terms;
-}
+import { suggest } from "../../proposal-draft.js";
 
 // The latest decline of a version this member proposed, if nothing was proposed since.
 function lastDeclineOfMine(history, me) {

@@ -1,7 +1,7 @@
 // After both answered: the answers side by side, the agenda with its actions, and closing.
 import { alertBox, confirmDialog, h } from "../../dom.js";
 import { write } from "../../outbox.js";
-import { suggestProposal } from "./prefill.js";
+import { suggestProposal } from "../../proposal-draft.js";
 import { AREAS, dealLabels, explain, HEARD_QUESTION, VOTES } from "./words.js";
 
 function label(list, value) {

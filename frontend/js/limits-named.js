@@ -1,24 +1,5 @@
-// The limits part's two hooks into proposing a protocol: a proposal drafted from a match (kept
-// for the propose screen to pick up), and the hard limits and no's a proposal's text names.
-import { entity } from "../../store.js";
-import { ANSWER_NAMES } from "./words.js";
-
-const DRAFT_KEY = "accord.proposal-draft";
-
-export function keepDraft(draft) {
-  sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
-}
-
-// The draft waiting for the propose screen, once: {title, description} or {}.
-export function takeDraft() {
-  const raw = sessionStorage.getItem(DRAFT_KEY);
-  sessionStorage.removeItem(DRAFT_KEY);
-  try {
-    return raw ? JSON.parse(raw) : {};
-  } catch {
-    return {}; // an unreadable draft is simply not offered
-  }
-}
+// The hard limits and no's, of either member, that a proposal's text names: said once before it
+// is sent (screens/propose/limits-warning.js). Pure: `node --test` imports it.
 
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -30,9 +11,8 @@ function namesOf(item, labels) {
   return [...new Set([label, label.replace(/\s*\(.*\)\s*/, "").trim()])].filter((n) => n.length > 2);
 }
 
-// Sentences about every hard limit or no, of either of you, that the text names.
-export async function limitsNamedIn(text, dynamicId, partnerName) {
-  const view = await entity("limits", dynamicId);
+// Sentences about every hard limit or no in `view` (GET …/limits) that the text names.
+export function limitsNamedIn(text, view, partnerName) {
   if (!view || !text.trim()) return [];
   const labels = new Map(view.catalogue.map((c) => [c.key, c.label]));
   const folded = text.toLowerCase();
@@ -44,7 +24,7 @@ export async function limitsNamedIn(text, dynamicId, partnerName) {
   const says = (entries, whose) => {
     for (const entry of entries) {
       if ((entry.answer === "hard_limit" || entry.answer === "no") && named(entry.item)) {
-        const what = entry.answer === "hard_limit" ? "a hard limit" : `a ${ANSWER_NAMES.no.toLowerCase()}`;
+        const what = entry.answer === "hard_limit" ? "a hard limit" : "a no";
         const way = entry.role ? ` (${entry.role})` : "";
         lines.push(`“${labels.get(entry.item) || entry.item}” is ${what} for ${whose}${way}.`);
       }
