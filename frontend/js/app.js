@@ -109,13 +109,16 @@ async function decide() {
 
 export async function render() {
   const ticket = ++rendering;
+  const asked = location.hash;
   leaving = null;
   // The screen being left stops at once, before anything is awaited: a screen still drawing
   // (home learning that the dynamic ended, say) must not navigate over the one asked for now.
   if (cleanup) cleanup();
   cleanup = null;
   const [name, params, dynamic] = await decide();
-  if (ticket !== rendering) return;
+  // Another address was asked for meanwhile (two quick "back"s): its hashchange draws it. Going
+  // on would put this screen's address over that history entry.
+  if (ticket !== rendering || location.hash !== asked) return;
   const wanted = address(name, params);
   // The lock screen keeps the address, so unlocking shows the screen that was asked for.
   if (name !== "lock" && location.hash !== wanted) history.replaceState(null, "", wanted);
