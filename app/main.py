@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -63,18 +63,10 @@ class _FrontendMount(Mount):
         return super().matches(scope)
 
 
-def create_app(
-    settings: Settings | None = None,
-    parts: Parts = PARTS,
-    *,
-    dispatcher_clock: dispatcher.Clock = utcnow,
-) -> FastAPI:
-    """The app of the given parts (every part of the product unless told).
-    ``dispatcher_clock`` is what the in-app reminder dispatcher reads the time from: the wall
-    clock, except in a test that moves time forward itself."""
-    settings = settings or Settings.from_env()
-    db = Database(settings)
-    hub = Hub(db, settings)
+def _lifespan(
+    settings: Settings, db: Database, hub: Hub, parts: Parts, dispatcher_clock: dispatcher.Clock
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What runs beside the requests: the live hub, housekeeping, the in-app dispatcher."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,17 +83,14 @@ def create_app(
             # One client for the process: a new one per push would load the TLS trust store.
             push_client = make_push_client(settings)
             sender = PushSender(settings, db, push_client)
-            tasks.append(
-                asyncio.create_task(
-                    dispatcher.run(
-                        db,
-                        sender,
-                        stop,
-                        interval=settings.dispatch_interval_seconds,
-                        clock=dispatcher_clock,
-                    )
-                )
+            run = dispatcher.run(
+                db,
+                sender,
+                stop,
+                interval=settings.dispatch_interval_seconds,
+                clock=dispatcher_clock,
             )
+            tasks.append(asyncio.create_task(run))
         try:
             yield
         finally:
@@ -115,11 +104,67 @@ def create_app(
                 await push_client.aclose()
             await db.dispose()
 
+    return lifespan
+
+
+def _add_layers(app: FastAPI, settings: Settings, db: Database) -> None:
+    """Every API request passes these layers, outermost first (app.core.middleware). The event
+    stream lives for minutes: it takes short sessions of its own instead of the unit of work,
+    which holds a session until the response is complete."""
+    app.add_middleware(
+        ApiLayers,
+        layers=[
+            Middleware(BodyGuard, max_bytes=settings.max_body_bytes),
+            Middleware(Conditional),
+            Middleware(Idempotency, db=db, settings=settings, session_is_live=session_is_live),
+            Middleware(UnitOfWork, db=db),
+        ],
+        streaming_paths=frozenset({"/api/events"}),
+    )
+    app.add_middleware(SecurityHeaders, hsts=settings.hsts)
+
+
+def _serve_frontend(app: FastAPI, frontend: Path) -> None:
+    index = frontend / "index.html"
+    shell = ShellCache(frontend)
+
+    @app.get("/sw.js", include_in_schema=False)
+    async def service_worker() -> Response:
+        # no-cache: the browser asks every time, so a new version is seen at once.
+        return Response(
+            shell.get().worker,
+            media_type="text/javascript",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    @app.get("/join/{code}", include_in_schema=False)
+    async def join_page(code: str) -> FileResponse:
+        return FileResponse(index)
+
+    # Compressed, the whole shell is a fraction of its size on a phone's first visit. Only
+    # the app's own files: API answers (tokens, private data) are never compressed, so a
+    # compression side channel has nothing secret to work on.
+    static = GZipMiddleware(StaticFiles(directory=frontend, html=True), minimum_size=512)
+    app.router.routes.append(_FrontendMount("/", app=static, name="frontend"))
+
+
+def create_app(
+    settings: Settings | None = None,
+    parts: Parts = PARTS,
+    *,
+    dispatcher_clock: dispatcher.Clock = utcnow,
+) -> FastAPI:
+    """The app of the given parts (every part of the product unless told).
+    ``dispatcher_clock`` is what the in-app reminder dispatcher reads the time from: the wall
+    clock, except in a test that moves time forward itself."""
+    settings = settings or Settings.from_env()
+    db = Database(settings)
+    hub = Hub(db, settings)
     app = FastAPI(
         title="Accord",
         version="0.1.0",
         description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, db, hub, parts, dispatcher_clock),
         docs_url=None,  # see app.core.docs: only with API_DOCS=1, and never from a CDN
         redoc_url=None,
     )
@@ -136,43 +181,8 @@ def create_app(
     app.include_router(export_router(parts))
     if settings.api_docs:
         install_api_docs(app)
-
-    # Every API request passes these layers, outermost first (app.core.middleware). The event
-    # stream lives for minutes: it takes short sessions of its own instead of the unit of work,
-    # which holds a session until the response is complete.
-    app.add_middleware(
-        ApiLayers,
-        layers=[
-            Middleware(BodyGuard, max_bytes=settings.max_body_bytes),
-            Middleware(Conditional),
-            Middleware(Idempotency, db=db, settings=settings, session_is_live=session_is_live),
-            Middleware(UnitOfWork, db=db),
-        ],
-        streaming_paths=frozenset({"/api/events"}),
-    )
-    app.add_middleware(SecurityHeaders, hsts=settings.hsts)
-
+    _add_layers(app, settings, db)
     frontend = settings.frontend_dir or FRONTEND
     if settings.serve_frontend and frontend.is_dir():
-        index = frontend / "index.html"
-        shell = ShellCache(frontend)
-
-        @app.get("/sw.js", include_in_schema=False)
-        async def service_worker() -> Response:
-            # no-cache: the browser asks every time, so a new version is seen at once.
-            return Response(
-                shell.get().worker,
-                media_type="text/javascript",
-                headers={"Cache-Control": "no-cache"},
-            )
-
-        @app.get("/join/{code}", include_in_schema=False)
-        async def join_page(code: str) -> FileResponse:
-            return FileResponse(index)
-
-        # Compressed, the whole shell is a fraction of its size on a phone's first visit. Only
-        # the app's own files: API answers (tokens, private data) are never compressed, so a
-        # compression side channel has nothing secret to work on.
-        static = GZipMiddleware(StaticFiles(directory=frontend, html=True), minimum_size=512)
-        app.router.routes.append(_FrontendMount("/", app=static, name="frontend"))
+        _serve_frontend(app, frontend)
     return app

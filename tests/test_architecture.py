@@ -179,3 +179,34 @@ def test_a_loop_of_imports_is_found(tmp_path: Path, extra: dict[str, str]) -> No
 def test_the_core_importing_a_part_is_found(tmp_path: Path) -> None:
     house = _house(tmp_path, {**HEALTHY, "core/housekeeping.py": "from app.users import models\n"})
     assert core_imports(import_graph(house)) == {"users"}
+
+
+# --- functions small enough to read ----------------------------------------------------------
+
+LONGEST_FUNCTION = (
+    80  # lines, signature and docstring included (Biome holds the web app to the same)
+)
+
+
+def _functions(tree: ast.AST) -> list[tuple[int, int, str]]:
+    return [
+        (node.end_lineno - node.lineno + 1, node.lineno, node.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None
+    ]
+
+
+def test_the_length_check_sees_a_long_function() -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(LONGEST_FUNCTION))
+    [(length, _, name)] = _functions(ast.parse(f"def long():\n{body}\n"))
+    assert (length, name) == (LONGEST_FUNCTION + 1, "long")
+
+
+def test_no_function_in_app_is_longer_than_a_screen() -> None:
+    too_long = [
+        f"{path.relative_to(APP.parent)}:{line} {name} ({length} lines)"
+        for path in sorted(APP.rglob("*.py"))
+        for length, line, name in _functions(ast.parse(path.read_text()))
+        if length > LONGEST_FUNCTION
+    ]
+    assert too_long == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
@@ -253,6 +253,66 @@ def _series(
     return tuple(days)
 
 
+def _drift(
+    a: MemberStats,
+    b: MemberStats,
+    equity: Gap,
+    importance: Gap,
+    total: int,
+    span: str,
+    name: Callable[[uuid.UUID], str],
+    reasons: list[str],
+) -> tuple[float, MemberStats | None, MemberStats | None]:
+    """How far the two drifted apart (the largest gap found), who is over- and who is
+    under-benefited, with what happened appended to ``reasons`` in an order that does not depend
+    on the order of the members."""
+    by_id = {a.user_id: a, b.user_id: b}
+    canonical = sorted(by_id, key=str)
+    severity = 0.0
+    over = under = None
+    if equity.value is not None and abs(equity.value) >= DRIFTING:
+        over, under = (a, b) if equity.value > 0 else (b, a)
+        severity = max(severity, abs(equity.value))
+        # "Less for what they give", not "gives more than they receive": the gap compares the
+        # two members, so the under-benefited one may well receive more than they give.
+        reasons.append(
+            _what_happened(under, name(over.user_id), name(under.user_id), span, less=True)
+        )
+        reasons.append(
+            _what_happened(over, name(under.user_id), name(over.user_id), span, less=False)
+        )
+    share = importance.parts.get("checkin_share")
+    if share is not None and abs(share) >= DRIFTING:
+        severity = max(severity, abs(share))
+        more = a if share > 0 else b
+        reasons.append(
+            f"Most check-ins {span} came from {name(more.user_id)} ({more.checkins} of "
+            f"{total}): hearing from both of you keeps the picture true."
+        )
+    answered = importance.parts.get("needs_answered")
+    if answered is not None and abs(answered) >= DRIFTING:
+        severity = max(severity, abs(answered))
+        lines = [
+            _answered(name(m), by_id[m].needs_answered, by_id[m].needs_raised) for m in canonical
+        ]
+        reasons.append(_sentence("; ".join(lines)))
+    answered_told = answered is not None and abs(answered) >= DRIFTING
+    for m in canonical:
+        stats = by_id[m]
+        if stats.needs_raised >= 3 and stats.needs_answered / stats.needs_raised < 0.5:
+            severity = max(severity, DRIFTING)
+            # Unless the comparison above already said it: both members can be unanswered alike.
+            if not answered_told:
+                reasons.append(
+                    _sentence(_answered(name(m), stats.needs_answered, stats.needs_raised))
+                )
+        if stats.mean_mood is not None and stats.mean_mood <= LOW_MOOD:
+            severity = max(severity, DRIFTING)
+            reasons.append(f"{name(m)} has been feeling low {span}.")
+
+    return severity, over, under
+
+
 def compute(
     members: tuple[uuid.UUID, uuid.UUID],
     checkins: Sequence[CheckInFact],
@@ -301,48 +361,7 @@ def compute(
             next_step=NextStep("check_in", short[0] if len(short) == 1 else None),
         )
 
-    severity = 0.0
-    over = under = None
-    if equity.value is not None and abs(equity.value) >= DRIFTING:
-        over, under = (a, b) if equity.value > 0 else (b, a)
-        severity = max(severity, abs(equity.value))
-        # "Less for what they give", not "gives more than they receive": the gap compares the
-        # two members, so the under-benefited one may well receive more than they give.
-        reasons.append(
-            _what_happened(under, name(over.user_id), name(under.user_id), span, less=True)
-        )
-        reasons.append(
-            _what_happened(over, name(under.user_id), name(over.user_id), span, less=False)
-        )
-    share = importance.parts.get("checkin_share")
-    if share is not None and abs(share) >= DRIFTING:
-        severity = max(severity, abs(share))
-        more = a if share > 0 else b
-        reasons.append(
-            f"Most check-ins {span} came from {name(more.user_id)} ({more.checkins} of "
-            f"{total}): hearing from both of you keeps the picture true."
-        )
-    answered = importance.parts.get("needs_answered")
-    if answered is not None and abs(answered) >= DRIFTING:
-        severity = max(severity, abs(answered))
-        lines = [
-            _answered(name(m), by_id[m].needs_answered, by_id[m].needs_raised) for m in canonical
-        ]
-        reasons.append(_sentence("; ".join(lines)))
-    answered_told = answered is not None and abs(answered) >= DRIFTING
-    for m in canonical:
-        stats = by_id[m]
-        if stats.needs_raised >= 3 and stats.needs_answered / stats.needs_raised < 0.5:
-            severity = max(severity, DRIFTING)
-            # Unless the comparison above already said it: both members can be unanswered alike.
-            if not answered_told:
-                reasons.append(
-                    _sentence(_answered(name(m), stats.needs_answered, stats.needs_raised))
-                )
-        if stats.mean_mood is not None and stats.mean_mood <= LOW_MOOD:
-            severity = max(severity, DRIFTING)
-            reasons.append(f"{name(m)} has been feeling low {span}.")
-
+    severity, over, under = _drift(a, b, equity, importance, total, span, name, reasons)
     if severity >= IMBALANCED:
         verdict = "imbalanced"
     elif severity >= DRIFTING:
