@@ -40,6 +40,8 @@ from app.core.security import Passwords
 from app.core.web import SecurityHeaders, install_log_redaction
 from app.dynamics.router import invites_router
 from app.dynamics.router import router as dynamics_router
+from app.keys.router import dynamic_keys_router
+from app.keys.router import router as keys_router
 from app.limits.router import router as limits_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
@@ -140,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reminders_router,
         sync_router,
         live_router,
+        keys_router,
+        dynamic_keys_router,
     ):
         app.include_router(router)
     if settings.api_docs:

@@ -11,6 +11,7 @@ from app.accounts.models import (
 from app.checkins.models import CheckIn, CheckInResponse
 from app.core.models import IdempotencyRecord
 from app.dynamics.models import Dynamic, DynamicPause, Invite, Membership
+from app.keys.models import AccountKeys, SealedPairKey
 from app.limits.models import LimitAnswer
 from app.live.models import LiveTicket
 from app.notifications.models import Notification
@@ -26,6 +27,7 @@ from app.reminders.models import Reminder
 from app.sync.models import Change, ChangeStream
 
 __all__ = [
+    "AccountKeys",
     "AuthSession",
     "Change",
     "ChangeStream",
@@ -49,6 +51,7 @@ __all__ = [
     "PushSubscription",
     "RefreshToken",
     "Reminder",
+    "SealedPairKey",
     "SignUpAttempt",
     "User",
 ]
