@@ -204,7 +204,7 @@ async def test_a_forgotten_password_comes_back_with_the_kit(
     assert private == keys.private_key
 
     new_password = "a brand new passphrase"
-    wrap = e2ee.password_wrap(alice.id, private, new_password, await _kdf(client, alice))
+    wrap = e2ee.password_wrap(alice.id, private, new_password, step1.json()["kdf"])
     body = {
         "email": alice.email,
         "recovery_proof": proof,

@@ -147,6 +147,7 @@ class RecoveryWrapOut(BaseModel):
     user_id: uuid.UUID
     public_key: str
     recovery_wrap: RecoveryWrap
+    kdf: KdfParams = Field(description="a fresh salt for the new password's wrap")
 
 
 class RecoverIn(_In):

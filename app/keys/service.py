@@ -197,7 +197,10 @@ async def recovery_wrap(
     found = await _read_proof(db, settings, email=email, proof=data.recovery_proof, address=address)
     user, keys = await _settle_proof(session, settings, found, email=email, address=address)
     return RecoveryWrapOut(
-        user_id=user.id, public_key=keys.public_key, recovery_wrap=_recovery_wrap(keys)
+        user_id=user.id,
+        public_key=keys.public_key,
+        recovery_wrap=_recovery_wrap(keys),
+        kdf=new_kdf_params(),
     )
 
 
