@@ -27,7 +27,7 @@ function passwordForm({ id, title, intro, action, extra = [], act }) {
     h("h3", { class: "set-subtitle" }, title),
     h("p", {}, intro),
     ...extra,
-    field("Your password", password),
+    field("Password for your keys", password, "The one you sign in with."),
     ...note.nodes,
     button,
     shown,
