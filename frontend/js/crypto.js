@@ -5,16 +5,24 @@
 // code crypto_generichash (BLAKE2b). The design, and what it cannot promise, is docs/e2ee.md.
 //
 // Bytes travel as base64url without padding; keys stay Uint8Arrays in memory.
-import sodium from "../vendor/libsodium/libsodium-wrappers.mjs";
+//
+// libsodium is imported on first use, not with the app: opening the app does not download or
+// compile it (about 190 kB compressed). Every function awaits ready() first; b64, unb64 and
+// recoveryKitText are for values that came out of one of them.
+let sodium = null;
 
 const B64 = () => sodium.base64_variants.URLSAFE_NO_PADDING;
 const KDF_CONTEXT = "accordrk";
 const RECOVERY_WRAP_SUBKEY = 1;
 const RECOVERY_PROOF_SUBKEY = 2;
 
-// libsodium compiles its WebAssembly once; every function below awaits this first.
+// Loads libsodium and compiles its WebAssembly, once.
 export async function ready() {
-  await sodium.ready;
+  if (!sodium) {
+    const loaded = (await import("../vendor/libsodium/libsodium-wrappers.mjs")).default;
+    await loaded.ready;
+    sodium = loaded;
+  }
 }
 
 export const b64 = (bytes) => sodium.to_base64(bytes, B64());
