@@ -99,9 +99,9 @@ export async function setUp(user, password) {
   return held.kit;
 }
 
-// The private key, from memory or unwrapped with the password (or refused: wrong password).
+// The private key unwrapped with the password, even when it is in memory: a new kit is a way
+// into the account, so whoever holds this unlocked phone must still know the password.
 async function privateKeyFor(user, password) {
-  if (held.userId === user.id && held.privateKey) return held.privateKey;
   const keys = await myKeys();
   const privateKey = await crypto.unwrapWithPassword(user.id, keys.password_wrap, password);
   hold(user.id, privateKey);
