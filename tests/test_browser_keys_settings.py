@@ -4,7 +4,6 @@ under the lost password, is opened with the kit and wrapped under the new one.""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests import e2ee
 from tests.browser import axe, phone, sign_up, stored_session, watch_console
-from tests.commands import run_module
+from tests.commands import served_reset_link
 from tests.helpers import PASSWORD
 from tests.test_browser_keys import written_down_kit
 from tests.test_browser_settings import real_errors
@@ -85,19 +84,8 @@ async def test_password_change_new_kit_and_reset_link(
     assert await kit_works(server, email, new_kit)
 
     # The operator's reset link: a new password, the key still wrapped under the old one.
-    data_dir = tmp_path / "data"
-    made = await run_module(
-        "app.admin",
-        "reset-password",
-        email,
-        database_url=f"sqlite+aiosqlite:///{data_dir / 'accord.db'}",
-        data_dir=data_dir,
-        env={"PUBLIC_URL": server},
-    )
-    assert made.returncode == 0, made.stderr
-    link = re.search(rf"{re.escape(server)}/#/reset/\S+", made.stdout)
-    assert link, made.stdout
-    await page.goto(link.group(0))
+    link = await served_reset_link(server, tmp_path / "data", email)
+    await page.goto(link)
     await page.locator("#reset").get_by_label("New password", exact=True).fill(RESET)
     await page.locator("#reset").get_by_label("New password again").fill(RESET)
     await page.get_by_role("button", name="Save and sign in").click()

@@ -6,14 +6,13 @@ and leads to sign-in, which says where reset links come from."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import httpx
 from playwright.async_api import Browser, expect
 
 from tests.browser import axe, phone, shot, stored_session, watch_console
-from tests.commands import run_module
+from tests.commands import served_reset_link
 from tests.helpers import PASSWORD
 
 NEW_PASSWORD = "a passphrase found again"
@@ -46,19 +45,7 @@ async def test_a_reset_link_leads_to_a_new_password_and_home(
         )
         assert accepted.status_code == 201, accepted.text
 
-    data_dir = tmp_path / "data"
-    made = await run_module(
-        "app.admin",
-        "reset-password",
-        alice["email"],
-        database_url=f"sqlite+aiosqlite:///{data_dir / 'accord.db'}",
-        data_dir=data_dir,
-        env={"PUBLIC_URL": server},
-    )
-    assert made.returncode == 0, made.stderr
-    match = re.search(rf"{re.escape(server)}/#/reset/\S+", made.stdout)
-    assert match, made.stdout
-    link = match.group(0)
+    link = await served_reset_link(server, tmp_path / "data", alice["email"])
 
     context = await phone(browser, server)
     page = await context.new_page()
