@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Response, status
 
 from app.accounts.deps import CallerDep
 from app.accounts.schemas import UserPublic
@@ -36,10 +36,18 @@ async def kdf_params(caller: CallerDep) -> KdfParams:
     return service.new_kdf_params()
 
 
-@router.get("/mine", response_model=KeysPublic, responses=responses(401, 404))
-async def read_my_keys(caller: CallerDep, session: SessionDep) -> KeysPublic:
-    """Your public key and your private key as wrapped on your device; 404 before key setup."""
-    return service.public_view(await service.my_keys(session, caller.user))
+@router.get(
+    "/mine",
+    response_model=KeysPublic,
+    responses={204: {"description": "No keys yet: set them up"}, **responses(401)},
+)
+async def read_my_keys(caller: CallerDep, session: SessionDep) -> KeysPublic | Response:
+    """Your public key and your private key as wrapped on your device; 204 before key setup
+    (a normal state of every new account, so not an error the browser would log)."""
+    keys = await service.find_keys(session, caller.user)
+    if keys is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return service.public_view(keys)
 
 
 @router.post(

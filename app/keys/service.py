@@ -115,6 +115,10 @@ def _no_keys() -> AppError:
     return not_found("keys")
 
 
+async def find_keys(session: AsyncSession, user: User) -> AccountKeys | None:
+    return await repository.keys_of(session, user.id)
+
+
 async def my_keys(session: AsyncSession, user: User) -> AccountKeys:
     keys = await repository.keys_of(session, user.id)
     if keys is None:

@@ -44,13 +44,9 @@ export function wrapIsStale() {
   return held.stale;
 }
 
-async function myKeys() {
-  try {
-    return await api("GET", "/api/keys/mine");
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
+// The keys as the server holds them, or null before key setup (a 204).
+export async function myKeys() {
+  return (await api("GET", "/api/keys/mine")) || null;
 }
 
 async function newKit(userId, privateKey) {

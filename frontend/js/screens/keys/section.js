@@ -1,10 +1,8 @@
 // More → "Private words": the keys of this account, the safety code with the partner, and the
 // recovery kit. Says plainly what is private today (docs/e2ee.md): the keys are ready, and the
 // notes themselves are encrypted in a coming version.
-import { api } from "../../api.js";
 import { h } from "../../dom.js";
-import { ApiError } from "../../errors.js";
-import { wrapIsStale } from "../../keyring.js";
+import { myKeys, wrapIsStale } from "../../keyring.js";
 import { section } from "../settings/form.js";
 import { newKitForm, setUpForm, staleWrapForm } from "./new-kit.js";
 import { safetyPart } from "./safety.js";
@@ -12,20 +10,10 @@ import { safetyPart } from "./safety.js";
 const TODAY =
   "Your keys are ready. Encrypting what you write with them arrives in a coming version of Accord: until then, notes are stored on the server as before.";
 
-async function hasKeys() {
-  try {
-    await api("GET", "/api/keys/mine");
-    return true;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return false;
-    throw error;
-  }
-}
-
 export function keysSection(account) {
   const body = h("div", { id: "keys-body" }, h("p", {}, "Looking for your keys…"));
   (async () => {
-    if (!(await hasKeys())) {
+    if (!(await myKeys())) {
       body.replaceChildren(h("p", {}, "You have no keys yet."), setUpForm(account));
       return;
     }
