@@ -64,17 +64,19 @@ def _b64(size: int) -> int:
     return -(-size * 4 // 3)  # characters of base64url without padding
 
 
-PublicKey = Annotated[str, Field(max_length=_b64(KEY_BYTES)), _exactly(KEY_BYTES)]
-Nonce = Annotated[str, Field(max_length=_b64(NONCE_BYTES)), _exactly(NONCE_BYTES)]
-WrappedKey = Annotated[
-    str, Field(max_length=_b64(KEY_BYTES + TAG_BYTES)), _exactly(KEY_BYTES + TAG_BYTES)
-]
-Salt = Annotated[str, Field(max_length=_b64(SALT_BYTES)), _exactly(SALT_BYTES)]
-RecoveryProof = Annotated[str, Field(max_length=_b64(KEY_BYTES)), _exactly(KEY_BYTES)]
-KeyId = Annotated[str, Field(max_length=_b64(KEY_ID_BYTES)), _exactly(KEY_ID_BYTES)]
-SealedKey = Annotated[
-    str, Field(max_length=_b64(KEY_BYTES + SEAL_BYTES)), _exactly(KEY_BYTES + SEAL_BYTES)
-]
+def _bytes(size: int) -> tuple[object, ...]:
+    """Exactly ``size`` bytes in base64url: its length and alphabet in the schema, then decoded."""
+    chars = _b64(size)
+    return (Field(min_length=chars, max_length=chars, pattern=r"^[A-Za-z0-9_-]*$"), _exactly(size))
+
+
+PublicKey = Annotated[str, *_bytes(KEY_BYTES)]
+Nonce = Annotated[str, *_bytes(NONCE_BYTES)]
+WrappedKey = Annotated[str, *_bytes(KEY_BYTES + TAG_BYTES)]
+Salt = Annotated[str, *_bytes(SALT_BYTES)]
+RecoveryProof = Annotated[str, *_bytes(KEY_BYTES)]
+KeyId = Annotated[str, *_bytes(KEY_ID_BYTES)]
+SealedKey = Annotated[str, *_bytes(KEY_BYTES + SEAL_BYTES)]
 
 
 class _In(BaseModel):
