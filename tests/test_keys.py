@@ -5,6 +5,7 @@ forgotten password without the server ever holding the key."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -293,3 +294,31 @@ async def test_keys_need_a_signed_in_caller(client: httpx.AsyncClient) -> None:
         ("PUT", "/api/keys/mine/password-wrap"),
     ):
         assert (await client.request(method, path)).status_code == 401
+
+
+async def test_two_phones_sealing_at_once_agree_on_one_pair_key(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    dynamic_id = await pair(client, alice, bob)
+    alice_keys, bob_keys = await set_up_keys(client, alice), await set_up_keys(client, bob)
+    to_both = [(alice.id, alice_keys.public_key), (bob.id, bob_keys.public_key)]
+    (first, first_key), (second, second_key) = await asyncio.gather(
+        _seal(client, alice, dynamic_id, to_both), _seal(client, bob, dynamic_id, to_both)
+    )
+    assert sorted([first.status_code, second.status_code]) == [201, 409]
+    won = first_key if first.status_code == 201 else second_key
+    for member, keys in ((alice, alice_keys), (bob, bob_keys)):
+        copy = (await _dynamic_keys(client, member, dynamic_id))["pair_key"]
+        assert e2ee.open_sealed(keys.private_key, copy["sealed_key"]) == won
+
+
+async def test_an_ended_dynamic_gets_no_pair_key(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    dynamic_id = await pair(client, alice, bob)
+    alice_keys, bob_keys = await set_up_keys(client, alice), await set_up_keys(client, bob)
+    left = await client.post(f"/api/dynamics/{dynamic_id}/leave", json={}, headers=bob.idem())
+    assert left.status_code == 200, left.text
+    to_both = [(alice.id, alice_keys.public_key), (bob.id, bob_keys.public_key)]
+    refused, _ = await _seal(client, alice, dynamic_id, to_both)
+    assert refused.status_code == 409 and error_code(refused) == "dynamic_ended"
