@@ -4,8 +4,6 @@ browser, written independently so the two can check each other (docs/e2ee.md).""
 from __future__ import annotations
 
 import base64
-import hashlib
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,11 +130,3 @@ class DeviceKeys:
 
 def new_pair_key() -> tuple[str, bytes]:
     return b64(nacl.utils.random(16)), nacl.utils.random(32)
-
-
-def entity_ad(entity: str, entity_id: uuid.UUID | str, field: str) -> str:
-    return f"{entity}:{entity_id}:{field}"
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import nacl.exceptions
 from playwright.async_api import Browser, Page, expect
 
 from tests import e2ee
@@ -34,7 +35,7 @@ async def wrap_opens_with(server: str, page: Page, password: str) -> bool:
         mine = (await http.get("/api/keys/mine")).json()
     try:
         e2ee.open_password_wrap(str(user["id"]), mine["password_wrap"], password)
-    except e2ee.nacl.exceptions.CryptoError:
+    except nacl.exceptions.CryptoError:
         return False
     return True
 

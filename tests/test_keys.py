@@ -6,10 +6,13 @@ forgotten password without the server ever holding the key."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import uuid
 from typing import Any
 
 import httpx
 import nacl.exceptions
+import nacl.utils
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -54,7 +57,9 @@ async def _seal(
     return response, pair_key
 
 
-async def test_key_setup_keeps_only_wrapped_keys(client: httpx.AsyncClient, alice: Member) -> None:
+async def test_key_setup_keeps_only_wrapped_keys(
+    app: Any, client: httpx.AsyncClient, alice: Member
+) -> None:
     missing = await client.get("/api/keys/mine", headers=alice.headers)
     assert missing.status_code == 204 and missing.content == b""
     first, second = await _kdf(client, alice), await _kdf(client, alice)
@@ -73,8 +78,16 @@ async def test_key_setup_keeps_only_wrapped_keys(client: httpx.AsyncClient, alic
         e2ee.open_password_wrap(alice.id, mine["password_wrap"], PASSWORD + "!")
     # A wrap is bound to its account: under another user id it does not open.
     with pytest.raises(nacl.exceptions.CryptoError):
-        e2ee.open_password_wrap(str(e2ee.uuid.uuid4()), mine["password_wrap"], PASSWORD)
+        e2ee.open_password_wrap(str(uuid.uuid4()), mine["password_wrap"], PASSWORD)
     assert "recovery_proof" not in str(mine)
+    # Stored: the proof's hash, never the proof, and no key in clear.
+    async with app.state.db.reader() as reader:
+        row = (await reader.execute(select(AccountKeys))).scalar_one()
+    proof = e2ee.recovery_proof(keys.recovery_key)
+    assert row.recovery_proof_hash == hashlib.sha256(e2ee.unb64(proof)).hexdigest()
+    stored = " ".join(str(v) for v in row.model_dump().values())
+    for secret in (proof, e2ee.b64(keys.private_key), e2ee.b64(keys.recovery_key)):
+        assert secret not in stored
 
     again = await client.post(
         "/api/keys/mine",
@@ -189,7 +202,7 @@ async def test_a_forgotten_password_comes_back_with_the_kit(
     keys = await set_up_keys(client, alice)
     await set_up_keys(client, eve)
     proof = e2ee.recovery_proof(keys.recovery_key)
-    wrong = e2ee.recovery_proof(e2ee.nacl.utils.random(32))
+    wrong = e2ee.recovery_proof(nacl.utils.random(32))
     for email, given in ((alice.email, wrong), ("nobody@example.org", proof), (eve.email, proof)):
         refused = await client.post(
             "/api/keys/recovery-wrap", json={"email": email, "recovery_proof": given}
@@ -253,7 +266,7 @@ async def test_a_new_kit_replaces_the_old_and_a_password_change_rewraps(
 ) -> None:
     keys = await set_up_keys(client, alice)
     old_proof = e2ee.recovery_proof(keys.recovery_key)
-    new_kit = e2ee.nacl.utils.random(32)
+    new_kit = nacl.utils.random(32)
     replaced = await client.put(
         "/api/keys/mine/recovery",
         json={

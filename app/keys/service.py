@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from base64 import urlsafe_b64encode
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -56,7 +56,8 @@ def new_kdf_params() -> KdfParams:
 
 
 def proof_hash(proof: str) -> str:
-    return hashlib.sha256(proof.encode()).hexdigest()
+    """SHA-256 of the proof's 32 bytes (not of its text: one value, however it was encoded)."""
+    return hashlib.sha256(urlsafe_b64decode(proof + "=" * (-len(proof) % 4))).hexdigest()
 
 
 def _proof_matches(keys: AccountKeys | None, proof: str) -> bool:
