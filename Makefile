@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test test-js lint lint-js typecheck pytest pg-up pg-running browser-deps caddy-deps wrk-deps js-deps bench bench-history bench-reminders bench-sync bench-pwa bench-live clean
+.PHONY: run install install-dev migrate test test-js lint lint-js typecheck pytest pg-up pg-running browser-deps caddy-deps wrk-deps js-deps bench bench-profile bench-history bench-reminders bench-sync bench-pwa bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -107,8 +107,12 @@ pytest: install-dev pg-up browser-deps caddy-deps
 
 test: lint typecheck test-js pytest
 
-bench: install-dev pg-running
+bench: install-dev pg-running wrk-deps
 	$(BIN)/python -m bench.spine
+
+# Where the hot paths' time goes (cProfile): tables under bench/results/profile-*/.
+bench-profile: install-dev pg-running
+	$(BIN)/python -m bench.profile
 
 bench-history: install-dev pg-running
 	$(BIN)/python -m bench.history
