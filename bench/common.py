@@ -146,18 +146,24 @@ def serving(
 
 
 @contextlib.contextmanager
-def app_on_fresh_database(kind: str, work: Path) -> Iterator[tuple[str, Server]]:
+def app_on_fresh_database(
+    kind: str, work: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, Server]]:
     """A fresh database of this kind, migrated, and the app serving it as `make run` does."""
     data_dir = work / f"data-{kind}"
     data_dir.mkdir()
     with database(kind, data_dir) as url:
-        env = base_env() | {
-            "DATABASE_URL": url,
-            "DATA_DIR": str(data_dir),
-            "HOUSEKEEPING": "0",
-            # Seeding signs up to 64 users from this one address.
-            "REGISTER_MAX_PER_ADDRESS_PER_HOUR": "1000",
-        }
+        env = (
+            base_env()
+            | {
+                "DATABASE_URL": url,
+                "DATA_DIR": str(data_dir),
+                "HOUSEKEEPING": "0",
+                # Seeding signs up to 64 users from this one address.
+                "REGISTER_MAX_PER_ADDRESS_PER_HOUR": "1000",
+            }
+            | (extra_env or {})
+        )
         log(f"{kind}: alembic upgrade head")
         migrate(env)
         log_path = work / f"app-{kind}.log"

@@ -22,11 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
 import resource
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -35,6 +33,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import wrk as bench_wrk
 from bench.common import (
     HOST,
     PASSWORD,
@@ -46,6 +45,7 @@ from bench.common import (
     serving,
     table,
 )
+from bench.wrk import Load
 
 GOAL_P99_MS = 1000.0
 GOAL_KB_PER_STREAM = 50.0
@@ -166,44 +166,11 @@ def rss_kib(pid: int) -> int:
 # --- wrk ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Load:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * _UNITS[unit]
-
-
 async def wrk(url: str, token: str | None, seconds: int, connections: int) -> Load:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if token:
-        command[1:1] = ["-H", f"Authorization: Bearer {token}"]
-    process = await asyncio.create_subprocess_exec(
-        *command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return await asyncio.to_thread(
+        bench_wrk.run, url, seconds=seconds, connections=connections, headers=headers
     )
-    out, err = await process.communicate()
-    text = out.decode()
-    if process.returncode != 0:
-        raise RuntimeError(f"wrk failed: {err.decode()}{text}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
-    errors = 0
-    if found := re.search(r"Non-2xx or 3xx responses: (\d+)", text):
-        errors += int(found.group(1))
-    if found := re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
-    ):
-        errors += sum(int(g) for g in found.groups())
-    return Load(rps, p50, p99, errors)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -245,7 +212,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(couples_n: int, signals: int, seconds: int, connections: int) -> int:
-    if shutil.which("wrk") is None:
+    if not bench_wrk.available():
         log("wrk is missing: `make bench-live` installs it (apt-get install wrk)")
         return 2
     # 1,000 streams on each side of the loopback: raise the open-files limit for this process
