@@ -142,6 +142,36 @@ async def test_latest_check_in_of_each_member(
         ]
 
 
+async def test_latest_check_in_from_before_the_balance_window(
+    client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    """Home reads one window of check-ins (the balance's 28 days); a member quiet for longer
+    still shows their latest, and a check-in dated a few minutes ahead counts as the latest."""
+    now = datetime.now(UTC)
+    bob_latest = await check_in(
+        client,
+        bob,
+        dynamic_id,
+        mood=2,
+        occurred_at=(now - timedelta(days=29, hours=12)).isoformat(),
+    )
+    await check_in(
+        client,
+        bob,
+        dynamic_id,
+        mood=4,
+        occurred_at=(now - timedelta(days=29, hours=20)).isoformat(),
+    )
+    await check_in(client, alice, dynamic_id, mood=3)
+    alice_latest = await check_in(
+        client, alice, dynamic_id, mood=5, occurred_at=(now + timedelta(minutes=4)).isoformat()
+    )
+    for member in (alice, bob):
+        body = await today(client, member, dynamic_id)
+        by_user = {c["user_id"]: c for c in body["latest_checkins"]}
+        assert by_user == {alice.id: alice_latest, bob.id: bob_latest}
+
+
 async def test_only_one_member_checked_in(
     client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
 ) -> None:

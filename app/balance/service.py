@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +18,10 @@ from app.balance.schemas import (
     Verdict,
 )
 from app.checkins import repository as checkins_repository
+from app.checkins.models import CheckIn
 from app.core.db import utcnow
 from app.dynamics import repository as dynamics_repository
-from app.dynamics.models import Dynamic
+from app.dynamics.models import Dynamic, Membership
 from app.dynamics.service import FORMER_MEMBER
 from app.protocols.models import Completion
 
@@ -32,26 +34,51 @@ async def balance(
 
 
 async def balance_of(session: AsyncSession, dynamic: Dynamic, *, days: int) -> BalancePublic:
-    # Whole UTC days, ending with today: both members asking on the same day get the same
-    # window, so the same answer to the byte.
+    start, end = window(dynamic, days)
+    rows = await dynamics_repository.members_with_users(session, [dynamic.id])
+    checkins = await checkins_repository.in_window(session, dynamic.id, start, end)
+    completions = await completions_since(session, dynamic.id, start, until=end)
+    return balance_from(dynamic, (days, start, end), rows, checkins, completions)
+
+
+def window(dynamic: Dynamic, days: int) -> tuple[datetime, datetime]:
+    """Whole UTC days, ending with today (or the day the dynamic ended): both members asking on
+    the same day get the same window, so the same answer to the byte."""
     last = (dynamic.ended_at or utcnow()).date()
     end = datetime.combine(last + timedelta(days=1), time(0), UTC)
-    start = end - timedelta(days=days)
-    rows = await dynamics_repository.members_with_users(session, [dynamic.id])
+    return end - timedelta(days=days), end
+
+
+async def completions_since(
+    session: AsyncSession, dynamic_id: uuid.UUID, since: datetime, *, until: datetime | None = None
+) -> list[Completion]:
+    stmt = select(Completion).where(
+        col(Completion.dynamic_id) == dynamic_id, col(Completion.occurred_at) >= since
+    )
+    if until is not None:
+        stmt = stmt.where(col(Completion.occurred_at) < until)
+    return list((await session.execute(stmt)).scalars())
+
+
+def balance_from(
+    dynamic: Dynamic,
+    span: tuple[int, datetime, datetime],
+    rows: list[tuple[Membership, User | None]],
+    checkins: Iterable[CheckIn],
+    completions: Iterable[Completion],
+) -> BalancePublic:
+    """The balance over ``span`` (its days, and their ``window``) from what was loaded for it:
+    the members with their users, and check-ins and completions at least of the window (others
+    are left out here)."""
+    days, start, end = span
     # A deleted member keeps a stable place under their membership's id.
     members = sorted(((m.user_id or m.id), u) for m, u in rows)
     ids = (members[0][0], members[1][0])
     names = {mid: (u.display_name if u else FORMER_MEMBER) for mid, u in members}
-    checkins = await checkins_repository.in_window(session, dynamic.id, start, end)
-    completions = (
-        await session.execute(
-            select(Completion).where(
-                col(Completion.dynamic_id) == dynamic.id,
-                col(Completion.occurred_at) >= start,
-                col(Completion.occurred_at) < end,
-            )
-        )
-    ).scalars()
+    checkins = sorted(
+        (c for c in checkins if start <= c.occurred_at < end), key=lambda c: (c.occurred_at, c.id)
+    )
+    completions = [c for c in completions if start <= c.occurred_at < end]
     result = compute(
         ids,
         [

@@ -70,3 +70,13 @@ async def latest_of(
         .limit(1)
     )
     return result.scalar_one_or_none()
+
+
+async def since(session: AsyncSession, dynamic_id: uuid.UUID, start: datetime) -> list[CheckIn]:
+    """The dynamic's check-ins from ``start`` on, newest first (future-dated ones too)."""
+    result = await session.execute(
+        select(CheckIn)
+        .where(col(CheckIn.dynamic_id) == dynamic_id, col(CheckIn.occurred_at) >= start)
+        .order_by(col(CheckIn.occurred_at).desc(), col(CheckIn.id).desc())
+    )
+    return list(result.scalars())

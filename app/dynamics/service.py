@@ -231,21 +231,29 @@ class _Views:
 
     async def many(self, dynamics: list[Dynamic]) -> list[DynamicPublic]:
         rows = await repository.members_with_users(self.session, [d.id for d in dynamics])
-        members: dict[uuid.UUID, list[MemberPublic]] = {d.id: [] for d in dynamics}
-        for membership, user in rows:
-            members[membership.dynamic_id].append(_member_view(membership, user))
-        return [
-            DynamicPublic(
-                id=d.id,
-                state=DynamicState(d.state),
-                created_at=d.created_at,
-                ended_at=d.ended_at,
-                ended_by=d.ended_by,
-                ended_reason=d.ended_reason,
-                members=members[d.id],
-            )
-            for d in dynamics
-        ]
+        return views_of(dynamics, rows)
+
+
+def views_of(
+    dynamics: list[Dynamic], rows: list[tuple[Membership, User | None]]
+) -> list[DynamicPublic]:
+    """The dynamics as their members see them, from their members already loaded
+    (``repository.members_with_users``)."""
+    members: dict[uuid.UUID, list[MemberPublic]] = {d.id: [] for d in dynamics}
+    for membership, user in rows:
+        members[membership.dynamic_id].append(_member_view(membership, user))
+    return [
+        DynamicPublic(
+            id=d.id,
+            state=DynamicState(d.state),
+            created_at=d.created_at,
+            ended_at=d.ended_at,
+            ended_by=d.ended_by,
+            ended_reason=d.ended_reason,
+            members=members[d.id],
+        )
+        for d in dynamics
+    ]
 
 
 def _member_view(membership: Membership, user: User | None) -> MemberPublic:
