@@ -146,7 +146,7 @@ def seed_checkins(base_url: str, pair: Pair) -> None:
             )
 
 
-def bench_database(kind: str, timing: Timing, work: Path) -> Block:
+def bench_database(kind: str, timing: Timing, work: Path, only: str | None = None) -> Block:
     block = Block(kind)
     secret = secrets.token_urlsafe(32)
     try:
@@ -191,6 +191,8 @@ def bench_database(kind: str, timing: Timing, work: Path) -> Block:
                     ),
                 ]
                 for name, server, path, options in plan:
+                    if only and name not in ("bare", "peer") and only not in name:
+                        continue
                     log(f"{kind}: {name} ({path})")
                     load, cpu = measure_wrk(timing, server, path, **options)
                     conns = options.get("connections", timing.concurrency)
@@ -298,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--connections", type=int, default=None, help="override (32)")
     parser.add_argument("--duration", type=float, default=None, help="seconds per endpoint")
+    parser.add_argument("--only", default=None, help="only the rows whose name has this text")
     args = parser.parse_args(argv)
     if not wrk.available():
         log("wrk is missing: `make bench` installs it (apt-get install wrk)")
@@ -312,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     argon2_ms = argon2_verify_ms()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
-        blocks = [bench_database(kind, timing, Path(tmp)) for kind in kinds]
+        blocks = [bench_database(kind, timing, Path(tmp), args.only) for kind in kinds]
     load_after = os.getloadavg()
 
     cpus = os.cpu_count() or 1
