@@ -132,3 +132,33 @@ async def test_concurrent_writes_never_fail(client: httpx.AsyncClient) -> None:
 
     results = await asyncio.gather(*(burst(m.headers) for m in members))
     assert all(code == 201 for codes in results for code in codes), results
+
+
+async def test_sqlite_writers_take_turns_in_arrival_order(app: FastAPI, backend: str) -> None:
+    """A writer waits for its turn in the process's queue, not in SQLite's busy handler (which
+    retries after sleeps of up to 100 ms, in no order): turns go in the order writers came."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's writers")
+    db: Database = app.state.db
+    assert db.writers is not None
+    order: list[int] = []
+
+    async def write(i: int) -> None:
+        async with db.writer() as session:
+            await session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the turn
+            order.append(i)
+            await session.commit()
+
+    tasks = []
+    async with db.writer() as first, asyncio.timeout(30):  # a guard against a hang, not a wait
+        await first.execute(text("SELECT 1"))  # holds the turn
+        for i in range(6):
+            tasks.append(asyncio.create_task(write(i)))
+            # Yield until writer i waits in the queue (it has no event to wait on for this).
+            while db.writers.waiting < i + 1:  # noqa: ASYNC110
+                await asyncio.sleep(0)
+        assert order == []
+        await first.commit()
+    await asyncio.gather(*tasks)
+    assert order == list(range(6))
+    assert db.writers.waiting == 0
