@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from py_vapid import Vapid02
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from app.core.config import Settings
@@ -719,6 +720,92 @@ async def test_no_database_connection_is_held_while_pushing(
     token = dict(p.strip().split("=", 1) for p in params.split(","))["t"]
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["aud"] == "https://push.example.com"
+
+
+async def test_one_vapid_signature_per_origin_until_half_its_lifetime(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member
+) -> None:
+    """The VAPID token is signed once per push service and reused, so a burst of pushes costs no
+    signature each; once half its lifetime has passed (on the sender's clock) a new one is made,
+    so a token sent out always has hours left. Each push service gets its own audience."""
+    for member, host in ((alice, "push.example.com"), (bob, "push.example.net")):
+        body = https_subscription(f"https://{host}/wpush/v2/{member.id}")
+        assert (await subscribe(client, member, body)).status_code == 201
+    tokens: list[dict[str, Any]] = []
+
+    async def push_service(request: httpx.Request) -> httpx.Response:
+        params = request.headers["authorization"].partition(" ")[2]
+        token = dict(p.strip().split("=", 1) for p in params.split(","))["t"]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        tokens.append({"token": token, **claims})
+        return httpx.Response(201)
+
+    now = [1_900_000_000.0]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(push_service)) as http:
+        sender = PushSender(app.state.settings, app.state.db, http, clock=lambda: now[0])
+
+        async def push(member: Member) -> dict[str, Any]:
+            assert (await sender.send_to_user(uuid.UUID(member.id), MESSAGE)).delivered == 1
+            return tokens[-1]
+
+        first = await push(alice)
+        assert first["exp"] == int(now[0]) + 12 * 3600
+        now[0] += 6 * 3600 - 1
+        assert (await push(alice))["token"] == first["token"]
+        other = await push(bob)
+        assert other["aud"] == "https://push.example.net" != first["aud"]
+        now[0] += 1
+        renewed = await push(alice)
+        assert renewed["token"] != first["token"]
+        assert renewed["exp"] == int(now[0]) + 12 * 3600
+        assert renewed["aud"] == "https://push.example.com"
+
+
+async def test_a_batch_reads_once_writes_once_and_reports_each_message(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member
+) -> None:
+    """``send_many`` (the reminder worker's batch): a report per message in order; a device that
+    refused two messages of the batch counts two failures, one that took them is marked."""
+    for member, host in ((alice, "push.example.com"), (bob, "push.example.net")):
+        body = https_subscription(f"https://{host}/wpush/v2/{member.id}")
+        assert (await subscribe(client, member, body)).status_code == 201
+
+    async def push_service(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201 if request.url.host == "push.example.com" else 400)
+
+    statements: list[str] = []
+    engine = app.state.db.engine.sync_engine
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(push_service)) as http:
+            reports = await PushSender(app.state.settings, app.state.db, http).send_many(
+                [
+                    (uuid.UUID(bob.id), MESSAGE),
+                    (uuid.UUID(alice.id), MESSAGE),
+                    (uuid.uuid4(), MESSAGE),
+                    (uuid.UUID(bob.id), MESSAGE),
+                ]
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    failed = DeliveryReport(delivered=0, removed=0, failed=1)
+    delivered = DeliveryReport(delivered=1, removed=0, failed=0)
+    none = DeliveryReport(delivered=0, removed=0, failed=0)
+    assert reports == [failed, delivered, none, failed]
+    # Users and devices in one read, then the outcomes in one write.
+    assert [s for s in statements if s in ("SELECT", "UPDATE")] == [
+        "SELECT",
+        "SELECT",
+        "UPDATE",
+        "UPDATE",
+    ]
+    rows = {r.user_id: r for r in await stored(app)}
+    assert rows[uuid.UUID(bob.id)].failure_count == 2
+    assert rows[uuid.UUID(alice.id)].last_success_at is not None
 
 
 async def test_logs_name_no_device_and_no_content(
