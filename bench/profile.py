@@ -71,12 +71,29 @@ class Endpoint:
     status: int = 200
 
 
-def bucket_of(filename: str) -> str:
+# C functions have no file: their names say whose they are.
+C_BUCKETS = (
+    ("select.epoll", "idle: event loop waiting (driver thread, sockets)"),
+    ("pydantic_core", "pydantic"),
+    ("greenlet", "sqlalchemy"),
+    ("asyncpg", "asyncpg"),
+    ("_queue", "thread handoff (aiosqlite queue, locks)"),
+    ("_thread", "thread handoff (aiosqlite queue, locks)"),
+    ("_socket", "sockets"),
+    ("_hashlib", "hashing (hmac, sha256)"),
+    ("_json", "json"),
+)
+
+
+def bucket_of(filename: str, function: str = "") -> str:
     for fragment, name in BUCKETS:
         if fragment in filename:
             return name
     if filename.startswith("~") or filename.startswith("<"):
-        return "builtins (C)"
+        for fragment, name in C_BUCKETS:
+            if fragment in function:
+                return name
+        return "other builtins (C)"
     return "other python"
 
 
@@ -84,8 +101,8 @@ def grouped_ms(stats: pstats.Stats, requests: int) -> dict[str, float]:
     """Own time per library, in ms per request."""
     groups: dict[str, float] = defaultdict(float)
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in raw.items():
-        groups[bucket_of(filename)] += tottime
+    for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in raw.items():
+        groups[bucket_of(filename, name)] += tottime
     return {k: v * 1000 / requests for k, v in groups.items()}
 
 
@@ -178,53 +195,59 @@ async def _drive(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def profile_database(
+def profile_database(
     kind: str, work: Path, out: Path, requests: int, concurrency: int
+) -> dict[str, dict[str, float]]:
+    data_dir = work / f"data-{kind}"
+    data_dir.mkdir()
+    with database(kind, data_dir) as url:  # made and dropped outside the profiled event loop
+        env = base_env() | {"DATABASE_URL": url, "DATA_DIR": str(data_dir)}
+        log(f"{kind}: alembic upgrade head")
+        migrate(env)
+        return asyncio.run(_profile_app(kind, url, data_dir, out, requests, concurrency))
+
+
+async def _profile_app(
+    kind: str, url: str, data_dir: Path, out: Path, requests: int, concurrency: int
 ) -> dict[str, dict[str, float]]:
     from app.core.config import Settings
     from app.main import create_app
 
-    data_dir = work / f"data-{kind}"
-    data_dir.mkdir()
     summary: dict[str, dict[str, float]] = {}
-    with database(kind, data_dir) as url:
-        env = base_env() | {"DATABASE_URL": url, "DATA_DIR": str(data_dir)}
-        log(f"{kind}: alembic upgrade head")
-        migrate(env)
-        settings = Settings(
-            data_dir=data_dir,
-            database_url=url,
-            secret_key="bench-profile-" + uuid.uuid4().hex,
-            housekeeping=False,
-            dispatcher=False,
-            serve_frontend=False,
-            register_max_per_address_per_hour=1000,
-        )
-        app = create_app(settings)
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
-        ):
-            log(f"{kind}: seeding")
-            alice, dynamic_id = await _seed(client)
-            for endpoint in endpoints(dynamic_id):
-                # Warm up: first-call costs (statement caches, imports) are not the constant.
-                await _drive(client, endpoint, alice, max(20, requests // 10), concurrency)
-                log(f"{kind}: {endpoint.name} x{requests}")
-                profiler = cProfile.Profile()
-                started = time.perf_counter()
-                profiler.enable()
-                await _drive(client, endpoint, alice, requests, concurrency)
-                profiler.disable()
-                wall = time.perf_counter() - started
-                stem = out / f"{kind}-{endpoint.name}"
-                profiler.dump_stats(f"{stem}.pstats")
-                stats = pstats.Stats(profiler)
-                stem.with_suffix(".txt").write_text(top_tables(stats))
-                groups = grouped_ms(stats, requests)
-                groups["(wall ms/request, profiled)"] = wall * 1000 / requests
-                summary[endpoint.name] = groups
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=url,
+        secret_key="bench-profile-" + uuid.uuid4().hex,
+        housekeeping=False,
+        dispatcher=False,
+        serve_frontend=False,
+        register_max_per_address_per_hour=1000,
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
+    ):
+        log(f"{kind}: seeding")
+        alice, dynamic_id = await _seed(client)
+        for endpoint in endpoints(dynamic_id):
+            # Warm up: first-call costs (statement caches, imports) are not the constant.
+            await _drive(client, endpoint, alice, max(20, requests // 10), concurrency)
+            log(f"{kind}: {endpoint.name} x{requests}")
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            await _drive(client, endpoint, alice, requests, concurrency)
+            profiler.disable()
+            wall = time.perf_counter() - started
+            stem = out / f"{kind}-{endpoint.name}"
+            profiler.dump_stats(f"{stem}.pstats")
+            stats = pstats.Stats(profiler)
+            stem.with_suffix(".txt").write_text(top_tables(stats))
+            groups = grouped_ms(stats, requests)
+            groups["(wall ms/request, profiled)"] = wall * 1000 / requests
+            summary[endpoint.name] = groups
     return summary
 
 
@@ -257,9 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="accord-profile-") as tmp:
         for kind in kinds:
             try:
-                summary = asyncio.run(
-                    profile_database(kind, Path(tmp), out, requests, args.concurrency)
-                )
+                summary = profile_database(kind, Path(tmp), out, requests, args.concurrency)
             except Exception as exc:
                 log(f"{kind}: FAILED: {type(exc).__name__}: {exc}")
                 failed = True
