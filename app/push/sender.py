@@ -193,11 +193,12 @@ class PushSender:
         return (await self.send_many([(user_id, message)]))[0]
 
     async def send_many(
-        self, pushes: list[tuple[uuid.UUID, PushMessage]], *, concurrency: int = 32
+        self, pushes: list[tuple[uuid.UUID, PushMessage]], *, concurrency: int = 16
     ) -> list[DeliveryReport]:
         """Several messages, each to every device of its user: one read for all the users, the
-        sends ``concurrency`` at a time on the client's connection pool, one write for all the
-        outcomes. A report per message, in their order."""
+        sends ``concurrency`` at a time on the client's connection pool (no more than it keeps
+        alive, 20, so connections are reused rather than opened and closed), one write for all
+        the outcomes. A report per message, in their order."""
         found = await self._load({user_id for user_id, _ in pushes})
         jobs: list[tuple[int, _Device, bytes, PushMessage]] = []
         for index, (user_id, message) in enumerate(pushes):
