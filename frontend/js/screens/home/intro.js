@@ -13,6 +13,9 @@ const ROLES = { dominant: "dominant", submissive: "submissive", switch: "a switc
 // first minute was finished here, so it goes at once even before the server's answer is synced.
 const stepOf = new Map();
 const finished = new Set();
+// What a step said back ("A reminder is set for 21:30…"), per dynamic and step: a sync that
+// redraws home meanwhile (the change itself comes back over the live stream) keeps it on screen.
+const spoken = new Map();
 
 function steps({ me, mine, partner, partnerName }) {
   const myRole = ROLES[mine?.role] || ROLES.other;
@@ -104,8 +107,13 @@ export function introCard({ dynamic, me, mine, partner, partnerName, onDone }) {
   const step = all[index];
   const message = alertBox();
   message.setAttribute("role", "status");
+  const said = spoken.get(dynamic.id);
+  if (said?.index === index) message.textContent = said.text;
+  message.id = "intro-message";
   const say = (text) => {
-    message.textContent = text;
+    spoken.set(dynamic.id, { index, text });
+    // The card on screen, which may be a newer drawing of this one.
+    (document.getElementById("intro-message") || message).textContent = text;
   };
   const finish = async () => {
     stepOf.delete(dynamic.id);
