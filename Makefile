@@ -102,8 +102,12 @@ wrk-deps:
 	  $$SUDO apt-get update && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 
+# The suite's files spread over PYTEST_WORKERS processes (pytest-xdist; a file stays on one
+# worker, so a module's browser server and Chromium start once); PYTEST_WORKERS=0 runs it in
+# this process alone.
+PYTEST_WORKERS ?= 2
 pytest: install-dev pg-up browser-deps caddy-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck test-js pytest
 

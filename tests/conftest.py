@@ -122,6 +122,10 @@ def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
         "housekeeping": False,
+        # The in-process suite's SQLite skips the fsync of each commit (WAL with NORMAL still
+        # survives a crash of the process; only a power loss could take the last commits). The
+        # served app and the processes of the crash tests keep the default, FULL.
+        "sqlite_synchronous": "NORMAL",
         "dispatcher": False,  # tests dispatch explicitly, at the moments they choose
         # Every test client signs up from one address; the limit has its own tests.
         "register_max_per_address_per_hour": 10_000,

@@ -208,8 +208,9 @@ async def tab_to(page: Page, selector: str) -> None:
 
 async def test_home_by_keyboard_alone(server: str, browser: Browser) -> None:
     alice_context, alice, bob_context, _bob = await pair_partners(browser, server)
-    # A new screen puts the focus on its heading, so a screen reader announces it.
-    assert await alice.evaluate("document.activeElement.tagName") == "H1"
+    # A new screen puts the focus on its heading, so a screen reader announces it. (Awaited: the
+    # heading is drawn a moment before it is focused, and Bob's joining may draw home again.)
+    await expect(alice.get_by_role("heading", name="You and Bob", level=1)).to_be_focused()
 
     await tab_to(alice, "#red")
     outline = await alice.evaluate("getComputedStyle(document.activeElement).outlineStyle")

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.config import Settings
 from app.core.db import Database, metadata
-from tests.conftest import _pg_admin, alembic_config, pg_database_url
+from app.main import create_app
+from tests.conftest import _pg_admin, alembic_config, make_settings, pg_database_url
 from tests.helpers import register
 
 
@@ -79,9 +80,12 @@ async def test_models_match_migrations(app: FastAPI) -> None:
     assert diff == [], f"models and migrations drifted apart: {diff}"
 
 
-async def test_sqlite_pragmas(app: FastAPI, backend: str) -> None:
+async def test_sqlite_pragmas(database_url: str, backend: str, tmp_path: Path) -> None:
     if backend != "sqlite":
         pytest.skip("SQLite connection settings")
+    # The app as it runs by default (the suite's own app fixture skips the fsyncs).
+    default = Settings.from_env().sqlite_synchronous
+    app = create_app(make_settings(database_url, tmp_path, sqlite_synchronous=default))
     async with app.state.db.engine.connect() as conn:
         mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
         fks = (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one()
@@ -89,6 +93,7 @@ async def test_sqlite_pragmas(app: FastAPI, backend: str) -> None:
         synchronous = (await conn.execute(text("PRAGMA synchronous"))).scalar_one()
     assert (mode, fks) == ("wal", 1)
     assert busy >= 1000
+    await app.state.db.dispose()
     # FULL (2): a commit the app acknowledged survives a power loss, not only a crash.
     assert synchronous == 2
 

@@ -1074,8 +1074,8 @@ async def test_dynamics_paging(client: httpx.AsyncClient, alice: Member, bob: Me
     [
         "garbage",
         "!!!",
-        raw_cursor(["not a time", str(uuid.uuid4())]),
-        raw_cursor(["2026-01-01T00:00:00", str(uuid.uuid4())]),
+        pytest.param(raw_cursor(["not a time", str(uuid.uuid4())]), id="not-a-time"),
+        pytest.param(raw_cursor(["2026-01-01T00:00:00", str(uuid.uuid4())]), id="naive-time"),
         raw_cursor(["2026-01-01T00:00:00+00:00", "not-a-uuid"]),
         raw_cursor({"a": 1}),
         raw_cursor(42),
