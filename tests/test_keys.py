@@ -17,24 +17,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from app.core.envelopes import Envelope
 from app.keys.models import AccountKeys, SealedPairKey
-from app.keys.schemas import Envelope
 from tests import e2ee
 from tests.helpers import PASSWORD, Member, error_code, pair
-
-
-async def _kdf(client: httpx.AsyncClient, member: Member) -> dict[str, Any]:
-    response = await client.get("/api/keys/kdf", headers=member.headers)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-async def set_up_keys(client: httpx.AsyncClient, member: Member) -> e2ee.DeviceKeys:
-    keys = e2ee.DeviceKeys.generate(member.id)
-    body = keys.create_body(member.password, await _kdf(client, member))
-    response = await client.post("/api/keys/mine", json=body, headers=member.idem())
-    assert response.status_code == 201, response.text
-    return keys
+from tests.helpers.keys import kdf, set_up_keys
 
 
 async def _dynamic_keys(client: httpx.AsyncClient, member: Member, dynamic_id: str) -> Any:
@@ -62,7 +49,7 @@ async def test_key_setup_keeps_only_wrapped_keys(
 ) -> None:
     missing = await client.get("/api/keys/mine", headers=alice.headers)
     assert missing.status_code == 204 and missing.content == b""
-    first, second = await _kdf(client, alice), await _kdf(client, alice)
+    first, second = await kdf(client, alice), await kdf(client, alice)
     assert first["salt"] != second["salt"]  # a fresh salt for every wrap
     assert (first["ops_limit"], first["mem_limit"], first["alg"]) == (2, 64 << 20, "argon2id13")
 
@@ -114,7 +101,7 @@ async def test_key_setup_keeps_only_wrapped_keys(
 async def test_malformed_keys_are_422_naming_the_field(
     client: httpx.AsyncClient, alice: Member, change: Any, field: str
 ) -> None:
-    body = e2ee.DeviceKeys.generate(alice.id).create_body(PASSWORD, await _kdf(client, alice))
+    body = e2ee.DeviceKeys.generate(alice.id).create_body(PASSWORD, await kdf(client, alice))
     change(body)
     response = await client.post("/api/keys/mine", json=body, headers=alice.idem())
     assert response.status_code == 422, response.text
@@ -301,7 +288,7 @@ async def test_a_new_kit_replaces_the_old_and_a_password_change_rewraps(
         headers=alice.headers,
     )
     assert changed.status_code == 200, changed.text
-    wrap = e2ee.password_wrap(alice.id, keys.private_key, new_password, await _kdf(client, alice))
+    wrap = e2ee.password_wrap(alice.id, keys.private_key, new_password, await kdf(client, alice))
     rewrapped = await client.put(
         "/api/keys/mine/password-wrap", json={"password_wrap": wrap}, headers=alice.headers
     )

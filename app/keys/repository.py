@@ -58,3 +58,11 @@ async def copies_of(session: AsyncSession, user_id: uuid.UUID) -> list[SealedPai
         .order_by(col(SealedPairKey.created_at), col(SealedPairKey.id))
     )
     return list(result.scalars())
+
+
+async def has_pair_key(session: AsyncSession, dynamic_id: uuid.UUID) -> bool:
+    """Whether the dynamic's words are private: a pair key was sealed to its members."""
+    found = await session.execute(
+        select(SealedPairKey.id).where(col(SealedPairKey.dynamic_id) == dynamic_id).limit(1)
+    )
+    return found.first() is not None

@@ -3,24 +3,18 @@ padding, checked for its exact decoded size so that a malformed one is a 422 nam
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.accounts.schemas import Password, TokenOut
+from app.core.envelopes import NONCE_BYTES, TAG_BYTES, exact_bytes
 from app.core.validation import CleanLine
-
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 # libsodium's sizes (crypto_box, crypto_aead_xchacha20poly1305_ietf, crypto_pwhash).
 KEY_BYTES = 32
-NONCE_BYTES = 24
-TAG_BYTES = 16
 SALT_BYTES = 16
 SEAL_BYTES = 48  # crypto_box_SEALBYTES: an ephemeral public key and a tag
 KEY_ID_BYTES = 16
@@ -31,66 +25,17 @@ MEM_LIMIT = 64 * 1024 * 1024
 OPS_RANGE = (2, 10)
 MEM_RANGE = (64 * 1024 * 1024, 1024 * 1024 * 1024)
 
-
-def decoded_size(value: str) -> int:
-    """The number of bytes a base64url text (no padding) holds; ValueError if it is not one."""
-    if not _BASE64URL.fullmatch(value) or len(value) % 4 == 1:
-        raise ValueError("expected base64url without padding (A-Z a-z 0-9 - _)")
-    try:
-        return len(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-    except (binascii.Error, ValueError):
-        raise ValueError("expected base64url without padding (A-Z a-z 0-9 - _)") from None
-
-
-def _exactly(size: int) -> AfterValidator:
-    def check(value: str) -> str:
-        if decoded_size(value) != size:
-            raise ValueError(f"expected {size} bytes in base64url")
-        return value
-
-    return AfterValidator(check)
-
-
-def _between(low: int, high: int) -> AfterValidator:
-    def check(value: str) -> str:
-        if not low <= decoded_size(value) <= high:
-            raise ValueError(f"expected {low} to {high} bytes in base64url")
-        return value
-
-    return AfterValidator(check)
-
-
-def _b64(size: int) -> int:
-    return -(-size * 4 // 3)  # characters of base64url without padding
-
-
-def _bytes(size: int) -> tuple[object, ...]:
-    """Exactly ``size`` bytes in base64url: its length and alphabet in the schema, then decoded."""
-    chars = _b64(size)
-    return (Field(min_length=chars, max_length=chars, pattern=r"^[A-Za-z0-9_-]*$"), _exactly(size))
-
-
-PublicKey = Annotated[str, *_bytes(KEY_BYTES)]
-Nonce = Annotated[str, *_bytes(NONCE_BYTES)]
-WrappedKey = Annotated[str, *_bytes(KEY_BYTES + TAG_BYTES)]
-Salt = Annotated[str, *_bytes(SALT_BYTES)]
-RecoveryProof = Annotated[str, *_bytes(KEY_BYTES)]
-KeyId = Annotated[str, *_bytes(KEY_ID_BYTES)]
-SealedKey = Annotated[str, *_bytes(KEY_BYTES + SEAL_BYTES)]
+PublicKey = Annotated[str, *exact_bytes(KEY_BYTES)]
+Nonce = Annotated[str, *exact_bytes(NONCE_BYTES)]
+WrappedKey = Annotated[str, *exact_bytes(KEY_BYTES + TAG_BYTES)]
+Salt = Annotated[str, *exact_bytes(SALT_BYTES)]
+RecoveryProof = Annotated[str, *exact_bytes(KEY_BYTES)]
+KeyId = Annotated[str, *exact_bytes(KEY_ID_BYTES)]
+SealedKey = Annotated[str, *exact_bytes(KEY_BYTES + SEAL_BYTES)]
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Envelope(_In):
-    """A field's text encrypted on the device: ``{"v": 1, "n": nonce, "c": ciphertext}``,
-    XChaCha20-Poly1305 under the dynamic's pair key with ``<entity>:<id>:<field>`` as associated
-    data."""
-
-    v: Literal[1]
-    n: Nonce
-    c: Annotated[str, Field(max_length=_b64(64 * 1024)), _between(TAG_BYTES, 48 * 1024)]
 
 
 class KdfParams(BaseModel):
