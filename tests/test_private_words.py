@@ -20,6 +20,7 @@ from tests import e2ee
 from tests.helpers import Member, error_code, pair
 from tests.helpers.checkins import checkins_url
 from tests.helpers.keys import make_private
+from tests.test_reviews import answer, start, submit
 
 NOTE = "I loved how you held me after the call tonight."
 NEED = "a slow Sunday"
@@ -198,3 +199,24 @@ async def test_a_dynamic_without_a_pair_key_takes_words_not_envelopes(
     assert named(lookalike, "note"), lookalike.text
     clear = await post_checkin(client, alice, dynamic_id, {"mood": 3, "note": NOTE})
     assert clear.status_code == 201 and clear.json()["note"] == NOTE
+
+
+async def test_the_review_agenda_names_a_private_need_without_reading_it(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    dynamic_id = await pair(client, alice, bob)
+    key = await make_private(client, alice, bob, dynamic_id)
+    record = str(uuid.uuid4())
+    need = sealed(key, NEED, "checkin", record, "needs")
+    made = await post_checkin(
+        client, alice, dynamic_id, {"id": record, "mood": 3, "needs": ["praise", need]}
+    )
+    assert made.status_code == 201, made.text
+    review = await start(client, alice, dynamic_id)
+    for member in (alice, bob):
+        await answer(client, member, review["id"], {"heard": 4})
+        await submit(client, member, review["id"])
+    agenda = (await client.get(f"/api/reviews/{review['id']}", headers=bob.headers)).json()
+    (waiting,) = [item for item in agenda["agenda"] if item["kind"] == "needs"]
+    assert "praise, something in their own words" in waiting["text"]
+    assert NEED not in str(agenda)

@@ -8,6 +8,11 @@ import * as crypto from "./crypto.js";
 import { ApiError } from "./errors.js";
 
 const held = { userId: null, privateKey: null, kit: null, stale: false };
+// Each private dynamic's pair key, opened here (dynamic id -> key); and whether a dynamic has a
+// pair key at all, as last heard (a fact the server knows too, kept so that a phone offline or
+// not yet unlocked still knows not to write words in clear there).
+const pairKeys = new Map();
+const PRIVATE_DYNAMICS = "accord:private-dynamics";
 
 function announce() {
   globalThis.dispatchEvent(new CustomEvent("accord:keys"));
@@ -21,11 +26,82 @@ function hold(userId, privateKey) {
 
 export function forget() {
   Object.assign(held, { userId: null, privateKey: null, kit: null, stale: false });
+  pairKeys.clear();
   announce();
 }
 
+function remembered() {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(PRIVATE_DYNAMICS) || "[]"));
+  } catch {
+    return new Set(); // unreadable: learnt again from the server
+  }
+}
+
+function remember(dynamicId, isPrivate) {
+  const known = remembered();
+  if (isPrivate === known.has(dynamicId)) return;
+  if (isPrivate) known.add(dynamicId);
+  else known.delete(dynamicId);
+  localStorage.setItem(PRIVATE_DYNAMICS, JSON.stringify([...known]));
+}
+
+// The pair key of a dynamic, if this phone has opened it; else null.
+export function pairKeyOf(dynamicId) {
+  return pairKeys.get(dynamicId) || null;
+}
+
+// True when this phone holds its private key (signed in with the password since the last load).
+export function unlocked() {
+  return Boolean(held.privateKey);
+}
+
+// Whether a dynamic's words are private (it has a pair key): asked of the server when online,
+// else as last heard. Where both members have keys and no pair key exists yet, this phone makes
+// it (with its private key here). What was learnt opens the pair key. Screens asking at once
+// share one request.
+const asking = new Map();
+
+export function isPrivate(dynamicId) {
+  if (pairKeys.has(dynamicId)) return Promise.resolve(true);
+  if (!asking.has(dynamicId)) {
+    const ask = (async () => {
+      try {
+        await learn(dynamicId, await current(dynamicId, true));
+      } catch {
+        // Offline or refused: what this phone heard last stands.
+      }
+      return remembered().has(dynamicId);
+    })().finally(() => asking.delete(dynamicId));
+    asking.set(dynamicId, ask);
+  }
+  return asking.get(dynamicId);
+}
+
+// A dynamic's keys, with its pair key made here first if it is ready for one (`seal`).
+async function current(dynamicId, seal) {
+  const path = `/api/dynamics/${dynamicId}/keys`;
+  const keys = await api("GET", path);
+  if (!(seal && held.privateKey && keys.state === "ready_to_seal")) return keys;
+  await sealPairKey(dynamicId, keys.members);
+  return api("GET", path);
+}
+
+async function learn(dynamicId, keys) {
+  remember(dynamicId, keys.state === "sealed");
+  if (keys.state !== "sealed" || !keys.pair_key || !held.privateKey) return;
+  try {
+    pairKeys.set(dynamicId, await crypto.openSealed(keys.pair_key.sealed_key, held.privateKey));
+  } catch {
+    // A copy sealed to an earlier key pair: this phone cannot open it, and says so where words show.
+  }
+}
+
 // Whoever signs out, or is replaced by another account in another tab, takes their keys along.
-globalThis.addEventListener("accord:signed-out", forget);
+globalThis.addEventListener("accord:signed-out", () => {
+  forget();
+  localStorage.removeItem(PRIVATE_DYNAMICS);
+});
 globalThis.addEventListener("accord:session-changed", forget);
 
 // The kit made on this phone and not yet marked as written down, or null.
@@ -153,12 +229,18 @@ export async function recover(email, kitText, newPassword) {
 
 // Every open dynamic whose two members have keys and no pair key yet gets one, made here and
 // sealed to both. If the partner's phone was first, the server says so (409) and theirs stands.
+// Then every pair key of this person's dynamics is opened here.
 export async function sealWhereReady() {
   const { items } = await api("GET", "/api/dynamics?limit=50");
-  for (const dynamic of items.filter((d) => d.state !== "ended")) {
-    const keys = await api("GET", `/api/dynamics/${dynamic.id}/keys`);
-    if (keys.state === "ready_to_seal") await sealPairKey(dynamic.id, keys.members);
-  }
+  for (const dynamic of items) await learn(dynamic.id, await current(dynamic.id, dynamic.state !== "ended"));
+  announce();
+}
+
+// After a reload: the private key unwrapped with the password again, and the pair keys opened.
+export async function unlock(user, password) {
+  const keys = await myKeys();
+  hold(user.id, await crypto.unwrapWithPassword(user.id, keys.password_wrap, password));
+  await sealWhereReady();
 }
 
 async function sealPairKey(dynamicId, members) {

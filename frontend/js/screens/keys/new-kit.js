@@ -2,7 +2,7 @@
 // happen at sign-in), a new recovery kit, and opening a key that is wrapped under an earlier
 // password with the kit. Each shows a kit card where a new kit was made.
 import { h } from "../../dom.js";
-import { replaceKit, rewrapWithKit, setUp } from "../../keyring.js";
+import { replaceKit, rewrapWithKit, setUp, unlock } from "../../keyring.js";
 import { feedback, field } from "../settings/form.js";
 import { kitCard } from "./kit-words.js";
 
@@ -86,6 +86,22 @@ export function staleWrapForm(account) {
       }
       kit.value = "";
       return { done: "Your keys are open again, and locked with your current password." };
+    },
+  });
+}
+
+// After the app was opened again: keys live in memory only (docs/e2ee.md), so the password opens
+// them once more on this phone.
+export function unlockForm(account) {
+  return passwordForm({
+    id: "unlock-words",
+    title: "Open your private words on this phone",
+    intro:
+      "Your keys are kept only while the app is open. Your password opens them again here, so that you can read and write private notes.",
+    action: "Open my words",
+    act: async (password) => {
+      await unlock(account.me, password);
+      return { done: "Your private words are open on this phone." };
     },
   });
 }

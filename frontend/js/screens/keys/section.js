@@ -1,14 +1,13 @@
-// More → "Private words": the keys of this account, the safety code with the partner, and the
-// recovery kit. Says plainly what is private today (docs/e2ee.md): the keys are ready, and the
-// notes themselves are encrypted in a coming version.
+// More → "Private words": the keys of this account, opening them on this phone again, the safety
+// code with the partner, and the recovery kit. Says plainly what is private today (docs/e2ee.md).
 import { h } from "../../dom.js";
-import { myKeys, wrapIsStale } from "../../keyring.js";
+import { myKeys, unlocked, wrapIsStale } from "../../keyring.js";
 import { section } from "../settings/form.js";
-import { newKitForm, setUpForm, staleWrapForm } from "./new-kit.js";
+import { newKitForm, setUpForm, staleWrapForm, unlockForm } from "./new-kit.js";
 import { safetyPart } from "./safety.js";
 
 const TODAY =
-  "Your keys are ready. Encrypting what you write with them arrives in a coming version of Accord: until then, notes are stored on the server as before.";
+  "Once you both have keys, check-in notes, needs in your own words and notes back are encrypted on your phones: the server keeps only what it cannot read. Other notes (signals, protocols, reviews) are still stored as written, until a coming version.";
 
 export function keysSection(account) {
   const body = h("div", { id: "keys-body" }, h("p", {}, "Looking for your keys…"));
@@ -20,6 +19,7 @@ export function keysSection(account) {
     body.replaceChildren(
       h("p", { id: "keys-today" }, TODAY),
       wrapIsStale() ? staleWrapForm(account) : null,
+      !wrapIsStale() && !unlocked() ? unlockForm(account) : null,
       account.dynamic ? safetyPart(account) : null,
       newKitForm(account),
     );
