@@ -1,8 +1,9 @@
 """Private words on two phones, end to end: Alice's check-in note and her need in her own words
 are sealed on her phone and read on Bob's; Bob answers and checks in while offline, and his
 phone's outbox holds envelopes, not his words; what PyNaCl seals the browser opens and what the
-browser sealed PyNaCl opens; after a reload Alice's phone says her words are locked until her
-password opens them again; and afterwards no table of the server's database holds one of the
+browser sealed PyNaCl opens; a completion's note and its acknowledgement's travel the same way;
+after a reload Alice's phone says her words are locked until her password opens them again; and
+afterwards no table of the server's database holds one of the
 sentences they wrote."""
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ ALICE_NEED = "a slow Sunday"
 BOB_ANSWER = "Tea and the blue blanket tonight"
 BOB_NOTE = "Missed you at lunch, thinking of you"
 PYNACL_NOTE = "Sealed far from any browser"
-WRITTEN = (ALICE_NOTE, ALICE_NEED, BOB_ANSWER, BOB_NOTE, PYNACL_NOTE)
+DONE_NOTE = "Watered them with the rain barrel"
+THANKS_NOTE = "They look so happy, thank you"
+WRITTEN = (ALICE_NOTE, ALICE_NEED, BOB_ANSWER, BOB_NOTE, PYNACL_NOTE, DONE_NOTE, THANKS_NOTE)
 
 
 async def headers_of(page: Page) -> dict[str, str]:
@@ -124,6 +127,35 @@ async def bob_answers_offline(bob: Page, bob_context: Any) -> None:
     await expect(bob.locator(".checkin-card.waiting")).to_have_count(0)
 
 
+async def follow_through(server: str, alice: Page, bob: Page, dynamic_id: str) -> None:
+    """Bob does what they agreed, with a note; Alice thanks him with one."""
+    async with httpx.AsyncClient(base_url=server) as http:
+        bob_id = (await http.get("/api/me", headers=await headers_of(bob))).json()["id"]
+        body = {"title": "Water the plants", "kind": "care", "performer_ids": [bob_id]}
+        proposed = await http.post(
+            f"/api/dynamics/{dynamic_id}/protocols", json=body, headers=await headers_of(alice)
+        )
+        pid = proposed.json()["id"]
+        agreed = await http.post(
+            f"/api/protocols/{pid}/agree", json={"version": 1}, headers=await headers_of(bob)
+        )
+        assert agreed.status_code == 200, agreed.text
+    await bob.goto(f"/#/protocol/{pid}")
+    await bob.get_by_label("Note (optional)").fill(DONE_NOTE)
+    await bob.get_by_role("button", name="I did it").click()
+    await expect(bob.locator("#protocol-notice")).to_contain_text("Recorded")
+    await alice.goto(f"/#/protocol/{pid}")
+    done = alice.locator("#completions li").first
+    await expect(done).to_contain_text(DONE_NOTE)
+    await done.get_by_label("Note to Bob (optional)").fill(THANKS_NOTE)
+    await done.get_by_role("button", name="Acknowledge").click()
+    await expect(alice.locator("#completions")).to_contain_text("Acknowledged by you")
+    await bob.goto("/#/home")
+    await bob.goto(f"/#/protocol/{pid}")
+    await expect(bob.locator("#completions")).to_contain_text("Acknowledged by Alice")
+    await expect(bob.locator("#completions")).to_contain_text(THANKS_NOTE)
+
+
 async def test_private_words_on_two_phones(served: Served, server: str, browser: Browser) -> None:
     alice_context, alice, bob_context, bob = await pair_partners(browser, server)
     alice_errors, bob_errors = watch_console(alice), watch_console(bob)
@@ -139,6 +171,8 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     await alice.goto("/#/checkins")
     await expect(alice.locator(".checkin-card").filter(has_text=BOB_NOTE)).to_be_visible()
     await expect(alice.locator(".responses")).to_contain_text(f"Bob: On it — {BOB_ANSWER}")
+
+    await follow_through(server, alice, bob, dynamic_id)
 
     # Browser -> PyNaCl: the stored envelopes open with the pair key, only where they belong.
     key = await pair_key_of(alice, dynamic_id)

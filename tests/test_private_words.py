@@ -1,8 +1,8 @@
-"""Check-in words as envelopes, through the real app on SQLite and PostgreSQL, with devices
-played by PyNaCl (tests/e2ee.py): a dynamic with a pair key refuses words in clear by name, one
-without refuses envelopes; envelopes are checked for shape and size, stored as they came and
-handed back (the list, the feed, home, the export) for the partner's device to open; and a
-ciphertext moved to another record or field does not open."""
+"""Check-in and completion words as envelopes, through the real app on SQLite and PostgreSQL,
+with devices played by PyNaCl (tests/e2ee.py): a dynamic with a pair key refuses words in clear
+by name, one without refuses envelopes; envelopes are checked for shape and size, stored as
+they came and handed back (the list, the feed, home, the export) for the partner's device to
+open; and a ciphertext moved to another record or field does not open."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from app.checkins.models import CheckIn, CheckInResponse
+from app.protocols.models import Completion
 from tests import e2ee
 from tests.helpers import Member, error_code, pair
 from tests.helpers.checkins import checkins_url
 from tests.helpers.keys import make_private
+from tests.helpers.protocols import active_protocol
 from tests.test_reviews import answer, start, submit
 
 NOTE = "I loved how you held me after the call tonight."
@@ -220,3 +222,38 @@ async def test_the_review_agenda_names_a_private_need_without_reading_it(
     (waiting,) = [item for item in agenda["agenda"] if item["kind"] == "needs"]
     assert "praise, something in their own words" in waiting["text"]
     assert NEED not in str(agenda)
+
+
+async def test_completion_and_acknowledgement_notes_are_envelopes(
+    app: Any, client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    dynamic_id = await pair(client, alice, bob)
+    protocol = await active_protocol(client, alice, bob, dynamic_id)
+    key = await make_private(client, alice, bob, dynamic_id)
+    path = f"/api/protocols/{protocol['id']}/completions"
+
+    clear = await client.post(path, json={"note": "Sent it at seven"}, headers=alice.idem())
+    assert named(clear, "note") and error_code(clear) == "words_not_private"
+    record = str(uuid.uuid4())
+    note = sealed(key, "Sent it at seven", "completion", record, "note")
+    done = await client.post(path, json={"id": record, "note": note}, headers=alice.idem())
+    assert done.status_code == 201, done.text
+
+    ack_path = f"/api/completions/{record}/acknowledge"
+    clear_ack = await client.post(ack_path, json={"note": "Thank you"}, headers=bob.idem())
+    assert named(clear_ack, "note") and error_code(clear_ack) == "words_not_private"
+    # Bound to the completion and its field: the completion's own note does not pass for it.
+    thanks = sealed(key, "Thank you", "completion", record, "acknowledgement_note")
+    acked = await client.post(ack_path, json={"note": thanks}, headers=bob.idem())
+    assert acked.status_code == 201, acked.text
+
+    listed = (await client.get(path, headers=bob.headers)).json()["items"][0]
+    assert opened(key, listed["note"], "completion", record, "note") == "Sent it at seven"
+    assert opened(
+        key, listed["acknowledgement_note"], "completion", record, "acknowledgement_note"
+    ) == ("Thank you")
+    with pytest.raises(nacl.exceptions.CryptoError):
+        opened(key, listed["acknowledgement_note"], "completion", record, "note")
+    async with app.state.db.reader() as reader:
+        row = (await reader.execute(select(Completion))).scalar_one()
+    assert "Sent it" not in str(row.note) and "Thank" not in str(row.acknowledgement_note)

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 from app.core.envelopes import (
     ClearOrSealed,
+    DeviceId,
     Envelope,
+    NoteEnvelope,
     StoredItems,
     StoredWords,
     ciphertext_of,
@@ -39,12 +41,6 @@ Note = Annotated[str, CleanText, Field(max_length=1000)]
 CUSTOM_NEED_CHARS = 24
 
 
-class NoteEnvelope(Envelope):
-    """A note (1000 characters at most) encrypted on the device."""
-
-    c: Annotated[str, *ciphertext_of(1000)]
-
-
 class NeedEnvelope(Envelope):
     """A custom need (24 characters at most) encrypted on the device."""
 
@@ -53,11 +49,6 @@ class NeedEnvelope(Envelope):
 
 # Words, or in a dynamic with a pair key their envelope (docs/e2ee.md).
 NoteWords = Annotated[Note | NoteEnvelope | None, ClearOrSealed]
-# Made on the device when the words are sealed, because their associated data names it.
-DeviceId = Annotated[
-    uuid.UUID | None,
-    Field(description="made on the device; needed with envelopes, whose associated data names it"),
-]
 
 
 # A need neither answered "done" nor closed by its asker within this many days has expired:

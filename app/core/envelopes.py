@@ -22,6 +22,7 @@ import base64
 import binascii
 import json
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -102,6 +103,13 @@ class Envelope(BaseModel):
     c: Annotated[str, *_cipher(_ANY_FIELD_BYTES)]
 
 
+class NoteEnvelope(Envelope):
+    """A note of at most 1000 characters (a check-in's, an answer's, a completion's), encrypted
+    on the device."""
+
+    c: Annotated[str, *ciphertext_of(1000)]
+
+
 def _not_an_envelope(value: object) -> object:
     """Clear words that read as an envelope would read back as one: refused, so that a stored
     text is an envelope exactly when an envelope was sent."""
@@ -113,6 +121,12 @@ def _not_an_envelope(value: object) -> object:
 # On a field that takes words or their envelope (``Annotated[Note | NoteEnvelope | None,
 # ClearOrSealed]``): clear words may not pass for an envelope.
 ClearOrSealed = AfterValidator(_not_an_envelope)
+
+# Made on the device when a record's words are sealed, because their associated data names it.
+DeviceId = Annotated[
+    uuid.UUID | None,
+    Field(description="made on the device; needed with envelopes, whose associated data names it"),
+]
 
 
 def _as_envelope(text: str) -> dict[str, Any] | None:

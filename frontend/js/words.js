@@ -12,6 +12,10 @@ import { isPrivate, pairKeyOf, unlocked } from "./keyring.js";
 export const LOCKED = "Locked on this phone";
 export const LOCKED_HINT = "Open your private words in More to read and write them here.";
 
+// What a form says when it cannot seal its note (the rest of the write can go without it).
+export const LOCKED_WRITE =
+  "Your notes are private, and locked on this phone: open them in More → Private words, or send this without a note.";
+
 // A dynamic with private words whose pair key is not open on this phone.
 export class WordsLocked extends Error {
   constructor() {

@@ -2,10 +2,8 @@
 import { h } from "../../dom.js";
 import { describe } from "../../errors.js";
 import { write } from "../../outbox.js";
-import { sealFields, WordsLocked } from "../../words.js";
+import { LOCKED_WRITE, sealFields, WordsLocked } from "../../words.js";
 import { ANSWER_TEXT, cardTitle, moodLine, needChips, noteOf, responseList } from "./cards.js";
-
-const LOCKED_NOTE = "Your notes are private, and locked on this phone: open them in More → Private words, or answer without a note.";
 
 const ANSWERS = [
   ["seen", "Seen"],
@@ -40,7 +38,7 @@ async function answer(screen, checkin, kind, noteInput, buttons) {
       : `Sent to ${people.partnerName}: ${ANSWER_TEXT[kind]}.`;
   } catch (failure) {
     const ended = failure.code === "dynamic_ended";
-    if (failure instanceof WordsLocked) error.textContent = LOCKED_NOTE;
+    if (failure instanceof WordsLocked) error.textContent = LOCKED_WRITE;
     else error.textContent = ended ? "This dynamic has ended, so needs can no longer be answered." : `Not sent: ${describe(failure)}`;
   } finally {
     for (const b of buttons) b.disabled = false;
