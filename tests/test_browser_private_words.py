@@ -2,9 +2,9 @@
 are sealed on her phone and read on Bob's; Bob answers and checks in while offline, and his
 phone's outbox holds envelopes, not his words; what PyNaCl seals the browser opens and what the
 browser sealed PyNaCl opens; a completion's note and its acknowledgement's travel the same way;
-after a reload Alice's phone says her words are locked until her password opens them again; and
-afterwards no table of the server's database holds one of the
-sentences they wrote."""
+words written before the pair key are marked so; after a reload Alice's phone says her words
+are locked until her password opens them again; and afterwards no table of the server's
+database holds one of the sentences they wrote in private."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ ALICE_NEED = "a slow Sunday"
 BOB_ANSWER = "Tea and the blue blanket tonight"
 BOB_NOTE = "Missed you at lunch, thinking of you"
 PYNACL_NOTE = "Sealed far from any browser"
+EARLIER_NOTE = "Written before we had keys"
 DONE_NOTE = "Watered them with the rain barrel"
 THANKS_NOTE = "They look so happy, thank you"
 WRITTEN = (ALICE_NOTE, ALICE_NEED, BOB_ANSWER, BOB_NOTE, PYNACL_NOTE, DONE_NOTE, THANKS_NOTE)
@@ -164,11 +165,20 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     async with httpx.AsyncClient(base_url=server, headers=await headers_of(bob)) as http:
         dynamic_id = (await http.get("/api/dynamics")).json()["items"][0]["id"]
 
+    # Before either phone made the pair key, Bob's words were stored as written (not private).
+    async with httpx.AsyncClient(base_url=server, headers=await headers_of(bob)) as http:
+        before = await http.post(
+            f"/api/dynamics/{dynamic_id}/checkins", json={"mood": 3, "note": EARLIER_NOTE}
+        )
+        assert before.status_code == 201, before.text
+
     await alice_checks_in(alice)
     await bob_answers_offline(bob, bob_context)
 
-    # Alice reads what Bob wrote offline, once it arrived.
+    # Alice reads what Bob wrote offline, once it arrived; what he wrote before is marked so.
     await alice.goto("/#/checkins")
+    earlier = alice.locator(".checkin-card").filter(has_text=EARLIER_NOTE)
+    await expect(earlier).to_contain_text("written before your words were private")
     await expect(alice.locator(".checkin-card").filter(has_text=BOB_NOTE)).to_be_visible()
     await expect(alice.locator(".responses")).to_contain_text(f"Bob: On it — {BOB_ANSWER}")
 

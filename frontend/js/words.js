@@ -69,8 +69,14 @@ export async function openWords(dynamicId, value, entity, id, field) {
 
 // An element showing a field's words: at once when they are in clear, else once opened, or
 // plainly "locked" where this phone cannot open them.
+// Words in clear in a dynamic whose words are private now were written before: said so, softly.
+export const WRITTEN_BEFORE = "written before your words were private";
+
 export function wordsOf(tag, attrs, { dynamicId, value, entity, id, field, prefix = "" }) {
-  if (!isEnvelope(value)) return h(tag, attrs, prefix, value);
+  if (!isEnvelope(value)) {
+    const before = pairKeyOf(dynamicId) ? h("span", { class: "muted small clear-words" }, ` (${WRITTEN_BEFORE})`) : null;
+    return h(tag, attrs, prefix, value, before);
+  }
   const el = h(tag, { ...attrs, "data-sealed": "" }, prefix, "…");
   openWords(dynamicId, value, entity, id, field).then((text) => {
     if (text === null) el.replaceChildren(prefix, h("span", { class: "locked-words muted", title: LOCKED_HINT }, `🔒 ${LOCKED}`));
