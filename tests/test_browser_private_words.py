@@ -2,9 +2,10 @@
 are sealed on her phone and read on Bob's; Bob answers and checks in while offline, and his
 phone's outbox holds envelopes, not his words; what PyNaCl seals the browser opens and what the
 browser sealed PyNaCl opens; a completion's note and its acknowledgement's travel the same way;
-words written before the pair key are marked so; after a reload Alice's phone says her words
+after a reload Alice's phone says her words
 are locked until her password opens them again; and afterwards no table of the server's
-database holds one of the sentences they wrote in private."""
+database holds one of the sentences they wrote in private. Words written before the pair key
+existed stay as they were, marked so."""
 
 from __future__ import annotations
 
@@ -22,13 +23,16 @@ from tests.browser import (
     OFFLINE,
     axe,
     pair_partners,
+    phone,
     real_errors,
     shot,
+    sign_up,
     stored_session,
     watch_console,
 )
 from tests.conftest import Served
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, register
+from tests.helpers.keys import set_up_keys
 from tests.test_browser_keys import written_down_kit
 
 ALICE_NOTE = "The walk by the river made my whole week"
@@ -165,20 +169,11 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     async with httpx.AsyncClient(base_url=server, headers=await headers_of(bob)) as http:
         dynamic_id = (await http.get("/api/dynamics")).json()["items"][0]["id"]
 
-    # Before either phone made the pair key, Bob's words were stored as written (not private).
-    async with httpx.AsyncClient(base_url=server, headers=await headers_of(bob)) as http:
-        before = await http.post(
-            f"/api/dynamics/{dynamic_id}/checkins", json={"mood": 3, "note": EARLIER_NOTE}
-        )
-        assert before.status_code == 201, before.text
-
     await alice_checks_in(alice)
     await bob_answers_offline(bob, bob_context)
 
-    # Alice reads what Bob wrote offline, once it arrived; what he wrote before is marked so.
+    # Alice reads what Bob wrote offline, once it arrived.
     await alice.goto("/#/checkins")
-    earlier = alice.locator(".checkin-card").filter(has_text=EARLIER_NOTE)
-    await expect(earlier).to_contain_text("written before your words were private")
     await expect(alice.locator(".checkin-card").filter(has_text=BOB_NOTE)).to_be_visible()
     await expect(alice.locator(".responses")).to_contain_text(f"Bob: On it — {BOB_ANSWER}")
 
@@ -234,3 +229,36 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     assert real_errors(bob_errors, *expected) == []
     await alice_context.close()
     await bob_context.close()
+
+
+async def test_words_from_before_the_pair_key_are_marked(server: str, browser: Browser) -> None:
+    context = await phone(browser, server)
+    alice = await context.new_page()
+    errors = watch_console(alice)
+    await alice.goto("/")
+    await sign_up(alice, "Alice")
+    await written_down_kit(alice)
+    async with httpx.AsyncClient(base_url=server) as http:
+        # Bob has no keys yet, so their words are not private: his note is stored as written.
+        bob = await register(http, "Bob")
+        invite = await http.post("/api/invites", json={}, headers=bob.headers)
+        accepted = await http.post(
+            f"/api/invites/{invite.json()['code']}/accept", json={}, headers=await headers_of(alice)
+        )
+        assert accepted.status_code == 201, accepted.text
+        dynamic_id = accepted.json()["id"]
+        before = await http.post(
+            f"/api/dynamics/{dynamic_id}/checkins",
+            json={"mood": 3, "note": EARLIER_NOTE},
+            headers=bob.headers,
+        )
+        assert before.status_code == 201, before.text
+        await set_up_keys(http, bob)
+    # Alice's phone makes the pair key when she writes next; the earlier note says what it is.
+    await alice.goto("/#/checkin")
+    await expect(alice.locator("#note-privacy")).to_have_attribute("data-privacy", "private")
+    await alice.goto("/#/checkins")
+    earlier = alice.locator(".checkin-card").filter(has_text=EARLIER_NOTE)
+    await expect(earlier).to_contain_text("written before your words were private")
+    assert real_errors(errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO) == []
+    await context.close()
