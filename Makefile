@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run install install-dev migrate test test-js lint lint-js typecheck pytest pg-up pg-running browser-deps caddy-deps wrk-deps js-deps bench bench-profile bench-history bench-reminders bench-sync bench-pwa bench-live clean
+.PHONY: run install install-dev migrate test test-js lint lint-js typecheck pytest pg-up pg-running browser-deps caddy-deps wrk-deps js-deps bench bench-profile bench-history bench-reminders bench-sync bench-pwa bench-live bench-e2ee clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -132,6 +132,9 @@ bench-pwa: install-dev browser-deps
 
 bench-live: install-dev pg-running wrk-deps
 	$(BIN)/python -m bench.live
+
+bench-e2ee: install-dev browser-deps
+	$(BIN)/python -m bench.e2ee
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

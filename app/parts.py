@@ -14,6 +14,7 @@ from app.checkins.part import PART as CHECKINS
 from app.core.declaration import Part
 from app.core.part import PART as CORE
 from app.dynamics.part import PART as DYNAMICS
+from app.keys.part import PART as KEYS
 from app.limits.part import PART as LIMITS
 from app.live.part import PART as LIVE
 from app.notifications.part import PART as NOTIFICATIONS
@@ -28,6 +29,7 @@ PARTS: tuple[Part, ...] = (
     CORE,
     ACCOUNTS,
     DYNAMICS,
+    KEYS,
     LIMITS,
     PROTOCOLS,
     CHECKINS,

@@ -1,6 +1,6 @@
-// The service worker (an ES module). The server puts two constants in front of this file when
-// it serves it (app/core/frontend.py): VERSION, a hash of every file of the app, and SHELL, the
-// list of those files. A change to any file therefore makes a new worker, which precaches the
+// The service worker (an ES module). The server puts three constants in front of this file when
+// it serves it (app/core/frontend.py): VERSION, a hash of every file of the app, SHELL, the
+// list of those files to precache, and ON_DEMAND, the folders cached on first use instead. A change to any file therefore makes a new worker, which precaches the
 // new shell and drops the old cache when it activates.
 //
 // The shell comes from the cache (so the app opens offline at once); the API never does: the
@@ -10,7 +10,7 @@ import { flush, items, SYNC_TAG } from "/js/outbox.js";
 import { resubscribe } from "/js/push.js";
 import { trySync } from "/js/store.js";
 
-/* global VERSION, SHELL */
+/* global VERSION, SHELL, ON_DEMAND */
 const CACHE = `accord-shell-${VERSION}`;
 
 // A new version waits until the app says to take over (the person tapped "Reload"): taking
@@ -47,7 +47,19 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (SHELL.includes(url.pathname)) event.respondWith(cacheFirst(url.pathname));
+  else if (ON_DEMAND.some((prefix) => url.pathname.startsWith(prefix))) event.respondWith(keepOnFirstUse(url.pathname));
 });
+
+// Not precached (too big for a first visit, needed later: libsodium), then kept for offline use
+// in this version's cache, so a new version fetches it again.
+async function keepOnFirstUse(path) {
+  const cache = await caches.open(CACHE);
+  const cached = await cache.match(path);
+  if (cached) return cached;
+  const fresh = await fetch(path);
+  if (fresh.ok) await cache.put(path, fresh.clone());
+  return fresh;
+}
 
 async function cacheFirst(path) {
   const cached = await caches.match(path, { cacheName: CACHE });

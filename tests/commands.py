@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,20 @@ async def run_module(
         timeout=120,
         check=False,
     )
+
+
+async def served_reset_link(server: str, data_dir: Path, email: str) -> str:
+    """A reset link made by the operator's command for the browser tests' served app (its
+    SQLite database in ``data_dir``), as the command prints it."""
+    made = await run_module(
+        "app.admin",
+        "reset-password",
+        email,
+        database_url=f"sqlite+aiosqlite:///{data_dir / 'accord.db'}",
+        data_dir=data_dir,
+        env={"PUBLIC_URL": server},
+    )
+    assert made.returncode == 0, made.stderr
+    match = re.search(rf"{re.escape(server)}/#/reset/\S+", made.stdout)
+    assert match, made.stdout
+    return match.group(0)

@@ -6,13 +6,11 @@ and leads to sign-in, which says where reset links come from."""
 
 from __future__ import annotations
 
-import re
-
 import httpx
 from playwright.async_api import Browser, expect
 
 from tests.browser import axe, phone, shot, stored_session, watch_console
-from tests.commands import run_module
+from tests.commands import served_reset_link
 from tests.conftest import Served
 from tests.helpers import couple
 
@@ -25,18 +23,7 @@ async def test_a_reset_link_leads_to_a_new_password_and_home(
     async with httpx.AsyncClient(base_url=server) as http:
         alice, _bob, _dynamic_id = await couple(http, timezone="UTC")
 
-    made = await run_module(
-        "app.admin",
-        "reset-password",
-        alice.email,
-        database_url=f"sqlite+aiosqlite:///{served.data_dir / 'accord.db'}",
-        data_dir=served.data_dir,
-        env={"PUBLIC_URL": server},
-    )
-    assert made.returncode == 0, made.stderr
-    match = re.search(rf"{re.escape(server)}/#/reset/\S+", made.stdout)
-    assert match, made.stdout
-    link = match.group(0)
+    link = await served_reset_link(server, served.data_dir, alice.email)
 
     context = await phone(browser, server)
     page = await context.new_page()

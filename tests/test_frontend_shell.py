@@ -85,3 +85,17 @@ async def test_app_files_are_compressed_and_api_answers_are_not(
     )
     assert api.status_code in (401, 422)
     assert "content-encoding" not in api.headers
+
+
+def test_libsodium_is_cached_on_first_use_not_precached(tmp_path: Path) -> None:
+    make_app(tmp_path)
+    (tmp_path / "vendor" / "libsodium").mkdir(parents=True)
+    library = tmp_path / "vendor" / "libsodium" / "libsodium-sumo.mjs"
+    library.write_text("export default 1;")
+    first = build_shell(tmp_path)
+    _version, paths = constants(first.worker)
+    assert "/vendor/libsodium/libsodium-sumo.mjs" not in paths
+    assert 'const ON_DEMAND = ["/vendor/libsodium/"];' in first.worker.decode()
+    # Still part of the version: a new libsodium makes a new worker, which fetches it again.
+    library.write_text("export default 2;")
+    assert build_shell(tmp_path).version != first.version

@@ -285,6 +285,21 @@ async def login(
     return await _issue(session, settings, user, user_agent=user_agent)
 
 
+async def check_sign_in_throttle(
+    reader: AsyncSession, settings: Settings, *, email: str, address: str
+) -> None:
+    """The read phase's throttle check for a secret other than the password that proves an
+    account (a recovery kit): 429 while sign-ins to it from there are held back."""
+    await _check_throttle(reader, settings, email=email, address=address, queue=False)
+
+
+async def settle_sign_in(
+    session: AsyncSession, settings: Settings, *, email: str, address: str, ok: bool
+) -> None:
+    """Record such a check like a sign-in, so that wrong guesses are throttled the same way."""
+    await _settle_attempt(session, settings, email=email, address=address, ok=ok)
+
+
 async def check_password(
     db: Database,
     settings: Settings,
@@ -592,12 +607,29 @@ async def reset_password(
         raise AppError(404, "invalid_reset_token", "this reset link is unknown")
     if user.disabled_at is not None:
         raise account_disabled()
+    return await replace_password(
+        session, settings, user, new_hash, reason="password_reset", user_agent=user_agent
+    )
+
+
+async def replace_password(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    new_hash: str,
+    *,
+    reason: str,
+    user_agent: str | None,
+) -> IssuedTokens:
+    """Set a forgotten password anew (a reset link, a recovery kit), end every session and sign
+    this device in."""
+    now = utcnow()
     user.password_hash = new_hash
     user.password_changed_at = now
     user.updated_at = now
     session.add(user)
     # Whoever holds a session may be why the password was lost: every device signs in again.
-    await repository.revoke_sessions(session, user.id, reason="password_reset")
+    await repository.revoke_sessions(session, user.id, reason=reason)
     # The password changed, so guesses at the old one no longer matter; let the owner back in.
     await session.execute(
         delete(LoginFailure).where(

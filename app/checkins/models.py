@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, created_at_field, uuid_pk
@@ -32,11 +33,13 @@ class CheckIn(SQLModel, table=True):
     occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     mood: int
     energy: int | None = None
-    needs: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Fixed chips and custom needs as words, or custom needs as envelopes (objects).
+    needs: list[str | dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     gave: int | None = None
     received: int | None = None
     deal: int | None = None
-    note: str | None = Field(default=None, max_length=1000)
+    # Words, or their envelope's JSON text (docs/e2ee.md): the length is checked on the way in.
+    note: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = created_at_field()
     # The partner's latest answer, kept here so lists and balance need no extra query.
     response_kind: str | None = Field(default=None, max_length=8)
@@ -58,5 +61,6 @@ class CheckInResponse(SQLModel, table=True):
     dynamic_id: uuid.UUID = Field(foreign_key="dynamics.id", ondelete="CASCADE", index=True)
     user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     kind: str = Field(max_length=8)
-    note: str | None = Field(default=None, max_length=1000)
+    # Words, or their envelope's JSON text (docs/e2ee.md): the length is checked on the way in.
+    note: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = created_at_field()

@@ -81,7 +81,7 @@ async def respond(
     checkin_id: uuid.UUID, body: RespondIn, caller: CallerDep, session: SessionDep
 ) -> ResponsePublic:
     """Answer your partner's check-in: seen, on_it (I will answer this need) or done."""
-    response = await service.respond(session, checkin_id, caller.user, body.kind, body.note)
+    response = await service.respond(session, checkin_id, caller.user, body)
     return ResponsePublic.model_validate(response)
 
 

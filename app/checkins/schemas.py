@@ -8,6 +8,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from app.core.envelopes import (
+    ClearOrSealed,
+    DeviceId,
+    Envelope,
+    NoteEnvelope,
+    StoredItems,
+    StoredWords,
+    ciphertext_of,
+)
 from app.core.validation import CleanText, clean_line
 
 NEEDS = (
@@ -29,6 +38,17 @@ NEEDS = (
 Scale = Annotated[int, Field(ge=1, le=5, strict=True)]
 Deal = Annotated[int, Field(ge=-3, le=3, strict=True)]
 Note = Annotated[str, CleanText, Field(max_length=1000)]
+CUSTOM_NEED_CHARS = 24
+
+
+class NeedEnvelope(Envelope):
+    """A custom need (24 characters at most) encrypted on the device."""
+
+    c: Annotated[str, *ciphertext_of(CUSTOM_NEED_CHARS)]
+
+
+# Words, or in a dynamic with a pair key their envelope (docs/e2ee.md).
+NoteWords = Annotated[Note | NoteEnvelope | None, ClearOrSealed]
 
 
 # A need neither answered "done" nor closed by its asker within this many days has expired:
@@ -47,12 +67,14 @@ class _In(BaseModel):
 
 
 class CheckInCreate(_In):
+    id: DeviceId = None
     mood: Scale
     energy: Scale | None = None
-    needs: list[str] = Field(
+    needs: list[str | NeedEnvelope] = Field(
         default_factory=list,
         max_length=5,
-        description=f"up to 5: {', '.join(NEEDS)}, or short custom ones (24 characters at most)",
+        description=f"up to 5: {', '.join(NEEDS)}, or short custom ones (24 characters at most; "
+        "envelopes in a dynamic with a pair key)",
     )
     gave: Scale | None = Field(default=None, description="how much you gave since last time")
     received: Scale | None = Field(default=None, description="how much you received")
@@ -60,7 +82,7 @@ class CheckInCreate(_In):
         default=None,
         description="who gets the better deal: -3 my partner, by far … 0 equal … +3 me, by far",
     )
-    note: Note | None = None
+    note: NoteWords = None
     occurred_at: datetime | None = Field(
         default=None, description="default now; up to 30 days back, 5 minutes ahead"
     )
@@ -70,9 +92,12 @@ class CheckInCreate(_In):
     def _needs(cls, value: object) -> object:
         if not isinstance(value, list):
             return value
-        cleaned: list[str] = []
+        cleaned: list[object] = []
         seen: set[str] = set()
         for raw in value:
+            if isinstance(raw, dict):  # an envelope: its shape is checked by NeedEnvelope
+                cleaned.append(raw)
+                continue
             if not isinstance(raw, str):
                 raise ValueError("each need is a string")
             need = clean_line(raw)
@@ -80,7 +105,7 @@ class CheckInCreate(_In):
             need = " ".join(need.split())
             if not need:
                 raise ValueError("a need cannot be blank")
-            if len(need) > 24:
+            if len(need) > CUSTOM_NEED_CHARS:
                 raise ValueError("a custom need is 24 characters at most")
             # Compared folded and compatibility-normalised, so "PRAISE" and a phone keyboard's
             # full-width "\uff30raise" are the fixed need, and "Foot rub" twice is a duplicate.
@@ -90,6 +115,11 @@ class CheckInCreate(_In):
             seen.add(folded)
             cleaned.append(folded if folded in NEEDS else need)
         return cleaned
+
+
+def custom_needs(needs: list[str | NeedEnvelope]) -> list[str | NeedEnvelope]:
+    """The needs in the member's own words: all but the fixed chips."""
+    return [need for need in needs if not (isinstance(need, str) and need in NEEDS)]
 
 
 class CloseReason(StrEnum):
@@ -102,8 +132,9 @@ class CloseIn(_In):
 
 
 class RespondIn(_In):
+    id: DeviceId = None
     kind: ResponseKind
-    note: Note | None = None
+    note: NoteWords = None
 
 
 class ResponsePublic(BaseModel):
@@ -114,7 +145,7 @@ class ResponsePublic(BaseModel):
     dynamic_id: uuid.UUID
     user_id: uuid.UUID | None
     kind: ResponseKind
-    note: str | None
+    note: StoredWords
     created_at: datetime
 
 
@@ -127,11 +158,11 @@ class CheckInPublic(BaseModel):
     occurred_at: datetime
     mood: int
     energy: int | None
-    needs: list[str]
+    needs: StoredItems
     gave: int | None
     received: int | None
     deal: int | None
-    note: str | None
+    note: StoredWords
     created_at: datetime
     response_kind: ResponseKind | None = Field(description="the partner's latest answer")
     response_at: datetime | None

@@ -22,14 +22,18 @@ from app.checkins.schemas import (
     CheckInCreate,
     CheckInPublic,
     CloseReason,
+    RespondIn,
     ResponseKind,
     ResponsePublic,
+    custom_needs,
 )
 from app.core.db import utcnow
+from app.core.envelopes import check_words, to_column, to_items
 from app.core.errors import AppError, forbidden
 from app.core.validation import ClientTimeError, check_client_time
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.service import ensure_open
+from app.keys import repository as keys_repository
 from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.sync import record as sync
@@ -47,17 +51,19 @@ async def check_in(
         occurred_at = check_client_time(data.occurred_at, utcnow())
     except ClientTimeError as error:
         raise AppError(422, "occurred_at_out_of_range", str(error)) from None
+    await _check_words(session, dynamic.id, data.id, note=data.note, needs=custom_needs(data.needs))
     checkin = CheckIn(
+        id=data.id or uuid.uuid4(),
         dynamic_id=dynamic.id,
         user_id=user.id,
         occurred_at=occurred_at,
         mood=data.mood,
         energy=data.energy,
-        needs=list(data.needs),
+        needs=to_items(data.needs),
         gave=data.gave,
         received=data.received,
         deal=data.deal,
-        note=data.note or None,
+        note=to_column(data.note),
     )
     session.add(checkin)
     await session.flush()
@@ -73,12 +79,16 @@ async def check_in(
     return checkin
 
 
+async def _check_words(
+    session: AsyncSession, dynamic_id: uuid.UUID, entity_id: uuid.UUID | None, **fields: object
+) -> None:
+    """The words of a dynamic with a pair key are envelopes (docs/e2ee.md)."""
+    private = await keys_repository.has_pair_key(session, dynamic_id)
+    check_words(private=private, entity_id=entity_id, fields=fields)
+
+
 async def respond(
-    session: AsyncSession,
-    checkin_id: uuid.UUID,
-    user: User,
-    kind: ResponseKind,
-    note: str | None,
+    session: AsyncSession, checkin_id: uuid.UUID, user: User, data: RespondIn
 ) -> CheckInResponse:
     checkin, dynamic = await repository.member_checkin(
         session, checkin_id, user.id, for_update=True
@@ -86,12 +96,15 @@ async def respond(
     ensure_open(dynamic)
     if checkin.user_id == user.id:
         raise forbidden("own_checkin", "the answer to a check-in comes from your partner")
+    await _check_words(session, checkin.dynamic_id, data.id, note=data.note)
+    kind = data.kind
     response = CheckInResponse(
+        id=data.id or uuid.uuid4(),
         checkin_id=checkin.id,
         dynamic_id=checkin.dynamic_id,
         user_id=user.id,
         kind=kind,
-        note=note or None,
+        note=to_column(data.note),
     )
     session.add(response)
     # "done" is final: a later "seen" or "on_it" (an offline tap arriving late, say) is kept in

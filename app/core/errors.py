@@ -26,12 +26,15 @@ class AppError(Exception):
         detail: str,
         *,
         headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
         self.headers = headers
+        # A 422 of a rule about fields names them, as a validation error does.
+        self.errors = errors
 
 
 def not_found(what: str = "resource") -> AppError:
@@ -108,7 +111,8 @@ def _loc(loc: tuple[Any, ...]) -> list[str | int]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.detail, headers=exc.headers)
+        extra = {"errors": exc.errors} if exc.errors is not None else {}
+        return error_response(exc.status, exc.code, exc.detail, headers=exc.headers, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

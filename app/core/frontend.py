@@ -3,8 +3,9 @@ in front of it.
 
 The version is a hash of every file of the app, so any change to any of them makes the browser
 install a new worker, which precaches the new shell; nobody has to remember to bump a number.
-The list is every file under ``frontend/`` except the worker itself and the ``tools/`` that
-build icons, so a new screen module is precached without anyone adding it by hand.
+The list is every file under ``frontend/`` except the worker itself, the ``tools/`` that
+build icons and what is fetched ``ON_DEMAND``, so a new screen module is precached without
+anyone adding it by hand.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from pathlib import Path
 
 _SKIP_DIRS = {"tools"}
 _WORKER = "sw.js"
+# Counted in the version but not precached: the worker caches these when first fetched.
+# libsodium (about 190 kB compressed, more than the rest of the app) is needed at sign-in and
+# in More, not to open the app, so a first visit does not download it (docs/e2ee.md).
+ON_DEMAND = ("/vendor/libsodium/",)
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,7 @@ class Shell:
     version: str
     paths: tuple[str, ...]
     worker: bytes
+    on_demand: tuple[str, ...] = ON_DEMAND
 
 
 def _files(root: Path) -> list[Path]:
@@ -44,11 +50,15 @@ def build_shell(root: Path) -> Shell:
     for path in files:
         relative = path.relative_to(root).as_posix()
         digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
-        paths.append("/" + relative)
+        if not ("/" + relative).startswith(ON_DEMAND):
+            paths.append("/" + relative)
     worker = (root / _WORKER).read_bytes()
     digest.update(worker)
     version = digest.hexdigest()[:16]
-    head = f"const VERSION = {json.dumps(version)};\nconst SHELL = {json.dumps(paths)};\n"
+    head = (
+        f"const VERSION = {json.dumps(version)};\nconst SHELL = {json.dumps(paths)};\n"
+        f"const ON_DEMAND = {json.dumps(ON_DEMAND)};\n"
+    )
     return Shell(version=version, paths=tuple(paths), worker=head.encode() + worker)
 
 

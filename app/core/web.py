@@ -9,9 +9,11 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _PAGE_CSP = (
-    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; form-action 'self'"
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+    # 'wasm-unsafe-eval' lets the page compile libsodium's WebAssembly (docs/e2ee.md); it does
+    # not allow eval of JavaScript.
+    "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; manifest-src 'self'; "
+    "worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 # Two years, subdomains included: what the HSTS preload list asks for (without "preload", which
 # is a promise only the site's owner should make).

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, created_at_field, uuid_pk
@@ -109,10 +109,11 @@ class Completion(SQLModel, table=True):
     version: int
     user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    note: str | None = Field(default=None, max_length=1000)
+    # Words, or an envelope's JSON text (docs/e2ee.md): the length is checked on the way in.
+    note: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = created_at_field()
     acknowledged_by: uuid.UUID | None = Field(
         default=None, foreign_key="users.id", ondelete="SET NULL"
     )
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    acknowledgement_note: str | None = Field(default=None, max_length=1000)
+    acknowledgement_note: str | None = Field(default=None, sa_type=Text)

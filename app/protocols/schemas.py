@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.envelopes import ClearOrSealed, DeviceId, NoteEnvelope, StoredWords
 from app.core.validation import CleanLine, CleanText, ClockTime
 from app.protocols.rules import Status
 
@@ -187,15 +188,23 @@ class ProtocolHistory(BaseModel):
     events: list[EventPublic]
 
 
+# A completion's and an acknowledgement's note: words, or their envelope (docs/e2ee.md).
+CompletionNote = Annotated[Note | NoteEnvelope | None, ClearOrSealed]
+
+
 class CompletionCreate(_In):
+    id: DeviceId = None
     occurred_at: datetime | None = Field(
         default=None, description="when it was done; default now; up to 30 days back"
     )
-    note: Note | None = None
+    note: CompletionNote = None
 
 
 class AcknowledgeIn(_In):
-    note: Note | None = None
+    note: CompletionNote = Field(
+        default=None,
+        description="an envelope's associated data: completion:<id>:acknowledgement_note",
+    )
 
 
 class CompletionPublic(BaseModel):
@@ -207,11 +216,11 @@ class CompletionPublic(BaseModel):
     version: int
     user_id: uuid.UUID | None
     occurred_at: datetime
-    note: str | None
+    note: StoredWords
     created_at: datetime
     acknowledged_by: uuid.UUID | None
     acknowledged_at: datetime | None
-    acknowledgement_note: str | None
+    acknowledgement_note: StoredWords
 
 
 class CompletionPage(BaseModel):

@@ -17,11 +17,13 @@ from sqlmodel import col, select
 
 from app.accounts.models import User
 from app.core.db import utcnow
+from app.core.envelopes import Envelope, check_words, to_column
 from app.core.errors import AppError, conflict, forbidden
 from app.core.validation import ClientTimeError, check_client_time
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.models import Dynamic, DynamicState, Membership
 from app.dynamics.service import ensure_active, ensure_open
+from app.keys import repository as keys_repository
 from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.protocols import repository, rules
@@ -657,13 +659,16 @@ async def complete(
         occurred_at = check_client_time(data.occurred_at, now)
     except ClientTimeError as error:
         raise AppError(422, "occurred_at_out_of_range", str(error)) from None
+    private = await keys_repository.has_pair_key(session, dynamic.id)
+    check_words(private=private, entity_id=data.id, fields={"note": data.note})
     completion = Completion(
+        id=data.id or uuid.uuid4(),
         protocol_id=protocol.id,
         dynamic_id=protocol.dynamic_id,
         version=protocol.in_force_version,
         user_id=user.id,
         occurred_at=occurred_at,
-        note=data.note,
+        note=to_column(data.note),
     )
     session.add(completion)
     await session.flush()
@@ -682,7 +687,7 @@ async def complete(
 
 
 async def acknowledge(
-    session: AsyncSession, completion_id: uuid.UUID, user: User, note: str | None
+    session: AsyncSession, completion_id: uuid.UUID, user: User, note: str | Envelope | None
 ) -> Completion:
     completion, dynamic = await repository.member_completion(
         session, completion_id, user.id, for_update=True
@@ -692,10 +697,15 @@ async def acknowledge(
         raise forbidden("own_completion", "acknowledgement comes from the other member")
     if completion.acknowledged_at is not None:
         raise conflict("already_acknowledged", "this completion was already acknowledged")
+    # The note's envelope is bound to the completion: completion:<id>:acknowledgement_note.
+    private = await keys_repository.has_pair_key(session, dynamic.id)
+    check_words(private=private, entity_id=completion.id, fields={"note": note})
     claimed = await session.execute(
         update(Completion)
         .where(col(Completion.id) == completion.id, col(Completion.acknowledged_at).is_(None))
-        .values(acknowledged_at=utcnow(), acknowledged_by=user.id, acknowledgement_note=note)
+        .values(
+            acknowledged_at=utcnow(), acknowledged_by=user.id, acknowledgement_note=to_column(note)
+        )
         .execution_options(synchronize_session="fetch")
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]

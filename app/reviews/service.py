@@ -66,6 +66,10 @@ def schedule_public(dynamic_id: uuid.UUID, schedule: ReviewSchedule | None) -> S
     )
 
 
+# How the agenda names a need written in the member's own words and encrypted (docs/e2ee.md).
+OWN_WORDS = "something in their own words"
+
+
 async def get_schedule(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> SchedulePublic:
     await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
     return schedule_public(dynamic_id, await repository.schedule_of(session, dynamic_id))
@@ -290,7 +294,10 @@ async def _reveal(
     waiting: dict[uuid.UUID, list[str]] = {}
     counted: dict[uuid.UUID, int] = {}
     for checkin in await repository.waiting_needs(session, dynamic.id, review.since, now):
-        waiting.setdefault(checkin.user_id, []).extend(checkin.needs)
+        # A need in the member's own words is an envelope the server cannot read: named so.
+        waiting.setdefault(checkin.user_id, []).extend(
+            need if isinstance(need, str) else OWN_WORDS for need in checkin.needs
+        )
         counted[checkin.user_id] = counted.get(checkin.user_id, 0) + 1
     facts = rules.Facts(
         members=members,

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.balance.schemas import NextStepPublic, Verdict
 from app.checkins.schemas import CheckInPublic, ResponseKind
+from app.core.envelopes import StoredItems
 from app.dynamics.schemas import DynamicPublic
 from app.today.waiting import WaitingItem
 
@@ -14,7 +15,7 @@ from app.today.waiting import WaitingItem
 class OpenNeed(BaseModel):
     checkin_id: uuid.UUID
     user_id: uuid.UUID
-    needs: list[str]
+    needs: StoredItems
     occurred_at: datetime
     response_kind: ResponseKind | None
     expires_at: datetime = Field(description="7 days on: then they leave home, unanswered")

@@ -22,6 +22,7 @@ from sqlmodel import col, select
 
 from app.checkins.models import CheckIn
 from app.checkins.schemas import NEEDS_EXPIRE_DAYS, ResponseKind
+from app.core.envelopes import StoredItems
 from app.dynamics.models import Dynamic
 from app.dynamics.schemas import MemberPublic
 from app.protocols.models import Completion, Protocol, ProtocolAgreement, ProtocolVersion
@@ -45,7 +46,7 @@ class WaitingItem(BaseModel):
     title: str | None = Field(default=None, description="the protocol's title")
     completion_id: uuid.UUID | None = None
     checkin_id: uuid.UUID | None = None
-    needs: list[str] = Field(default_factory=list)
+    needs: StoredItems = Field(default_factory=list)
     expires_at: datetime | None = Field(default=None, description="when open needs expire")
     review_id: uuid.UUID | None = None
 

@@ -184,6 +184,16 @@ export async function resetPassword({ token, new_password }) {
   return data.user;
 }
 
+// A forgotten password replaced with the recovery kit (keyring.js made the proof and the new
+// wrap): this device signed in; the server ends every other session of the account.
+export async function recoverPassword(body) {
+  const { response, data } = await send("POST", "/api/keys/recover", body, {});
+  if (!response.ok) throw new ApiError(response.status, data, response.headers);
+  await adopt(data.user);
+  await saveSession(data);
+  return data.user;
+}
+
 // Signs out on the server (best effort) and forgets the session; the caller wipes local data.
 export async function logout() {
   const was = current || (await loadSession());

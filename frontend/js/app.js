@@ -3,6 +3,7 @@
 // offline and pending-writes banner above every screen.
 import { loadSession, session } from "./api.js";
 import { h } from "./dom.js";
+import { pendingKit } from "./keyring.js";
 import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
@@ -15,6 +16,8 @@ const ROUTES = {
   pair: [() => import("./screens/pair.js"), false, false],
   lock: [() => import("./screens/lock.js"), false, false],
   reset: [() => import("./screens/reset.js"), false, false],
+  recover: [() => import("./screens/keys/recover.js"), false, false],
+  "recovery-kit": [() => import("./screens/keys/kit.js"), false, false],
   home: [() => import("./screens/home.js"), true, true],
   checkin: [() => import("./screens/checkin.js"), true, true],
   checkins: [() => import("./screens/checkins.js"), true, true],
@@ -84,9 +87,9 @@ async function decide() {
   if (linked) chooseDynamic(linked);
   // A reset link works whoever is signed in here, or nobody: it signs its own account in.
   if (name === "reset" && params.length) return ["reset", params.slice(0, 1)];
-  if (!session()) return ["welcome", []];
+  if (!session()) return [name === "recover" ? "recover" : "welcome", []];
   if (await isLocked()) return ["lock", []];
-  if (!ROUTES[name] || name === "welcome" || name === "lock" || name === "reset") [name, params] = ["home", []];
+  if (!ROUTES[name] || ["welcome", "lock", "reset", "recover"].includes(name)) [name, params] = ["home", []];
   // A protocol or a check-in of another of this person's dynamics (a reminder's link, say)
   // shows in its own dynamic.
   const owned = { protocol: "protocol", checkins: "checkin" }[name];
@@ -197,6 +200,9 @@ async function renderBanner() {
       );
     }
   }
+  if (session() && pendingKit()) {
+    parts.push(h("a", { href: "#/recovery-kit", id: "kit-waiting" }, "Your recovery kit is ready: write it down"));
+  }
   if (waitingWorker) {
     const reload = h("button", { type: "button", id: "update", class: "secondary" }, "Reload");
     reload.addEventListener("click", () => waitingWorker.postMessage({ type: "skip-waiting" }));
@@ -230,6 +236,7 @@ window.addEventListener("online", () => {
   catchUp();
 });
 window.addEventListener("offline", renderBanner);
+window.addEventListener("accord:keys", renderBanner);
 window.addEventListener("accord:signed-out", () => render());
 // Another tab signed out, or signed in someone else: show this tab what is true now.
 window.addEventListener("accord:session-changed", () => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ApiError, describe } from "../../frontend/js/errors.js";
-import { CHECKIN_CODES, fieldName } from "../../frontend/js/screens/checkin/words.js";
+import { CHECKIN_CODES, fieldName, privacyHint } from "../../frontend/js/screens/checkin/words.js";
 
 const say = (status, body) => describe(new ApiError(status, body), { codes: CHECKIN_CODES });
 
@@ -32,4 +32,13 @@ test("a field the form does not know is named as the server names it", () => {
 test("an ended dynamic and a wrong clock are said plainly", () => {
   assert.equal(say(409, { code: "dynamic_ended", detail: "ended" }), "This dynamic has ended, so check-ins are closed.");
   assert.match(say(422, { code: "occurred_at_out_of_range", detail: "x" }), /clock looks wrong/);
+});
+
+test("private words refused after the fact say what to do, and the note says who can read it", () => {
+  const refused = say(422, { code: "words_not_private", detail: "note: …", errors: [{ loc: ["body", "note"], msg: "…" }] });
+  assert.match(refused, /became private/);
+  assert.match(say(422, { code: "no_pair_key", detail: "note: …" }), /saved as written/);
+  assert.equal(privacyHint("private", "Bob"), "Only you and Bob can read this: it is encrypted on this phone.");
+  assert.match(privacyHint("locked", "Bob"), /locked on this phone/);
+  assert.match(privacyHint("clear", "Bob"), /^Not private yet/);
 });

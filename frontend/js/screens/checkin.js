@@ -4,11 +4,13 @@
 // pressed, so a check-in that waits in the outbox keeps the moment it was made.
 import { alertBox, h, toast } from "../dom.js";
 import { describe } from "../errors.js";
+import { NEEDS } from "../moods.js";
 import { write } from "../outbox.js";
 import { entity, subscribe } from "../store.js";
+import { privacy, sealFields, WordsLocked } from "../words.js";
 import { amountScales, dealScale, moodField, picked } from "./checkin/fields.js";
-import { MAX_NEEDS, needsField } from "./checkin/needs.js";
-import { CHECKIN_CODES } from "./checkin/words.js";
+import { CUSTOM_NEED_MAX, MAX_NEEDS, needsField } from "./checkin/needs.js";
+import { CHECKIN_CODES, privacyHint, WORDS_LOCKED } from "./checkin/words.js";
 
 function closed() {
   return h(
@@ -40,13 +42,28 @@ function collect(form, needs, note) {
   if (mood === null) return { problem: "Choose how you are (1 to 5) first.", focus: form.querySelector('input[name="mood"]') };
   const list = needs.chosen();
   if (list.length > MAX_NEEDS) return { problem: `At most ${MAX_NEEDS} needs: unselect one.` };
+  // Checked here: sealed, the server can no longer count its characters.
+  if (list.some((need) => [...need].length > CUSTOM_NEED_MAX)) {
+    return {
+      problem: `Needs: a need in your own words is ${CUSTOM_NEED_MAX} characters at most.`,
+      focus: form.querySelector("#custom-need"),
+    };
+  }
   const body = { mood, needs: list, occurred_at: new Date().toISOString() };
   for (const name of ["energy", "gave", "received", "deal"]) {
     const value = picked(form, name);
     if (value !== null) body[name] = value;
   }
-  if (note.value.trim()) body.note = note.value;
+  if (note.value.trim()) body.note = note.value.trim().normalize("NFC");
   return { body };
+}
+
+// The check-in as it goes into the outbox: its id made here, and its words sealed where the
+// dynamic is private (the fixed need chips stay in clear: the balance counts them).
+async function sealed(dynamicId, body) {
+  const id = globalThis.crypto.randomUUID();
+  const words = await sealFields(dynamicId, "checkin", id, { note: body.note, needs: body.needs }, (need) => NEEDS.includes(need));
+  return { ...body, ...words, id };
 }
 
 // Sends the form once at a time; then home, with a word of thanks that outlives the screen.
@@ -69,11 +86,19 @@ function sending(form, { dynamic, needs, note, error, go }) {
     buttons(true);
     try {
       const path = `/api/dynamics/${dynamic.id}/checkins`;
-      const result = await write({ method: "POST", path, body, label: "Check-in", kind: "checkin", dynamic_id: dynamic.id, offline: true });
+      const result = await write({
+        method: "POST",
+        path,
+        body: await sealed(dynamic.id, body),
+        label: "Check-in",
+        kind: "checkin",
+        dynamic_id: dynamic.id,
+        offline: true,
+      });
       toast(result.queued ? "Saved on this phone; it will be sent when you're back online." : "Checked in. Thank you.");
       go("home");
     } catch (failure) {
-      error.textContent = describe(failure, { codes: CHECKIN_CODES });
+      error.textContent = failure instanceof WordsLocked ? WORDS_LOCKED : describe(failure, { codes: CHECKIN_CODES });
       error.scrollIntoView({ block: "nearest" });
     } finally {
       busy = false;
@@ -93,7 +118,12 @@ export async function render(root, ctx) {
   }
   const error = alertBox();
   const needs = needsField();
-  const note = h("textarea", { id: "note", name: "note", rows: "3", maxlength: "1000" });
+  const note = h("textarea", { id: "note", name: "note", rows: "3", maxlength: "1000", "aria-describedby": "note-privacy" });
+  const noteHint = h("p", { class: "hint muted", id: "note-privacy" });
+  privacy(dynamic.id).then((mode) => {
+    noteHint.textContent = privacyHint(mode, partnerName);
+    noteHint.dataset.privacy = mode;
+  });
   const form = h(
     "form",
     { id: "checkin-form", novalidate: true },
@@ -108,6 +138,7 @@ export async function render(root, ctx) {
       needs.field,
       dealScale(partnerName),
       h("label", { for: "note" }, "A note (optional)", note),
+      noteHint,
       h("button", { type: "submit", class: "big", id: "save-bottom" }, "Save check-in"),
     ),
   );

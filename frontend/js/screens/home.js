@@ -96,7 +96,7 @@ async function sections(screen) {
   const calls = safetyCalls({ mine, partner, paused }, partnerName, (kind, options) => act(screen, kind, options));
   parts.push(stateCard(dynamic, me, queuedFlags, protocols), calls);
   // What waits for this person comes first after the safety calls; then the first minute.
-  if (today) parts.push(waitingSection(today.waiting || [], partnerName));
+  if (today) parts.push(waitingSection(today.waiting || [], partnerName, dynamic.id));
   parts.push(intro || notificationAsk(partnerName, () => draw(screen)));
   // A review to answer is in the waiting list; this says what else there is to know of one.
   const review = await reviewCard(dynamic, me);

@@ -16,6 +16,10 @@ const WHY = {
   protocol_not_active: "The protocol was no longer active.",
   already_acknowledged: "It had already been acknowledged.",
   occurred_at_out_of_range: "It was made too long ago to be recorded.",
+  // Made while your words were not private yet, and they became private meanwhile (docs/e2ee.md).
+  words_not_private:
+    "Your words with your partner became private meanwhile, so this was not kept as written: write it again and it will be encrypted on this phone.",
+  no_pair_key: "It was encrypted for words that are not private here: write it again.",
 };
 
 export async function render(root) {

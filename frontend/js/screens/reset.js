@@ -4,6 +4,7 @@
 import { resetPassword } from "../api.js";
 import { alertBox, h } from "../dom.js";
 import { describe, SOMETHING_WRONG, unexpected } from "../errors.js";
+import { afterSignIn } from "../keyring.js";
 import { length, PASSWORD_MAX, PASSWORD_MIN } from "../password-rule.js";
 
 // The refusals that leave the link itself done for (the form then gives way to a way out).
@@ -89,7 +90,10 @@ export function render(root, { go, params }) {
     again.removeAttribute("aria-invalid");
     button.disabled = true;
     try {
-      await resetPassword({ token, new_password: value });
+      const user = await resetPassword({ token, new_password: value });
+      // The keys are still wrapped under the password that was lost: keyring finds that out,
+      // and More offers the kit to open them (docs/e2ee.md). Let go like at sign-in.
+      afterSignIn(user, value).catch(() => null);
       go("home");
     } catch (failure) {
       const [message, spent] = problem(failure);

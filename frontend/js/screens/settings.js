@@ -8,6 +8,7 @@
 import { api, OfflineError, setUser } from "../api.js";
 import { alertBox, h } from "../dom.js";
 import { describe } from "../errors.js";
+import { keysSection } from "./keys/section.js";
 import { dataSection } from "./settings/data.js";
 import { devicesSection } from "./settings/devices.js";
 import { endingSection } from "./settings/ending.js";
@@ -58,6 +59,7 @@ export async function render(root, ctx) {
     links(dynamic),
     profileSection(account),
     signInSection(account),
+    keysSection(account),
     role,
     timesSection(account),
     notificationsSection(account),

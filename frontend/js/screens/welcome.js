@@ -5,6 +5,7 @@ import { ApiError, login, register } from "../api.js";
 import { alertBox, h } from "../dom.js";
 import { describe, invalidField, SOMETHING_WRONG, secondsToWait, unexpected } from "../errors.js";
 import { inMinutes } from "../format.js";
+import { afterSignIn } from "../keyring.js";
 import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from "../password-rule.js";
 
 // A refused sign-in in words.
@@ -126,8 +127,8 @@ function signUpForm(next, offerSignIn) {
     }
     button.disabled = true;
     try {
-      await register({ display_name: values.name, email: values.email, password: values.password });
-      next();
+      const user = await register({ display_name: values.name, email: values.email, password: values.password });
+      next(user, values.password);
     } catch (failure) {
       button.disabled = false;
       const [message, field] = signUpProblem(failure);
@@ -146,7 +147,8 @@ function signUpForm(next, offerSignIn) {
 function signInForm(next) {
   const error = Object.assign(alertBox(), { id: "signin-error" });
   const button = h("button", { type: "submit" }, "Sign in");
-  const forgot = "Forgot your password? Accord sends no e-mail: ask the person who runs this server for a reset link.";
+  const forgot =
+    "Forgot your password? Accord sends no e-mail: use the recovery kit you wrote down, or ask the person who runs this server for a reset link.";
   const signin = h(
     "form",
     { id: "signin", novalidate: true },
@@ -159,7 +161,13 @@ function signInForm(next) {
     ),
     error,
     button,
-    h("p", { class: "hint muted", id: "forgot-password" }, forgot),
+    h(
+      "p",
+      { class: "hint muted", id: "forgot-password" },
+      forgot,
+      " ",
+      h("a", { href: "#/recover", id: "use-kit" }, "Use my recovery kit"),
+    ),
   );
   signin.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -175,8 +183,8 @@ function signInForm(next) {
     flag(signin, null);
     button.disabled = true;
     try {
-      await login({ email, password });
-      next();
+      const user = await login({ email, password });
+      next(user, password);
     } catch (failure) {
       button.disabled = false;
       error.textContent = signInProblem(failure);
@@ -200,7 +208,13 @@ function invitedNote() {
 }
 
 export function render(root, { go, hasJoinCode }) {
-  const next = () => go(hasJoinCode() ? "pair" : "home");
+  const next = (user, password) => {
+    // Keys are set up (or opened) with the password just typed, while the app goes on: a
+    // new recovery kit is then offered in the banner. A failure is let go on purpose: signing
+    // in must not depend on it, and More → "Private words" offers the setup again.
+    afterSignIn(user, password).catch(() => null);
+    go(hasJoinCode() ? "pair" : "home");
+  };
   const signin = signInForm(next);
   const signup = signUpForm(next, (email) => {
     signin.elements.namedItem("email").value = email;

@@ -4,6 +4,7 @@ import { h } from "../../dom.js";
 import { NEEDS, needLabel } from "../../moods.js";
 
 export const MAX_NEEDS = 5;
+export const CUSTOM_NEED_MAX = 24;
 
 // { field, chosen(), update() }: the fieldset, the needs chosen in it, and its count kept true.
 export function needsField() {
@@ -24,8 +25,12 @@ export function needsField() {
 
   function chosen() {
     const list = [...field.querySelectorAll('input[name="need"]:checked')].map((i) => i.value);
-    const own = custom.value.trim();
-    if (own) list.push(own);
+    const own = custom.value.trim().normalize("NFC");
+    // "Praise" typed is the fixed chip (counted in clear, as the server would read it).
+    const fixed = own.toLowerCase();
+    if (NEEDS.includes(fixed)) {
+      if (!list.includes(fixed)) list.push(fixed);
+    } else if (own) list.push(own);
     return list;
   }
 

@@ -26,9 +26,23 @@ function notSaved(failure) {
   return `Not saved. ${lines.join(" ")}`;
 }
 
+// A check-in with words, in a private dynamic whose pair key this phone has not opened.
+export const WORDS_LOCKED =
+  "Your notes with your partner are private, and they are locked on this phone: open them in More → Private words, or save without a note or needs of your own.";
+
+// Under the note: who can read it.
+export function privacyHint(mode, partnerName) {
+  if (mode === "private") return `Only you and ${partnerName} can read this: it is encrypted on this phone.`;
+  if (mode === "locked") return "Private, and locked on this phone: open your private words in More to write here.";
+  return "Not private yet: the server keeps this as you write it until you both have keys.";
+}
+
 // The `codes` of describe() (js/errors.js) for a check-in.
 export const CHECKIN_CODES = {
   dynamic_ended: "This dynamic has ended, so check-ins are closed.",
+  // A check-in that waited while the dynamic became private (or the other way round).
+  words_not_private: "Your words with your partner became private meanwhile: write the note again, and it will be encrypted on this phone.",
+  no_pair_key: "Your private words are not set up in this dynamic yet: write the note again, and it will be saved as written.",
   occurred_at_out_of_range: "This phone's clock looks wrong: check its date and time, then try again.",
   validation_error: notSaved,
 };

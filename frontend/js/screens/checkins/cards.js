@@ -3,6 +3,7 @@
 import { h } from "../../dom.js";
 import { dayTimeText } from "../../format.js";
 import { face, moodText, needLabel } from "../../moods.js";
+import { wordsOf } from "../../words.js";
 import { endedText } from "./closing.js";
 
 export const ANSWER_TEXT = { seen: "Seen", on_it: "On it", done: "Done" };
@@ -14,12 +15,28 @@ export function peopleOf(dynamic, me) {
   return { dynamic, me, partnerName: partner ? partner.display_name : "your partner", nameOf };
 }
 
-export function needChips(needs) {
+// A check-in's needs: the fixed chips as they are, needs in the person's own words opened here.
+// `record`: {dynamic_id, id} of the check-in, which their envelopes are bound to.
+export function needChips(needs, record) {
   if (!needs?.length) return null;
-  return h(
-    "ul",
-    { class: "chips need-list", "aria-label": "Needs" },
-    needs.map((need) => h("li", { class: "chip static" }, needLabel(need))),
+  const chip = (need) =>
+    typeof need === "string"
+      ? h("li", { class: "chip static" }, needLabel(need))
+      : wordsOf(
+          "li",
+          { class: "chip static" },
+          { dynamicId: record.dynamic_id, value: need, entity: "checkin", id: record.id, field: "needs" },
+        );
+  return h("ul", { class: "chips need-list", "aria-label": "Needs" }, needs.map(chip));
+}
+
+// A check-in's note, opened here where it is private.
+export function noteOf(record) {
+  if (!record.note) return null;
+  return wordsOf(
+    "p",
+    { class: "note" },
+    { dynamicId: record.dynamic_id, value: record.note, entity: "checkin", id: record.id, field: "note" },
   );
 }
 
@@ -62,7 +79,13 @@ export function responseList(list, people) {
       "li",
       {},
       h("strong", {}, `${people.nameOf(r.user_id)}: ${ANSWER_TEXT[r.kind] || r.kind}`),
-      r.note ? ` — ${r.note}` : "",
+      r.note
+        ? wordsOf(
+            "span",
+            {},
+            { dynamicId: people.dynamic.id, value: r.note, entity: "checkin_response", id: r.id, field: "note", prefix: " — " },
+          )
+        : "",
       h("span", { class: "muted small" }, ` (${dayTimeText(r.created_at)})`),
     );
   return h("ul", { class: "responses", "aria-label": "Answers" }, list.map(item));
@@ -88,8 +111,8 @@ export function checkinCard(checkin, responses, people, closing = null) {
     cardTitle(people, checkin.user_id, checkin.occurred_at),
     moodLine(checkin.mood),
     details(checkin, people),
-    needChips(checkin.needs),
-    checkin.note ? h("p", { class: "note" }, checkin.note) : null,
+    needChips(checkin.needs, checkin),
+    noteOf(checkin),
     answerState(checkin, mine, people.partnerName),
     closing,
     responseList(responses, people),
@@ -105,8 +128,8 @@ export function waitingCard(item, people) {
     cardTitle(people, people.me.id, b.occurred_at || item.created_at),
     h("p", { class: "badge" }, failed ? `Could not be sent: ${item.error?.detail || "refused"}` : "Waiting to be sent"),
     b.mood ? moodLine(b.mood) : null,
-    needChips(b.needs),
-    b.note ? h("p", { class: "note" }, b.note) : null,
+    needChips(b.needs, { ...b, dynamic_id: item.dynamic_id }),
+    noteOf({ ...b, dynamic_id: item.dynamic_id }),
     failed ? h("p", {}, h("a", { href: "#/outbox" }, "Review it")) : null,
   );
 }

@@ -2,7 +2,8 @@
 import { h } from "../../dom.js";
 import { describe } from "../../errors.js";
 import { write } from "../../outbox.js";
-import { ANSWER_TEXT, cardTitle, moodLine, needChips, responseList } from "./cards.js";
+import { LOCKED_WRITE, sealFields, WordsLocked } from "../../words.js";
+import { ANSWER_TEXT, cardTitle, moodLine, needChips, noteOf, responseList } from "./cards.js";
 
 const ANSWERS = [
   ["seen", "Seen"],
@@ -18,10 +19,13 @@ async function answer(screen, checkin, kind, noteInput, buttons) {
   for (const b of buttons) b.disabled = true;
   const note = noteInput.value.trim();
   try {
+    // Its id made here: a note back is sealed to this answer (js/words.js).
+    const id = globalThis.crypto.randomUUID();
+    const words = await sealFields(people.dynamic.id, "checkin_response", id, note ? { note } : {});
     const result = await write({
       method: "POST",
       path: `/api/checkins/${checkin.id}/responses`,
-      body: note ? { kind, note } : { kind },
+      body: { id, kind, ...words },
       label: "Answer to a need",
       kind: "response",
       dynamic_id: people.dynamic.id,
@@ -34,7 +38,8 @@ async function answer(screen, checkin, kind, noteInput, buttons) {
       : `Sent to ${people.partnerName}: ${ANSWER_TEXT[kind]}.`;
   } catch (failure) {
     const ended = failure.code === "dynamic_ended";
-    error.textContent = ended ? "This dynamic has ended, so needs can no longer be answered." : `Not sent: ${describe(failure)}`;
+    if (failure instanceof WordsLocked) error.textContent = LOCKED_WRITE;
+    else error.textContent = ended ? "This dynamic has ended, so needs can no longer be answered." : `Not sent: ${describe(failure)}`;
   } finally {
     for (const b of buttons) b.disabled = false;
   }
@@ -68,8 +73,8 @@ export function openNeedCard(screen, checkin, responses, waiting) {
     { class: "card need-card", "data-checkin": checkin.id },
     cardTitle(people, checkin.user_id, checkin.occurred_at),
     moodLine(checkin.mood),
-    needChips(checkin.needs),
-    checkin.note ? h("p", { class: "note" }, checkin.note) : null,
+    needChips(checkin.needs, checkin),
+    noteOf(checkin),
     checkin.response_kind ? h("p", { class: "answer-state" }, `Your answer so far: ${ANSWER_TEXT[checkin.response_kind]}`) : null,
     waiting.length ? h("p", { class: "waiting" }, `Your answer is waiting to be sent (${waiting.length}).`) : null,
     responseList(responses, people),

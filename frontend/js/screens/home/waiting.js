@@ -3,6 +3,7 @@
 // to, completions to acknowledge, the partner's open needs (each linking to its check-in), and a
 // review to answer. A true empty state when nothing waits.
 import { h } from "../../dom.js";
+import { openWords } from "../../words.js";
 
 function day(iso) {
   return new Date(iso).toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" });
@@ -12,6 +13,18 @@ function moment(iso) {
   const when = new Date(iso);
   const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   return when.toDateString() === new Date().toDateString() ? `today, ${time}` : `${day(iso)}, ${time}`;
+}
+
+// "Alice would like praise, a slow Sunday": needs in her own words opened here, or said to be
+// locked where this phone cannot open them.
+function wouldLike(item, name, dynamicId) {
+  const text = h("span", {}, `${name} would like ${item.needs.filter((n) => typeof n === "string").join(", ")}`);
+  const open = (need) => openWords(dynamicId, need, "checkin", item.checkin_id, "needs");
+  Promise.all(item.needs.map((need) => (typeof need === "string" ? need : open(need)))).then((names) => {
+    const shown = names.map((n) => (n === null ? "something locked on this phone" : n));
+    text.textContent = `${name} would like ${shown.join(", ")}`;
+  });
+  return text;
 }
 
 const titled = (item) => (item.title ? `“${item.title}”` : "a protocol");
@@ -29,8 +42,8 @@ const KINDS = {
     "Read it, then agree or decline",
   ],
   acknowledge: (item, name) => [`${name} did ${titled(item)}`, `#/protocol/${encodeURIComponent(item.protocol_id)}`, "Acknowledge it"],
-  need: (item, name) => [
-    `${name} would like ${item.needs.join(", ")}`,
+  need: (item, name, dynamicId) => [
+    wouldLike(item, name, dynamicId),
     `#/checkins/${encodeURIComponent(item.checkin_id)}`,
     `Asked ${moment(item.at)} · open until ${day(item.expires_at)}`,
   ],
@@ -49,11 +62,11 @@ function toSignal() {
   target.focus({ preventScroll: true });
 }
 
-export function waitingSection(items, partnerName) {
+export function waitingSection(items, partnerName, dynamicId) {
   const rows = items
     .filter((item) => KINDS[item.kind])
     .map((item) => {
-      const [words, link, action] = KINDS[item.kind](item, partnerName);
+      const [words, link, action] = KINDS[item.kind](item, partnerName, dynamicId);
       return h(
         "li",
         { class: `waiting-item waiting-${item.kind}`, "data-kind": item.kind },

@@ -5,6 +5,7 @@ import { protocolRefusal } from "../../errors.js";
 import { write } from "../../outbox.js";
 import { partnerOf } from "../../protocol-terms.js";
 import { entity, trySync } from "../../store.js";
+import { LOCKED_WRITE, WordsLocked } from "../../words.js";
 
 // `screen`: {id, me, dynamicId, ctx, body, error, notice, draw(), adopt(protocol)}; `adopt`
 // keeps the protocol a write answered until the feed catches up.
@@ -13,6 +14,7 @@ export function actions(screen) {
   let busy = false;
 
   async function refusal(failure) {
+    if (failure instanceof WordsLocked) return LOCKED_WRITE;
     const partner = partnerOf((await entity("dynamic", dynamicId)) || ctx.dynamic, me);
     return protocolRefusal(failure, partner ? partner.display_name : undefined);
   }

@@ -5,6 +5,7 @@ import { momentText, percent } from "../../format.js";
 import { items } from "../../outbox.js";
 import { nameOf } from "../../protocol-terms.js";
 import { entities } from "../../store.js";
+import { sealFields, wordsOf } from "../../words.js";
 import { queuedOr } from "./actions.js";
 
 function adherenceText(p, inForce) {
@@ -32,7 +33,7 @@ function noteForm({ id, formId, cls, label, button, buttonId, buttonClass }, sen
   return form;
 }
 
-function completeForm(them, { id, act, record }) {
+function completeForm(them, { id, dynamicId, act, record }) {
   const form = {
     id: "completion-note",
     formId: "complete-form",
@@ -42,13 +43,17 @@ function completeForm(them, { id, act, record }) {
     buttonId: "complete",
   };
   return noteForm(form, (note) => {
-    const payload = { occurred_at: new Date().toISOString() };
-    if (note) payload.note = note;
-    act(() => record(`/api/protocols/${id}/completions`, payload), queuedOr(`Recorded. ${them} can acknowledge it.`));
+    // Its id made here: a note is sealed to this completion (js/words.js) before the outbox.
+    const completion = globalThis.crypto.randomUUID();
+    const send = async () => {
+      const words = await sealFields(dynamicId, "completion", completion, note ? { note } : {});
+      return record(`/api/protocols/${id}/completions`, { id: completion, occurred_at: new Date().toISOString(), ...words });
+    };
+    act(send, queuedOr(`Recorded. ${them} can acknowledge it.`));
   });
 }
 
-function acknowledgeForm(c, who, { act, record }) {
+function acknowledgeForm(c, who, { dynamicId, act, record }) {
   const form = {
     id: `ack-note-${c.id}`,
     cls: "proto-inline-form proto-ack-form",
@@ -57,7 +62,11 @@ function acknowledgeForm(c, who, { act, record }) {
     buttonClass: "secondary",
   };
   return noteForm(form, (note) => {
-    act(() => record(`/api/completions/${c.id}/acknowledge`, note ? { note } : {}), queuedOr(`You acknowledged it. ${who} is told.`));
+    const send = async () => {
+      const words = await sealFields(dynamicId, "completion", c.id, note ? { acknowledgement_note: note } : {});
+      return record(`/api/completions/${c.id}/acknowledge`, note ? { note: words.acknowledgement_note } : {});
+    };
+    act(send, queuedOr(`You acknowledged it. ${who} is told.`));
   });
 }
 
@@ -78,10 +87,12 @@ function completionItem(c, waiting, dynamic, me, screen) {
     { class: "proto-completion", "data-id": c.id },
     h("p", { class: "proto-completion-what" }, `${who} did it`, " · ", when),
   );
-  if (c.note) li.append(h("p", { class: "proto-text" }, c.note));
+  const sealedIn = (field) => ({ dynamicId: c.dynamic_id, value: c[field], entity: "completion", id: c.id, field });
+  if (c.note) li.append(wordsOf("p", { class: "proto-text" }, sealedIn("note")));
   if (c.acknowledged_at) {
     const by = `Acknowledged by ${nameOf(dynamic, me, c.acknowledged_by)} · ${momentText(c.acknowledged_at)}`;
-    li.append(h("p", { class: "proto-ack" }, by, c.acknowledgement_note ? `: “${c.acknowledgement_note}”` : ""));
+    const note = c.acknowledgement_note ? wordsOf("span", {}, { ...sealedIn("acknowledgement_note"), prefix: ": " }) : "";
+    li.append(h("p", { class: "proto-ack" }, by, note));
   } else if (c.user_id && c.user_id !== me.id && !waiting.some((i) => i.path.includes(c.id))) {
     li.append(acknowledgeForm(c, who, screen));
   } else {

@@ -1,6 +1,7 @@
 // Changing the password: the current one, the new one twice. Other devices are signed out; this
 // phone keeps its session.
 import { h } from "../../dom.js";
+import { rewrap } from "../../keyring.js";
 import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from "../../password-rule.js";
 import { feedback, field, saveMe, sendForm } from "./form.js";
 import { signInProblem } from "./sign-in-problem.js";
@@ -52,6 +53,9 @@ export function passwordForm(account, username) {
     send: async () => {
       // The answer is the User; this device's session goes on as it was.
       account.me = await saveMe({ current_password: current.value, new_password: next.value }, "Sign-in details");
+      // The private key is wrapped again under the new password (docs/e2ee.md). If this is
+      // lost, the next sign-in finds the wrap under the old password and offers the kit.
+      await rewrap(account.me, current.value, next.value).catch(() => null);
       for (const input of [current, next, again]) input.value = "";
       account.devicesChanged(); // the list now shows this phone only
       return "Password changed. Other devices have been signed out; this phone stays signed in.";

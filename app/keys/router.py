@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from app.accounts.deps import CallerDep
+from app.accounts.schemas import UserPublic
+from app.core.deps import ClientAddress, DatabaseDep, PasswordsDep, SessionDep, SettingsDep
+from app.core.errors import responses
+from app.keys import service
+from app.keys.schemas import (
+    DynamicKeys,
+    KdfParams,
+    KeysCreate,
+    KeysPublic,
+    PairKeyCreate,
+    PasswordWrapIn,
+    RecoverIn,
+    RecoverOut,
+    RecoveryKitIn,
+    RecoveryWrapIn,
+    RecoveryWrapOut,
+)
+
+router = APIRouter(prefix="/api/keys", tags=["keys"])
+dynamic_keys_router = APIRouter(prefix="/api/dynamics", tags=["keys"])
+
+UserAgent = Annotated[str | None, Header(include_in_schema=False)]
+
+
+@router.get("/kdf", response_model=KdfParams, responses=responses(401))
+async def kdf_params(caller: CallerDep) -> KdfParams:
+    """A fresh salt and the Argon2id limits for the next password wrap made on the device."""
+    return service.new_kdf_params()
+
+
+@router.get(
+    "/mine",
+    response_model=KeysPublic,
+    responses={204: {"description": "No keys yet: set them up"}, **responses(401)},
+)
+async def read_my_keys(caller: CallerDep, session: SessionDep) -> KeysPublic | Response:
+    """Your public key and your private key as wrapped on your device; 204 before key setup
+    (a normal state of every new account, so not an error the browser would log)."""
+    keys = await service.find_keys(session, caller.user)
+    if keys is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return service.public_view(keys)
+
+
+@router.post(
+    "/mine",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KeysPublic,
+    responses=responses(401, 409, 422),
+)
+async def create_my_keys(body: KeysCreate, caller: CallerDep, session: SessionDep) -> KeysPublic:
+    """Publish the key pair made on your device, once."""
+    return service.public_view(await service.create_keys(session, caller.user, body))
+
+
+@router.put("/mine/password-wrap", response_model=KeysPublic, responses=responses(401, 404, 422))
+async def rewrap_password(
+    body: PasswordWrapIn, caller: CallerDep, session: SessionDep
+) -> KeysPublic:
+    """Your private key wrapped anew under your (new) password, after a password change."""
+    return service.public_view(
+        await service.rewrap_password(session, caller.user, body.password_wrap)
+    )
+
+
+@router.put("/mine/recovery", response_model=KeysPublic, responses=responses(401, 404, 422))
+async def replace_recovery_kit(
+    body: RecoveryKitIn, caller: CallerDep, session: SessionDep
+) -> KeysPublic:
+    """A new recovery kit: its wrap and proof replace the old kit's, which stops working."""
+    return service.public_view(await service.replace_recovery_kit(session, caller.user, body))
+
+
+@router.post(
+    "/recovery-wrap", response_model=RecoveryWrapOut, responses=responses(401, 403, 422, 429)
+)
+async def recovery_wrap(
+    body: RecoveryWrapIn,
+    session: SessionDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    address: ClientAddress,
+) -> RecoveryWrapOut:
+    """Step 1 of a recovery: the private key wrapped by the kit, for the proof derived from it."""
+    return await service.recovery_wrap(db, session, settings, body, address=address)
+
+
+@router.post("/recover", response_model=RecoverOut, responses=responses(401, 403, 422, 429))
+async def recover(
+    body: RecoverIn,
+    session: SessionDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    address: ClientAddress,
+    user_agent: UserAgent = None,
+) -> RecoverOut:
+    """Step 2: a new password, with the key re-wrapped under it on the device. Every other
+    session ends; this device is signed in."""
+    issued, keys = await service.recover(
+        db, session, settings, passwords, body, address=address, user_agent=user_agent
+    )
+    return RecoverOut(
+        user=UserPublic.model_validate(issued.user),
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        expires_in=issued.expires_in,
+        keys=service.public_view(keys),
+    )
+
+
+@dynamic_keys_router.get(
+    "/{dynamic_id}/keys", response_model=DynamicKeys, responses=responses(401, 404, 422)
+)
+async def read_dynamic_keys(
+    dynamic_id: uuid.UUID, caller: CallerDep, session: SessionDep
+) -> DynamicKeys:
+    """The members' public keys and your sealed copy of the pair key."""
+    return await service.dynamic_keys(session, dynamic_id, caller.user)
+
+
+@dynamic_keys_router.post(
+    "/{dynamic_id}/pair-key",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DynamicKeys,
+    responses=responses(401, 404, 409, 422),
+)
+async def seal_pair_key(
+    dynamic_id: uuid.UUID, body: PairKeyCreate, caller: CallerDep, session: SessionDep
+) -> DynamicKeys:
+    """The pair key made on your device, sealed to each member's public key."""
+    return await service.seal_pair_key(session, dynamic_id, caller.user, body)

@@ -1,0 +1,156 @@
+"""What clients send and receive about keys: every key, wrap and envelope is base64url without
+padding, checked for its exact decoded size so that a malformed one is a 422 naming the field."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from app.accounts.schemas import Password, TokenOut
+from app.core.envelopes import NONCE_BYTES, TAG_BYTES, exact_bytes
+from app.core.validation import CleanLine
+
+# libsodium's sizes (crypto_box, crypto_aead_xchacha20poly1305_ietf, crypto_pwhash).
+KEY_BYTES = 32
+SALT_BYTES = 16
+SEAL_BYTES = 48  # crypto_box_SEALBYTES: an ephemeral public key and a tag
+KEY_ID_BYTES = 16
+# Argon2id: what the server hands out for new wraps, and the range it accepts (a phone must be
+# able to redo the derivation; a wrap far below the floor would be cheap to guess at).
+OPS_LIMIT = 2
+MEM_LIMIT = 64 * 1024 * 1024
+OPS_RANGE = (2, 10)
+MEM_RANGE = (64 * 1024 * 1024, 1024 * 1024 * 1024)
+
+PublicKey = Annotated[str, *exact_bytes(KEY_BYTES)]
+Nonce = Annotated[str, *exact_bytes(NONCE_BYTES)]
+WrappedKey = Annotated[str, *exact_bytes(KEY_BYTES + TAG_BYTES)]
+Salt = Annotated[str, *exact_bytes(SALT_BYTES)]
+RecoveryProof = Annotated[str, *exact_bytes(KEY_BYTES)]
+KeyId = Annotated[str, *exact_bytes(KEY_ID_BYTES)]
+SealedKey = Annotated[str, *exact_bytes(KEY_BYTES + SEAL_BYTES)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KdfParams(BaseModel):
+    salt: Salt
+    ops_limit: Annotated[int, Field(ge=OPS_RANGE[0], le=OPS_RANGE[1])]
+    mem_limit: Annotated[int, Field(ge=MEM_RANGE[0], le=MEM_RANGE[1])]
+    alg: Literal["argon2id13"] = "argon2id13"
+
+
+class PasswordWrap(_In, KdfParams):
+    """The private key encrypted with the key Argon2id derived from the password and ``salt``."""
+
+    nonce: Nonce
+    ciphertext: WrappedKey
+
+
+class RecoveryWrap(_In):
+    """The private key encrypted with the key derived from the recovery kit."""
+
+    nonce: Nonce
+    ciphertext: WrappedKey
+
+
+class KeysCreate(_In):
+    public_key: PublicKey
+    password_wrap: PasswordWrap
+    recovery_wrap: RecoveryWrap
+    recovery_proof: RecoveryProof
+
+
+class PasswordWrapIn(_In):
+    password_wrap: PasswordWrap
+
+
+class RecoveryKitIn(_In):
+    """A new recovery kit: the old kit stops working."""
+
+    recovery_wrap: RecoveryWrap
+    recovery_proof: RecoveryProof
+
+
+class KeysPublic(BaseModel):
+    public_key: str
+    password_wrap: PasswordWrap
+    recovery_wrap: RecoveryWrap
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecoveryWrapIn(_In):
+    email: Annotated[str, CleanLine, Field(max_length=320)]
+    recovery_proof: RecoveryProof
+
+
+class RecoveryWrapOut(BaseModel):
+    user_id: uuid.UUID
+    public_key: str
+    recovery_wrap: RecoveryWrap
+    kdf: KdfParams = Field(description="a fresh salt for the new password's wrap")
+
+
+class RecoverIn(_In):
+    email: EmailStr = Field(max_length=320)
+    recovery_proof: RecoveryProof
+    new_password: Password
+    password_wrap: PasswordWrap
+
+
+class RecoverOut(TokenOut):
+    keys: KeysPublic
+
+
+class SealedCopy(_In):
+    user_id: uuid.UUID
+    sealed_key: SealedKey
+
+
+class PairKeyCreate(_In):
+    """The pair key sealed on the device to every member's public key, all at once."""
+
+    key_id: KeyId
+    sealed: Annotated[list[SealedCopy], Field(min_length=1, max_length=2)]
+
+
+class MemberKey(BaseModel):
+    user_id: uuid.UUID
+    public_key: str | None = Field(description="null until that member set up their keys")
+
+
+class MyPairKey(BaseModel):
+    key_id: str
+    sealed_key: str = Field(description="sealed to your public key; open it on your device")
+    sealed_to: str
+    created_at: datetime
+
+
+class DynamicKeys(BaseModel):
+    state: Literal["waiting", "ready_to_seal", "sealed"] = Field(
+        description="waiting: a member has no keys yet; ready_to_seal: both have keys and no "
+        "pair key exists; sealed: the pair key exists"
+    )
+    members: list[MemberKey]
+    pair_key: MyPairKey | None = Field(description="your sealed copy, once it exists")
+
+
+class ExportedPairKey(BaseModel):
+    dynamic_id: uuid.UUID
+    key_id: str
+    sealed_key: str = Field(description="sealed to sealed_to, your public key at the time")
+    sealed_to: str
+    created_at: datetime
+
+
+class ExportedKeys(BaseModel):
+    """Your keys as the server holds them: nothing here opens without your password or kit."""
+
+    account: KeysPublic | None = Field(description="null if keys were never set up")
+    pair_keys: list[ExportedPairKey]

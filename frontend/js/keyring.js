@@ -1,0 +1,264 @@
+// This phone's keys, in memory only (docs/e2ee.md): the private key unwrapped after a sign-in,
+// and a new recovery kit until its owner has seen it. Nothing here is written to storage, so a
+// copy of the browser's storage holds no key; a reload forgets them.
+//
+// The server is asked only through app/keys' routes, and gets keys only wrapped or sealed.
+import { api, recoverPassword } from "./api.js";
+import * as crypto from "./crypto.js";
+import { ApiError } from "./errors.js";
+
+const held = { userId: null, privateKey: null, kit: null, stale: false };
+// Each private dynamic's pair key, opened here (dynamic id -> key); and whether a dynamic has a
+// pair key at all, as last heard (a fact the server knows too, kept so that a phone offline or
+// not yet unlocked still knows not to write words in clear there).
+const pairKeys = new Map();
+const PRIVATE_DYNAMICS = "accord:private-dynamics";
+
+function announce() {
+  globalThis.dispatchEvent(new CustomEvent("accord:keys"));
+}
+
+function hold(userId, privateKey) {
+  held.userId = userId;
+  held.privateKey = privateKey;
+  held.stale = false;
+}
+
+export function forget() {
+  Object.assign(held, { userId: null, privateKey: null, kit: null, stale: false });
+  pairKeys.clear();
+  announce();
+}
+
+function remembered() {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(PRIVATE_DYNAMICS) || "[]"));
+  } catch {
+    return new Set(); // unreadable: learnt again from the server
+  }
+}
+
+function remember(dynamicId, isPrivate) {
+  const known = remembered();
+  if (isPrivate === known.has(dynamicId)) return;
+  if (isPrivate) known.add(dynamicId);
+  else known.delete(dynamicId);
+  localStorage.setItem(PRIVATE_DYNAMICS, JSON.stringify([...known]));
+}
+
+// The pair key of a dynamic, if this phone has opened it; else null.
+export function pairKeyOf(dynamicId) {
+  return pairKeys.get(dynamicId) || null;
+}
+
+// True when this phone holds its private key (signed in with the password since the last load).
+export function unlocked() {
+  return Boolean(held.privateKey);
+}
+
+// Whether a dynamic's words are private (it has a pair key): asked of the server when online,
+// else as last heard. Where both members have keys and no pair key exists yet, this phone makes
+// it (with its private key here). What was learnt opens the pair key. Screens asking at once
+// share one request.
+const asking = new Map();
+
+export function isPrivate(dynamicId) {
+  if (pairKeys.has(dynamicId)) return Promise.resolve(true);
+  if (!asking.has(dynamicId)) {
+    const ask = (async () => {
+      try {
+        await learn(dynamicId, await current(dynamicId, true));
+      } catch {
+        // Offline or refused: what this phone heard last stands.
+      }
+      return remembered().has(dynamicId);
+    })().finally(() => asking.delete(dynamicId));
+    asking.set(dynamicId, ask);
+  }
+  return asking.get(dynamicId);
+}
+
+// A dynamic's keys, with its pair key made here first if it is ready for one (`seal`).
+async function current(dynamicId, seal) {
+  const path = `/api/dynamics/${dynamicId}/keys`;
+  const keys = await api("GET", path);
+  if (!(seal && held.privateKey && keys.state === "ready_to_seal")) return keys;
+  await sealPairKey(dynamicId, keys.members);
+  return api("GET", path);
+}
+
+async function learn(dynamicId, keys) {
+  remember(dynamicId, keys.state === "sealed");
+  if (keys.state !== "sealed" || !keys.pair_key || !held.privateKey) return;
+  try {
+    pairKeys.set(dynamicId, await crypto.openSealed(keys.pair_key.sealed_key, held.privateKey));
+  } catch {
+    // A copy sealed to an earlier key pair: this phone cannot open it, and says so where words show.
+  }
+}
+
+// Whoever signs out, or is replaced by another account in another tab, takes their keys along.
+globalThis.addEventListener("accord:signed-out", () => {
+  forget();
+  localStorage.removeItem(PRIVATE_DYNAMICS);
+});
+globalThis.addEventListener("accord:session-changed", forget);
+
+// The kit made on this phone and not yet marked as written down, or null.
+export function pendingKit() {
+  return held.kit;
+}
+
+export function kitWrittenDown() {
+  held.kit = null;
+  announce();
+}
+
+// True when the stored wrap did not open with the password of this sign-in: it was made under
+// an earlier password (after the operator's reset link), and the kit or that password opens it.
+export function wrapIsStale() {
+  return held.stale;
+}
+
+// The keys as the server holds them, or null before key setup (a 204).
+export async function myKeys() {
+  return (await api("GET", "/api/keys/mine")) || null;
+}
+
+async function newKit(userId, privateKey) {
+  const recoveryKey = await crypto.newRecoveryKey();
+  const wrap = await crypto.wrapWithRecovery(userId, privateKey, recoveryKey);
+  return { recoveryKey, wrap, proof: await crypto.recoveryProof(recoveryKey) };
+}
+
+// Make and publish this account's key pair. Resolves the recovery kit's words.
+async function createKeys(userId, password) {
+  const { publicKey, privateKey } = await crypto.generateKeyPair();
+  const kdf = await api("GET", "/api/keys/kdf");
+  const kit = await newKit(userId, privateKey);
+  await api("POST", "/api/keys/mine", {
+    public_key: crypto.b64(publicKey),
+    password_wrap: await crypto.wrapWithPassword(userId, privateKey, password, kdf),
+    recovery_wrap: kit.wrap,
+    recovery_proof: kit.proof,
+  });
+  hold(userId, privateKey);
+  held.kit = crypto.recoveryKitText(kit.recoveryKey);
+  announce();
+}
+
+// After a sign-up or sign-in, with the password just typed: key setup for an account that has
+// none, else the private key unwrapped into memory. Then pair keys where both partners are ready.
+export async function afterSignIn(user, password) {
+  forget(); // nothing of whoever used this phone before
+  const keys = await myKeys();
+  if (!keys) await createKeys(user.id, password);
+  else {
+    try {
+      hold(user.id, await crypto.unwrapWithPassword(user.id, keys.password_wrap, password));
+    } catch {
+      held.stale = true; // the wrap is under an earlier password; settings offers the way back
+      announce();
+    }
+  }
+  await sealWhereReady();
+}
+
+// Set up keys from settings, for an account that has none (key setup at sign-in failed).
+export async function setUp(user, password) {
+  await createKeys(user.id, password);
+  await sealWhereReady();
+  return held.kit;
+}
+
+// The private key unwrapped with the password, even when it is in memory: a new kit is a way
+// into the account, so whoever holds this unlocked phone must still know the password.
+async function privateKeyFor(user, password) {
+  const keys = await myKeys();
+  const privateKey = await crypto.unwrapWithPassword(user.id, keys.password_wrap, password);
+  hold(user.id, privateKey);
+  return privateKey;
+}
+
+// A new recovery kit replaces the old one, which stops working. Resolves the new kit's words.
+export async function replaceKit(user, password) {
+  const privateKey = await privateKeyFor(user, password);
+  const kit = await newKit(user.id, privateKey);
+  await api("PUT", "/api/keys/mine/recovery", { recovery_wrap: kit.wrap, recovery_proof: kit.proof });
+  return crypto.recoveryKitText(kit.recoveryKey);
+}
+
+// After the password changed: the private key wrapped again under the new one.
+export async function rewrap(user, currentPassword, newPassword) {
+  const keys = await myKeys();
+  if (!keys) return;
+  const privateKey = await privateKeyFor(user, currentPassword);
+  const kdf = await api("GET", "/api/keys/kdf");
+  const wrap = await crypto.wrapWithPassword(user.id, privateKey, newPassword, kdf);
+  await api("PUT", "/api/keys/mine/password-wrap", { password_wrap: wrap });
+}
+
+// A key wrapped under an earlier password, opened with the kit and wrapped under the current one.
+export async function rewrapWithKit(user, kitText, password) {
+  const recoveryKey = await crypto.parseRecoveryKit(kitText);
+  if (!recoveryKey) return false;
+  const keys = await myKeys();
+  const privateKey = await crypto.unwrapWithRecovery(user.id, keys.recovery_wrap, recoveryKey);
+  const kdf = await api("GET", "/api/keys/kdf");
+  await api("PUT", "/api/keys/mine/password-wrap", {
+    password_wrap: await crypto.wrapWithPassword(user.id, privateKey, password, kdf),
+  });
+  hold(user.id, privateKey);
+  announce();
+  return true;
+}
+
+// A forgotten password, replaced with the kit (signed out). Resolves false for a kit that is not
+// one; the server's refusals are thrown as ApiError.
+export async function recover(email, kitText, newPassword) {
+  const recoveryKey = await crypto.parseRecoveryKit(kitText);
+  if (!recoveryKey) return false;
+  const proof = await crypto.recoveryProof(recoveryKey);
+  const found = await api("POST", "/api/keys/recovery-wrap", { email, recovery_proof: proof });
+  const privateKey = await crypto.unwrapWithRecovery(found.user_id, found.recovery_wrap, recoveryKey);
+  const wrap = await crypto.wrapWithPassword(found.user_id, privateKey, newPassword, found.kdf);
+  await recoverPassword({ email, recovery_proof: proof, new_password: newPassword, password_wrap: wrap });
+  hold(found.user_id, privateKey);
+  return true;
+}
+
+// Every open dynamic whose two members have keys and no pair key yet gets one, made here and
+// sealed to both. If the partner's phone was first, the server says so (409) and theirs stands.
+// Then every pair key of this person's dynamics is opened here.
+export async function sealWhereReady() {
+  const { items } = await api("GET", "/api/dynamics?limit=50");
+  for (const dynamic of items) await learn(dynamic.id, await current(dynamic.id, dynamic.state !== "ended"));
+  announce();
+}
+
+// After a reload: the private key unwrapped with the password again, and the pair keys opened.
+export async function unlock(user, password) {
+  const keys = await myKeys();
+  hold(user.id, await crypto.unwrapWithPassword(user.id, keys.password_wrap, password));
+  await sealWhereReady();
+}
+
+async function sealPairKey(dynamicId, members) {
+  const { keyId, key } = await crypto.newPairKey();
+  const sealed = [];
+  for (const member of members) sealed.push({ user_id: member.user_id, sealed_key: await crypto.sealTo(member.public_key, key) });
+  try {
+    await api("POST", `/api/dynamics/${dynamicId}/pair-key`, { key_id: keyId, sealed });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === "pair_key_exists")) throw error;
+  }
+}
+
+// The safety code of a dynamic, computed here from the two public keys; null until both have keys.
+export async function safetyCodeOf(dynamicId, myId) {
+  const keys = await api("GET", `/api/dynamics/${dynamicId}/keys`);
+  const mine = keys.members.find((m) => m.user_id === myId);
+  const theirs = keys.members.find((m) => m.user_id !== myId);
+  if (!mine?.public_key || !theirs?.public_key) return { code: null, keys };
+  return { code: await crypto.safetyCode(mine.public_key, theirs.public_key), keys };
+}

@@ -1,0 +1,336 @@
+"""Keys for end-to-end encrypted words, through the real app on SQLite and PostgreSQL, with a
+device played by PyNaCl (tests/e2ee.py): the server keeps only what it cannot use, hands each
+member only their own copy, refuses malformed keys by name, and the recovery kit brings back a
+forgotten password without the server ever holding the key."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from typing import Any
+
+import httpx
+import nacl.exceptions
+import nacl.utils
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from app.core.envelopes import Envelope
+from app.keys.models import AccountKeys, SealedPairKey
+from tests import e2ee
+from tests.helpers import PASSWORD, Member, error_code, pair
+from tests.helpers.keys import kdf, set_up_keys
+
+
+async def _dynamic_keys(client: httpx.AsyncClient, member: Member, dynamic_id: str) -> Any:
+    response = await client.get(f"/api/dynamics/{dynamic_id}/keys", headers=member.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def _seal(
+    client: httpx.AsyncClient, sealer: Member, dynamic_id: str, to: list[tuple[str, str]]
+) -> tuple[httpx.Response, bytes]:
+    key_id, pair_key = e2ee.new_pair_key()
+    body = {
+        "key_id": key_id,
+        "sealed": [{"user_id": uid, "sealed_key": e2ee.seal_to(pk, pair_key)} for uid, pk in to],
+    }
+    response = await client.post(
+        f"/api/dynamics/{dynamic_id}/pair-key", json=body, headers=sealer.idem()
+    )
+    return response, pair_key
+
+
+async def test_key_setup_keeps_only_wrapped_keys(
+    app: Any, client: httpx.AsyncClient, alice: Member
+) -> None:
+    missing = await client.get("/api/keys/mine", headers=alice.headers)
+    assert missing.status_code == 204 and missing.content == b""
+    first, second = await kdf(client, alice), await kdf(client, alice)
+    assert first["salt"] != second["salt"]  # a fresh salt for every wrap
+    assert (first["ops_limit"], first["mem_limit"], first["alg"]) == (2, 64 << 20, "argon2id13")
+
+    keys = await set_up_keys(client, alice)
+    mine = (await client.get("/api/keys/mine", headers=alice.headers)).json()
+    assert mine["public_key"] == keys.public_key
+    # The password unwraps it on the device; nothing else does.
+    assert e2ee.open_password_wrap(alice.id, mine["password_wrap"], PASSWORD) == keys.private_key
+    assert e2ee.open_recovery_wrap(alice.id, mine["recovery_wrap"], keys.recovery_key) == (
+        keys.private_key
+    )
+    with pytest.raises(nacl.exceptions.CryptoError):
+        e2ee.open_password_wrap(alice.id, mine["password_wrap"], PASSWORD + "!")
+    # A wrap is bound to its account: under another user id it does not open.
+    with pytest.raises(nacl.exceptions.CryptoError):
+        e2ee.open_password_wrap(str(uuid.uuid4()), mine["password_wrap"], PASSWORD)
+    assert "recovery_proof" not in str(mine)
+    # Stored: the proof's hash, never the proof, and no key in clear.
+    async with app.state.db.reader() as reader:
+        row = (await reader.execute(select(AccountKeys))).scalar_one()
+    proof = e2ee.recovery_proof(keys.recovery_key)
+    assert row.recovery_proof_hash == hashlib.sha256(e2ee.unb64(proof)).hexdigest()
+    stored = " ".join(str(v) for v in row.model_dump().values())
+    for secret in (proof, e2ee.b64(keys.private_key), e2ee.b64(keys.recovery_key)):
+        assert secret not in stored
+
+    again = await client.post(
+        "/api/keys/mine",
+        json=e2ee.DeviceKeys.generate(alice.id).create_body(PASSWORD, first),
+        headers=alice.idem(),
+    )
+    assert again.status_code == 409 and error_code(again) == "keys_exist"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b: b.update(public_key=e2ee.b64(bytes(31))), "public_key"),
+        (lambda b: b.update(public_key="+" * 43), "public_key"),
+        (lambda b: b["password_wrap"].update(ops_limit=1), "ops_limit"),
+        (lambda b: b["password_wrap"].update(mem_limit=1 << 20), "mem_limit"),
+        (lambda b: b["password_wrap"].update(salt=e2ee.b64(bytes(8))), "salt"),
+        (lambda b: b["recovery_wrap"].update(nonce=e2ee.b64(bytes(12))), "nonce"),
+        (lambda b: b["recovery_wrap"].update(ciphertext="A" * 65), "ciphertext"),
+        (lambda b: b.update(recovery_proof=None), "recovery_proof"),
+        (lambda b: b.update(private_key="x"), "private_key"),
+    ],
+)
+async def test_malformed_keys_are_422_naming_the_field(
+    client: httpx.AsyncClient, alice: Member, change: Any, field: str
+) -> None:
+    body = e2ee.DeviceKeys.generate(alice.id).create_body(PASSWORD, await kdf(client, alice))
+    change(body)
+    response = await client.post("/api/keys/mine", json=body, headers=alice.idem())
+    assert response.status_code == 422, response.text
+    assert field in response.json()["errors"][0]["loc"]
+
+
+def test_envelopes_are_checked_for_shape_and_size() -> None:
+    key = bytes(32)
+    good = e2ee.aead_seal(key, b"a note", "checkin:1:note")
+    assert Envelope.model_validate(good).c == good["c"]
+    for bad in (
+        {**good, "v": 2},
+        {**good, "n": e2ee.b64(bytes(12))},
+        {**good, "c": e2ee.b64(bytes(15))},  # shorter than the tag
+        {**good, "c": e2ee.b64(bytes(48 * 1024 + 17))},
+        {**good, "c": "not base64!"},
+        {**good, "extra": 1},
+    ):
+        with pytest.raises(ValidationError):
+            Envelope.model_validate(bad)
+
+
+async def test_pair_key_is_sealed_to_both_and_read_only_by_members(
+    app: Any, client: httpx.AsyncClient, alice: Member, bob: Member, eve: Member
+) -> None:
+    dynamic_id = await pair(client, alice, bob)
+    assert (await _dynamic_keys(client, alice, dynamic_id))["state"] == "waiting"
+    alice_keys = await set_up_keys(client, alice)
+    early, _ = await _seal(client, alice, dynamic_id, [(alice.id, alice_keys.public_key)])
+    assert early.status_code == 409 and error_code(early) == "partner_without_keys"
+    bob_keys = await set_up_keys(client, bob)
+    view = await _dynamic_keys(client, bob, dynamic_id)
+    assert view["state"] == "ready_to_seal" and view["pair_key"] is None
+    assert {m["user_id"]: m["public_key"] for m in view["members"]} == {
+        alice.id: alice_keys.public_key,
+        bob.id: bob_keys.public_key,
+    }
+
+    half, _ = await _seal(client, alice, dynamic_id, [(alice.id, alice_keys.public_key)])
+    assert half.status_code == 422 and error_code(half) == "sealed_members"
+    to_both = [(alice.id, alice_keys.public_key), (bob.id, bob_keys.public_key)]
+    sealed, pair_key = await _seal(client, alice, dynamic_id, to_both)
+    assert sealed.status_code == 201, sealed.text
+    late, _ = await _seal(client, bob, dynamic_id, to_both)
+    assert late.status_code == 409 and error_code(late) == "pair_key_exists"
+
+    # Each opens their own copy and gets the same key; a note written by one opens for the other.
+    alice_view = await _dynamic_keys(client, alice, dynamic_id)
+    bob_view = await _dynamic_keys(client, bob, dynamic_id)
+    assert alice_view["state"] == bob_view["state"] == "sealed"
+    assert alice_view["pair_key"]["key_id"] == bob_view["pair_key"]["key_id"]
+    assert alice_view["pair_key"]["sealed_key"] != bob_view["pair_key"]["sealed_key"]
+    assert e2ee.open_sealed(bob_keys.private_key, bob_view["pair_key"]["sealed_key"]) == pair_key
+    assert e2ee.open_sealed(alice_keys.private_key, alice_view["pair_key"]["sealed_key"]) == (
+        pair_key
+    )
+    with pytest.raises(nacl.exceptions.CryptoError):
+        e2ee.open_sealed(alice_keys.private_key, bob_view["pair_key"]["sealed_key"])
+    # Both phones compute the same safety code from the keys they were given.
+    assert e2ee.safety_code(alice_keys.public_key, bob_keys.public_key) == e2ee.safety_code(
+        bob_keys.public_key, alice_keys.public_key
+    )
+
+    # The outsider learns nothing, not even that the dynamic exists.
+    for response in (
+        await client.get(f"/api/dynamics/{dynamic_id}/keys", headers=eve.headers),
+        (await _seal(client, eve, dynamic_id, to_both))[0],
+    ):
+        assert response.status_code == 404 and error_code(response) == "not_found"
+
+    # The export holds the account's keys as stored (wrapped, sealed) and only its own copy.
+    exported = (await client.get("/api/me/export", headers=alice.headers)).json()["keys"]
+    assert exported["account"]["public_key"] == alice_keys.public_key
+    assert "recovery_proof" not in str(exported)
+    assert [(c["dynamic_id"], c["sealed_key"]) for c in exported["pair_keys"]] == [
+        (dynamic_id, alice_view["pair_key"]["sealed_key"])
+    ]
+    assert (await client.get("/api/me/export", headers=eve.headers)).json()["keys"] == {
+        "account": None,
+        "pair_keys": [],
+    }
+
+    # Deleting an account deletes its keys and its copy; the partner's copy stays.
+    gone = await client.request(
+        "DELETE", "/api/me", json={"password": PASSWORD}, headers=bob.headers
+    )
+    assert gone.status_code == 204, gone.text
+    async with app.state.db.reader() as reader:
+        assert await reader.scalar(select(func.count()).select_from(AccountKeys)) == 1
+        copies = list((await reader.execute(select(SealedPairKey))).scalars())
+    assert [str(c.user_id) for c in copies] == [alice.id]
+
+
+async def test_a_forgotten_password_comes_back_with_the_kit(
+    client: httpx.AsyncClient, alice: Member, eve: Member
+) -> None:
+    keys = await set_up_keys(client, alice)
+    await set_up_keys(client, eve)
+    proof = e2ee.recovery_proof(keys.recovery_key)
+    wrong = e2ee.recovery_proof(nacl.utils.random(32))
+    for email, given in ((alice.email, wrong), ("nobody@example.org", proof), (eve.email, proof)):
+        refused = await client.post(
+            "/api/keys/recovery-wrap", json={"email": email, "recovery_proof": given}
+        )
+        assert refused.status_code == 403 and error_code(refused) == "recovery_refused"
+
+    step1 = await client.post(
+        "/api/keys/recovery-wrap", json={"email": alice.email.upper(), "recovery_proof": proof}
+    )
+    assert step1.status_code == 200, step1.text
+    assert step1.json()["user_id"] == alice.id
+    private = e2ee.open_recovery_wrap(alice.id, step1.json()["recovery_wrap"], keys.recovery_key)
+    assert private == keys.private_key
+
+    new_password = "a brand new passphrase"
+    wrap = e2ee.password_wrap(alice.id, private, new_password, step1.json()["kdf"])
+    body = {
+        "email": alice.email,
+        "recovery_proof": proof,
+        "new_password": new_password,
+        "password_wrap": wrap,
+    }
+    bad = await client.post("/api/keys/recover", json={**body, "recovery_proof": wrong})
+    assert bad.status_code == 403 and error_code(bad) == "recovery_refused"
+    recovered = await client.post("/api/keys/recover", json=body)
+    assert recovered.status_code == 200, recovered.text
+    assert recovered.json()["user"]["id"] == alice.id
+    assert recovered.json()["keys"]["public_key"] == keys.public_key
+
+    # Every earlier session has ended; the new password signs in and unwraps the same key.
+    old_session = await client.get("/api/me", headers=alice.headers)
+    assert old_session.status_code == 401
+    old_password = await client.post(
+        "/api/auth/login", json={"email": alice.email, "password": PASSWORD}
+    )
+    assert old_password.status_code == 401
+    signed_in = await client.post(
+        "/api/auth/login", json={"email": alice.email, "password": new_password}
+    )
+    assert signed_in.status_code == 200
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    mine = (await client.get("/api/keys/mine", headers=headers)).json()
+    assert e2ee.open_password_wrap(alice.id, mine["password_wrap"], new_password) == (
+        keys.private_key
+    )
+
+
+async def test_wrong_kits_are_throttled_like_passwords(
+    client: httpx.AsyncClient, alice: Member
+) -> None:
+    await set_up_keys(client, alice)
+    wrong = {"email": alice.email, "recovery_proof": e2ee.b64(bytes(32))}
+    codes = [
+        (await client.post("/api/keys/recovery-wrap", json=wrong)).status_code for _ in range(6)
+    ]
+    assert codes == [403] * 5 + [429]
+
+
+async def test_a_new_kit_replaces_the_old_and_a_password_change_rewraps(
+    client: httpx.AsyncClient, alice: Member
+) -> None:
+    keys = await set_up_keys(client, alice)
+    old_proof = e2ee.recovery_proof(keys.recovery_key)
+    new_kit = nacl.utils.random(32)
+    replaced = await client.put(
+        "/api/keys/mine/recovery",
+        json={
+            "recovery_wrap": e2ee.recovery_wrap(alice.id, keys.private_key, new_kit),
+            "recovery_proof": e2ee.recovery_proof(new_kit),
+        },
+        headers=alice.headers,
+    )
+    assert replaced.status_code == 200, replaced.text
+    for proof, status in ((old_proof, 403), (e2ee.recovery_proof(new_kit), 200)):
+        answer = await client.post(
+            "/api/keys/recovery-wrap", json={"email": alice.email, "recovery_proof": proof}
+        )
+        assert answer.status_code == status, answer.text
+
+    new_password = "another good passphrase"
+    changed = await client.patch(
+        "/api/me",
+        json={"current_password": PASSWORD, "new_password": new_password},
+        headers=alice.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    wrap = e2ee.password_wrap(alice.id, keys.private_key, new_password, await kdf(client, alice))
+    rewrapped = await client.put(
+        "/api/keys/mine/password-wrap", json={"password_wrap": wrap}, headers=alice.headers
+    )
+    assert rewrapped.status_code == 200, rewrapped.text
+    mine = (await client.get("/api/keys/mine", headers=alice.headers)).json()
+    assert e2ee.open_password_wrap(alice.id, mine["password_wrap"], new_password) == (
+        keys.private_key
+    )
+
+
+async def test_keys_need_a_signed_in_caller(client: httpx.AsyncClient) -> None:
+    for method, path in (
+        ("GET", "/api/keys/kdf"),
+        ("GET", "/api/keys/mine"),
+        ("PUT", "/api/keys/mine/password-wrap"),
+    ):
+        assert (await client.request(method, path)).status_code == 401
+
+
+async def test_two_phones_sealing_at_once_agree_on_one_pair_key(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    dynamic_id = await pair(client, alice, bob)
+    alice_keys, bob_keys = await set_up_keys(client, alice), await set_up_keys(client, bob)
+    to_both = [(alice.id, alice_keys.public_key), (bob.id, bob_keys.public_key)]
+    (first, first_key), (second, second_key) = await asyncio.gather(
+        _seal(client, alice, dynamic_id, to_both), _seal(client, bob, dynamic_id, to_both)
+    )
+    assert sorted([first.status_code, second.status_code]) == [201, 409]
+    won = first_key if first.status_code == 201 else second_key
+    for member, keys in ((alice, alice_keys), (bob, bob_keys)):
+        copy = (await _dynamic_keys(client, member, dynamic_id))["pair_key"]
+        assert e2ee.open_sealed(keys.private_key, copy["sealed_key"]) == won
+
+
+async def test_an_ended_dynamic_gets_no_pair_key(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    dynamic_id = await pair(client, alice, bob)
+    alice_keys, bob_keys = await set_up_keys(client, alice), await set_up_keys(client, bob)
+    left = await client.post(f"/api/dynamics/{dynamic_id}/leave", json={}, headers=bob.idem())
+    assert left.status_code == 200, left.text
+    to_both = [(alice.id, alice_keys.public_key), (bob.id, bob_keys.public_key)]
+    refused, _ = await _seal(client, alice, dynamic_id, to_both)
+    assert refused.status_code == 409 and error_code(refused) == "dynamic_ended"
