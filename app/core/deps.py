@@ -1,8 +1,9 @@
-"""Dependencies shared by every router: the request's session, settings, the declared parts and
-the caller."""
+"""Dependencies shared by every router: the request's session, settings, the declared parts, the
+present (the app's clock) and the process's computed views."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +15,7 @@ from app.core.declaration import Part
 from app.core.errors import AppError
 from app.core.requests import request_session
 from app.core.security import Passwords
+from app.core.views import ViewCache
 
 
 def get_session(request: Request) -> AsyncSession:
@@ -35,6 +37,17 @@ def get_passwords(request: Request) -> Passwords:
     return passwords
 
 
+def get_now(request: Request) -> datetime:
+    """The present, from the app's clock (a test's own, or the wall clock)."""
+    now: datetime = request.app.state.clock()
+    return now
+
+
+def get_views(request: Request) -> ViewCache:
+    views: ViewCache = request.app.state.views
+    return views
+
+
 def get_parts(request: Request) -> tuple[Part, ...]:
     parts: tuple[Part, ...] = request.app.state.parts
     return parts
@@ -50,6 +63,8 @@ PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 PartsDep = Annotated[tuple[Part, ...], Depends(get_parts)]
 ClientAddress = Annotated[str, Depends(client_address)]
+NowDep = Annotated[datetime, Depends(get_now)]
+ViewsDep = Annotated[ViewCache, Depends(get_views)]
 
 
 def unauthorized(detail: str = "not signed in") -> AppError:

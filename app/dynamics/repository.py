@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import or_, update
+from sqlalchemy import ScalarSelect, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -23,6 +24,8 @@ from app.accounts.models import User
 from app.core.errors import not_found
 from app.core.pagination import newest_first
 from app.dynamics.models import Dynamic, DynamicPause, Membership
+from app.sync import record as sync
+from app.sync.models import Change
 
 Owned = TypeVar("Owned", bound=SQLModel)
 
@@ -53,6 +56,33 @@ async def member_dynamic(
     if row is None:
         raise not_found("dynamic")
     return row[0], row[1]
+
+
+def _last_change(stream: str) -> ScalarSelect[uuid.UUID]:
+    # A change's id is never reused (unlike a counter, which a restored backup takes back).
+    return (
+        select(Change.id)
+        .where(col(Change.stream) == stream)
+        .order_by(col(Change.seq).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+async def member_revision(
+    session: AsyncSession, dynamic_id: uuid.UUID, user_id: uuid.UUID, *, own: bool
+) -> tuple[uuid.UUID | None, ...]:
+    """In one statement: that the caller is a member (404 otherwise), and the last change
+    recorded in the dynamic's stream (and, with ``own``, in the caller's own stream): what a
+    computed view of the dynamic (``app.core.views``) is kept under."""
+    streams = [sync.dynamic_stream(dynamic_id)] + ([sync.user_stream(user_id)] if own else [])
+    stmt = sa_select(*(_last_change(s) for s in streams)).where(
+        col(Membership.dynamic_id) == dynamic_id, col(Membership.user_id) == user_id
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise not_found("dynamic")
+    return tuple(row)
 
 
 async def member_owned(
