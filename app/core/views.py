@@ -39,7 +39,7 @@ class _Entry:
 class ViewCache:
     """A bounded store (least recently used goes first) of computed views in one process."""
 
-    def __init__(self, size: int = 2048) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self._size = size
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
 
