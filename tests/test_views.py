@@ -23,7 +23,7 @@ from sqlalchemy import event
 
 from app.core.views import ViewCache
 from tests.conftest import app_on, asgi_client
-from tests.helpers import Member, pair
+from tests.helpers import PASSWORD, Member, pair
 from tests.helpers.checkins import answer, check_in
 from tests.helpers.clock import Clock
 from tests.helpers.protocols import active_protocol, complete, terms
@@ -238,6 +238,7 @@ async def test_every_kind_of_write_is_seen_at_once_by_both_workers(
         lambda: post(bob, f"/api/completions/{completion['completion_id']}/acknowledge", {})
     )
     await after(lambda: post(bob, "/api/notifications/read", {"all": True}))
+    await after(lambda: post(alice, f"{d}/nudge", {}))
     await after(
         lambda: client.patch("/api/me", json={"display_name": "Ali"}, headers=alice.headers)
     )
@@ -282,6 +283,22 @@ async def test_a_new_dynamic_is_in_the_list_at_once(
     assert left.status_code == 200, left.text
     listed = await body_json(fresh, alice, "/api/dynamics")
     assert next(d for d in listed["items"] if d["id"] == second)["state"] == "ended"
+
+
+async def test_a_partner_deleting_their_account_is_seen_at_once(
+    workers: Workers, client: httpx.AsyncClient, alice: Member, bob: Member, dynamic_id: str
+) -> None:
+    await check_in(client, alice, dynamic_id, mood=4, gave=4, received=3, needs=["a hug"])
+    await workers.current()
+    await workers.current_in_the_other()
+    gone = await workers.fresh.request(
+        "DELETE", "/api/me", json={"password": PASSWORD}, headers=alice.headers
+    )
+    assert gone.status_code == 204, gone.text
+    workers.members = [bob]
+    home = await workers.current()
+    assert home["dynamic"]["state"] == "ended"
+    await workers.current_in_the_other()
 
 
 async def body_json(client: httpx.AsyncClient, member: Member, url: str) -> dict[str, Any]:
