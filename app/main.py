@@ -24,7 +24,7 @@ from app.accounts.export import export_router
 from app.accounts.repository import session_is_live
 from app.core import housekeeping
 from app.core.config import Settings
-from app.core.db import Database, utcnow
+from app.core.db import Clock, Database, utcnow
 from app.core.declaration import Parts
 from app.core.docs import install_api_docs
 from app.core.errors import install_error_handlers
@@ -35,6 +35,7 @@ from app.core.middleware.idempotency import Idempotency
 from app.core.middleware.layers import ApiLayers
 from app.core.middleware.unit_of_work import UnitOfWork
 from app.core.security import Passwords
+from app.core.views import ViewCache
 from app.core.web import SecurityHeaders, install_log_redaction
 from app.live.hub import Hub
 from app.parts import PARTS
@@ -153,10 +154,12 @@ def create_app(
     parts: Parts = PARTS,
     *,
     dispatcher_clock: dispatcher.Clock = utcnow,
+    clock: Clock = utcnow,
 ) -> FastAPI:
     """The app of the given parts (every part of the product unless told).
-    ``dispatcher_clock`` is what the in-app reminder dispatcher reads the time from: the wall
-    clock, except in a test that moves time forward itself."""
+    ``dispatcher_clock`` is what the in-app reminder dispatcher reads the time from, ``clock``
+    what the routes that compute a view of the present (home, the balance) do: the wall clock,
+    except in a test that moves time forward itself."""
     settings = settings or Settings.from_env()
     db = Database(settings)
     hub = Hub(db, settings)
@@ -173,6 +176,8 @@ def create_app(
     app.state.hub = hub
     app.state.passwords = Passwords(settings)
     app.state.parts = tuple(parts)
+    app.state.clock = clock
+    app.state.views = ViewCache()
 
     install_error_handlers(app)
     for part in parts:

@@ -16,6 +16,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from playwright.async_api import Browser, async_playwright
 from sqlalchemy import text
 
 from app.core.config import Settings
-from app.core.db import metadata
+from app.core.db import Clock, metadata, utcnow
 from app.main import create_app
 from tests import postgres
 from tests.helpers import Member, pair, register
@@ -163,10 +164,27 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
             await conn.execute(text(f"DELETE FROM {name}"))
 
 
+@asynccontextmanager
+async def app_on(
+    database_url: str, data_dir: Path, *, clock: Clock = utcnow, **settings: object
+) -> AsyncIterator[FastAPI]:
+    """Another app (another worker) on the run's database."""
+    application = create_app(make_settings(database_url, data_dir, **settings), clock=clock)
+    yield application
+    await application.state.db.dispose()
+
+
+@asynccontextmanager
+async def asgi_client(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app in this process, over ASGI."""
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with asgi_client(app) as c:
         yield c
 
 
@@ -213,17 +231,15 @@ async def push_app(app: FastAPI, database_url: str, tmp_path: Path) -> AsyncIter
     """The app on the run's database, accepting the local push service's http endpoints.
 
     It asks for ``app`` so that the suite empties the tables after each test."""
-    application = create_app(
-        make_settings(database_url, tmp_path / "data", push_allow_insecure_endpoints=True)
-    )
-    yield application
-    await application.state.db.dispose()
+    async with app_on(
+        database_url, tmp_path / "data", push_allow_insecure_endpoints=True
+    ) as application:
+        yield application
 
 
 @pytest.fixture
 async def push_client(push_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=push_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with asgi_client(push_app) as c:
         yield c
 
 

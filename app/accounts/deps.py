@@ -11,8 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.accounts.models import User
 from app.accounts.repository import load_signed_in_user
-from app.core.deps import DatabaseDep, SessionDep, SettingsDep, unauthorized
-from app.core.requests import READ_METHODS
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.deps import unauthorized
+from app.core.requests import READ_METHODS, request_session
 from app.core.security import InvalidToken, decode_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from login or refresh")
@@ -30,11 +32,13 @@ class Caller:
 
 async def current_caller(
     request: Request,
-    session: SessionDep,
-    db: DatabaseDep,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
+    # The app's state read here rather than as dependencies of their own: every signed-in
+    # request resolves this one, and FastAPI's cost is per dependency (bench.profile).
+    session = request_session(request.scope)
+    db: Database = request.app.state.db
+    settings: Settings = request.app.state.settings
     if credentials is None:
         raise unauthorized()
     try:

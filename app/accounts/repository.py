@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -12,22 +12,25 @@ from app.core.db import utcnow
 from app.core.errors import not_found
 from app.core.security import AccessClaims
 
+# Built once: every signed-in request runs it.
+_SIGNED_IN_USER = (
+    select(User)
+    .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+    .where(
+        col(User.id) == bindparam("user_id"),
+        col(AuthSession.id) == bindparam("session_id"),
+        col(AuthSession.revoked_at).is_(None),
+        col(AuthSession.expires_at) > bindparam("now"),
+        col(User.disabled_at).is_(None),
+    )
+)
+
 
 async def load_signed_in_user(
     session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> User | None:
-    result = await session.execute(
-        select(User)
-        .join(AuthSession, col(AuthSession.user_id) == col(User.id))
-        .where(
-            col(User.id) == user_id,
-            col(AuthSession.id) == session_id,
-            col(AuthSession.revoked_at).is_(None),
-            col(AuthSession.expires_at) > utcnow(),
-            col(User.disabled_at).is_(None),
-        )
-    )
-    return result.scalar_one_or_none()
+    params = {"user_id": user_id, "session_id": session_id, "now": utcnow()}
+    return (await session.execute(_SIGNED_IN_USER, params)).scalar_one_or_none()
 
 
 async def session_is_live(session: AsyncSession, claims: AccessClaims) -> bool:

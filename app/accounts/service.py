@@ -470,8 +470,9 @@ async def update_me(
         await session.flush()
     except IntegrityError:
         raise AppError(409, "email_taken", "an account with this email already exists") from None
-    if {"display_name", "pronouns"} & data.model_fields_set:
-        # Shown in every dynamic the user is in: the parts that show it say so.
+    if {"display_name", "pronouns", "timezone"} & data.model_fields_set:
+        # Shown in every dynamic the user is in (the time zone as the local day of the moments
+        # on home): the parts that show it say so, and the views kept of them are recomputed.
         await tell(parts, lambda part: part.profile_changed, session, user.id)
     return user
 

@@ -28,6 +28,7 @@ from app.checkins import repository as checkins_repository
 from app.checkins.models import CheckIn
 from app.checkins.schemas import CloseReason, ResponseKind
 from app.core.db import utcnow
+from app.core.views import Computed, ViewCache
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.models import Dynamic
 from app.dynamics.service import FORMER_MEMBER
@@ -67,6 +68,29 @@ async def balance(
 ) -> BalancePublic:
     dynamic, _ = await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
     return await balance_of(session, dynamic, days=days)
+
+
+async def balance_json(
+    session: AsyncSession,
+    views: ViewCache,
+    dynamic_id: uuid.UUID,
+    user: User,
+    *,
+    days: int,
+    now: datetime,
+) -> bytes:
+    """The balance as the bytes sent, kept while nothing it shows can have changed
+    (``app.core.views``). It reads the dynamic's stream only and is the same for both
+    members, so they share one entry: the identical balance, to the byte."""
+    revision = await dynamics_repository.member_revision(session, dynamic_id, user.id, own=False)
+
+    async def compute() -> Computed:
+        dynamic, _ = await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
+        result = await balance_of(session, dynamic, days=days, now=now)
+        # Its window moves on at midnight UTC, unless the dynamic ended (then it never does).
+        return result.model_dump_json().encode(), result.end if result.end > now else None
+
+    return await views.through(("balance", dynamic_id, days), revision, now, compute)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ transaction tries to upgrade.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +45,10 @@ WRITE_OPTION = "accord_write"
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# What code that asks "what time is it" takes, so that a test can move time itself.
+Clock = Callable[[], datetime]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

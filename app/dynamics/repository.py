@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import or_, update
+from sqlalchemy import Executable, ScalarSelect, bindparam, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -23,6 +24,8 @@ from app.accounts.models import User
 from app.core.errors import not_found
 from app.core.pagination import newest_first
 from app.dynamics.models import Dynamic, DynamicPause, Membership
+from app.sync import record as sync
+from app.sync.models import Change
 
 Owned = TypeVar("Owned", bound=SQLModel)
 
@@ -53,6 +56,69 @@ async def member_dynamic(
     if row is None:
         raise not_found("dynamic")
     return row[0], row[1]
+
+
+def _last_change(stream: str) -> ScalarSelect[uuid.UUID]:
+    # A change's id is never reused (unlike a counter, which a restored backup takes back).
+    return (
+        select(Change.id)
+        .where(col(Change.stream) == bindparam(stream))
+        .order_by(col(Change.seq).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _revision_of(*streams: str) -> Executable:
+    return sa_select(*(_last_change(s) for s in streams)).where(
+        col(Membership.dynamic_id) == bindparam("dynamic_id"),
+        col(Membership.user_id) == bindparam("user_id"),
+    )
+
+
+# Built once: the statement every home and balance request runs first.
+_REVISION = {False: _revision_of("dynamic_stream"), True: _revision_of("dynamic_stream", "own")}
+
+
+async def member_revision(
+    session: AsyncSession, dynamic_id: uuid.UUID, user_id: uuid.UUID, *, own: bool
+) -> tuple[uuid.UUID | None, ...]:
+    """In one statement: that the caller is a member (404 otherwise), and the last change
+    recorded in the dynamic's stream (and, with ``own``, in the caller's own stream): what a
+    computed view of the dynamic (``app.core.views``) is kept under."""
+    params = {
+        "dynamic_id": dynamic_id,
+        "user_id": user_id,
+        "dynamic_stream": sync.dynamic_stream(dynamic_id),
+        "own": sync.user_stream(user_id),
+    }
+    row = (await session.execute(_REVISION[own], params)).one_or_none()
+    if row is None:
+        raise not_found("dynamic")
+    return tuple(row)
+
+
+# Built once: each dynamic of the caller, and the last change in its stream.
+_DYNAMICS_REVISION = (
+    sa_select(
+        col(Membership.dynamic_id),
+        select(Change.id)
+        .where(col(Change.stream) == sync.DynamicStreamOf(col(Membership.dynamic_id)))
+        .order_by(col(Change.seq).desc())
+        .limit(1)
+        .scalar_subquery(),
+    )
+    .where(col(Membership.user_id) == bindparam("user_id"))
+    .order_by(col(Membership.dynamic_id))
+)
+
+
+async def dynamics_revision(session: AsyncSession, user_id: uuid.UUID) -> tuple[object, ...]:
+    """What the caller's list of dynamics is kept under (``app.core.views``), in one statement:
+    which dynamics they are in, and the last change recorded in each one's stream."""
+    return tuple(
+        tuple(row) for row in await session.execute(_DYNAMICS_REVISION, {"user_id": user_id})
+    )
 
 
 async def member_owned(

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.accounts.deps import CallerDep
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import NowDep, SessionDep, SettingsDep, ViewsDep
 from app.core.errors import responses
 from app.core.pagination import CursorQuery, LimitQuery
 from app.dynamics import service
@@ -93,14 +93,16 @@ async def revoke_invite(code: str, caller: CallerDep, session: SessionDep) -> Re
 async def list_dynamics(
     caller: CallerDep,
     session: SessionDep,
+    views: ViewsDep,
+    now: NowDep,
     state: Annotated[DynamicState | None, Query()] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> DynamicPage:
-    items, next_cursor = await service.list_views(
-        session, caller.user, state=state, cursor=cursor, limit=limit
+) -> Response:
+    body = await service.list_json(
+        session, views, caller.user, state=state, cursor=cursor, limit=limit, now=now
     )
-    return DynamicPage(items=items, next_cursor=next_cursor)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{dynamic_id}", response_model=DynamicPublic, responses=responses(401, 404, 422))

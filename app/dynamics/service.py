@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +26,7 @@ from app.accounts.repository import lock_user
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import AppError, conflict, forbidden, not_found
+from app.core.views import Computed, ViewCache
 from app.dynamics import repository
 from app.dynamics.models import (
     DYNAMIC,
@@ -36,7 +37,7 @@ from app.dynamics.models import (
     Membership,
     Role,
 )
-from app.dynamics.schemas import DynamicPublic, MemberPublic, MembershipUpdate
+from app.dynamics.schemas import DynamicPage, DynamicPublic, MemberPublic, MembershipUpdate
 from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.sync import record as sync
@@ -285,6 +286,29 @@ async def list_views(
         session, user.id, state=state, cursor=cursor, limit=limit
     )
     return await _Views(session).many(dynamics), next_cursor
+
+
+async def list_json(
+    session: AsyncSession,
+    views: ViewCache,
+    user: User,
+    *,
+    state: str | None,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+) -> bytes:
+    """The caller's dynamics as the bytes sent, kept while none of them changed and they are
+    in no other (``app.core.views``); nothing in it changes by time alone."""
+    revision = await repository.dynamics_revision(session, user.id)
+
+    async def compute() -> Computed:
+        items, next_cursor = await list_views(
+            session, user, state=state, cursor=cursor, limit=limit
+        )
+        return DynamicPage(items=items, next_cursor=next_cursor).model_dump_json().encode(), None
+
+    return await views.through(("dynamics", user.id, state, cursor, limit), revision, now, compute)
 
 
 async def get_view(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> DynamicPublic:

@@ -24,7 +24,7 @@ _STREAM_HEADERS = {
 }
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
 

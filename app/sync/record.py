@@ -22,10 +22,13 @@ first) records every dynamic's stream before any other entity records a user's.
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import insert
+from sqlalchemy import ColumnElement, String, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.core import changes
 from app.core.db import utcnow
@@ -45,6 +48,34 @@ def dynamic_stream(dynamic_id: uuid.UUID) -> str:
 
 def user_stream(user_id: uuid.UUID) -> str:
     return f"u:{user_id}"
+
+
+class DynamicStreamOf(ColumnElement[str]):
+    """``dynamic_stream`` in SQL, of a column holding a dynamic's id: the stream's name as the
+    database spells it, so one statement can look up the streams of many dynamics."""
+
+    inherit_cache = True
+    type = String()
+    _traverse_internals = [("dynamic_id", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, dynamic_id: Any) -> None:  # a column (mapped or not) of a dynamic's id
+        self.dynamic_id = dynamic_id
+
+
+@compiles(DynamicStreamOf, "postgresql")
+def _stream_in_postgresql(element: DynamicStreamOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"('d:' || CAST({compiler.process(element.dynamic_id, **kw)} AS TEXT))"
+
+
+@compiles(DynamicStreamOf)
+def _stream_in_sqlite(element: DynamicStreamOf, compiler: SQLCompiler, **kw: Any) -> str:
+    # A UUID is 32 hex digits there; Python's spelling has its hyphens.
+    hexed = compiler.process(element.dynamic_id, **kw)
+    parts = " || '-' || ".join(f"substr({hexed}, {a}, {n})" for a, n in _HYPHENATED)
+    return f"('d:' || {parts})"
+
+
+_HYPHENATED = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
 
 
 async def record(

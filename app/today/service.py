@@ -16,6 +16,7 @@ from app.balance.service import balance_of
 from app.checkins import repository as checkins_repository
 from app.checkins.models import CheckIn
 from app.checkins.schemas import NEEDS_EXPIRE_DAYS, CheckInPublic, ResponseKind
+from app.core.views import Computed, ViewCache
 from app.dynamics import repository as dynamics_repository
 from app.dynamics import service as dynamics_service
 from app.dynamics.models import DynamicState, Membership
@@ -31,14 +32,35 @@ from app.today.schemas import (
     WaitingCount,
     WaitingCounts,
 )
-from app.today.waiting import open_needs_of, waiting
+from app.today.waiting import leaves_at, open_needs_of, waiting
 
 BALANCE_DAYS = 28
+
+
+async def today_json(
+    session: AsyncSession, views: ViewCache, dynamic_id: uuid.UUID, user: User, *, now: datetime
+) -> bytes:
+    """Home as the bytes sent, kept while nothing it shows can have changed (``app.core.views``):
+    it reads the dynamic's stream and, for the unread count, the caller's own."""
+    revision = await dynamics_repository.member_revision(session, dynamic_id, user.id, own=True)
+
+    async def compute() -> Computed:
+        view, horizon = await _today(session, dynamic_id, user, now=now)
+        return view.model_dump_json().encode(), horizon
+
+    return await views.through(("today", dynamic_id, user.id), revision, now, compute)
 
 
 async def today(
     session: AsyncSession, dynamic_id: uuid.UUID, user: User, *, now: datetime
 ) -> TodayPublic:
+    return (await _today(session, dynamic_id, user, now=now))[0]
+
+
+async def _today(
+    session: AsyncSession, dynamic_id: uuid.UUID, user: User, *, now: datetime
+) -> tuple[TodayPublic, datetime | None]:
+    """Home, and the first moment it could read differently with no write (its horizon)."""
     dynamic, _ = await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
     view = await dynamics_service.view(session, dynamic)
     member_ids = sorted((m.user_id for m in view.members if m.user_id is not None), key=str)
@@ -71,20 +93,28 @@ async def today(
         for c in open_needs_of(recent, now)
     ]
     summary = await balance_of(session, dynamic, days=BALANCE_DAYS, now=now)
-    return TodayPublic(
+    # A red pauses everything: nothing is due while it stands, so nothing is shown as due.
+    occurrences, midnights = (
+        ([], [])
+        if dynamic.state == DynamicState.paused
+        else await _occurrences(session, dynamic.id, now)
+    )
+    home = TodayPublic(
         dynamic=view,
         latest_checkins=[CheckInPublic.model_validate(c) for c in latest],
         open_needs=open_needs,
-        # A red pauses everything: nothing is due while it stands, so nothing is shown as due.
-        occurrences=[]
-        if dynamic.state == DynamicState.paused
-        else await _occurrences(session, dynamic.id, now),
+        occurrences=occurrences,
         balance=BalanceSummary(
             verdict=summary.verdict, reasons=summary.reasons, next_step=summary.next_step
         ),
         unread_notifications=await unread_count(session, user.id),
         waiting=await waiting(session, dynamic, view.members, user.id, recent, now),
     )
+    # What changes by time alone: the balance's window moves on, a performer's day ends, a need
+    # expires, an item leaves the waiting list. Whatever else home shows changes by a write.
+    moments = [summary.end, *midnights, *(n.expires_at for n in open_needs)]
+    moments += [at for item in home.waiting if (at := leaves_at(item)) is not None]
+    return home, min((m for m in moments if m > now), default=None)
 
 
 async def waiting_counts(session: AsyncSession, user: User, *, now: datetime) -> WaitingCounts:
@@ -106,9 +136,19 @@ async def waiting_counts(session: AsyncSession, user: User, *, now: datetime) ->
     return WaitingCounts(dynamics=counts)
 
 
+async def _zones(session: AsyncSession, dynamic_id: uuid.UUID) -> dict[uuid.UUID, ZoneInfo]:
+    members = await session.execute(
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(col(Membership.dynamic_id) == dynamic_id)
+    )
+    return {m.id: ZoneInfo(m.timezone) for m in members.scalars()}
+
+
 async def _occurrences(
     session: AsyncSession, dynamic_id: uuid.UUID, now: datetime
-) -> list[Occurrence]:
+) -> tuple[list[Occurrence], list[datetime]]:
+    """Today's moments in each performer's own day, and when those days end."""
     rows = (
         await session.execute(
             protocols_repository.in_force_terms().where(col(Protocol.dynamic_id) == dynamic_id)
@@ -116,7 +156,7 @@ async def _occurrences(
     ).all()
     scheduled = [(p, v) for p, v in rows if v.schedule]
     if not scheduled:
-        return []
+        return [], []
     # A moment before the version came in force was never due (follow-through agrees): today
     # shows it as not due, and a later completion marks the next due moment done, not it.
     in_force_since: dict[uuid.UUID, datetime] = {}
@@ -124,19 +164,7 @@ async def _occurrences(
         session, [p.id for p, _ in scheduled], actions={"activated", "reactivated"}
     ):
         in_force_since[event.protocol_id] = event.at  # events come in order: the last wins
-    zones = {
-        m.id: ZoneInfo(m.timezone)
-        for m in (
-            await session.execute(
-                select(User)
-                .join(
-                    Membership,
-                    col(Membership.user_id) == col(User.id),
-                )
-                .where(col(Membership.dynamic_id) == dynamic_id)
-            )
-        ).scalars()
-    }
+    zones = await _zones(session, dynamic_id)
     # Local days differ by at most a day either side of UTC's.
     done = (
         await session.execute(
@@ -149,6 +177,7 @@ async def _occurrences(
     done_by: Counter[tuple[uuid.UUID, uuid.UUID, date]] = Counter()
     completions = list(done)
     result: list[Occurrence] = []
+    midnights: set[datetime] = set()
     for protocol, version in scheduled:
         for performer_text in version.performer_ids:
             performer = uuid.UUID(performer_text)
@@ -166,6 +195,7 @@ async def _occurrences(
                         done_by[(protocol.id, performer, day)] += 1
             start = datetime.combine(local_today, time(0), zone)
             end = datetime.combine(local_today + timedelta(days=1), time(0), zone)
+            midnights.add(end)
             schedule = version.schedule or {}
             moments = occurrences(
                 schedule.get("times", []), schedule.get("weekdays", []), zone, start, end
@@ -184,4 +214,5 @@ async def _occurrences(
                         done=due[index] and sum(due[: index + 1]) <= finished,
                     )
                 )
-    return sorted(result, key=lambda o: (o.at, str(o.protocol_id), str(o.performer_id)))
+    ordered = sorted(result, key=lambda o: (o.at, str(o.protocol_id), str(o.performer_id)))
+    return ordered, sorted(midnights)

@@ -52,7 +52,8 @@ class WaitingItem(BaseModel):
 
 
 # Other parts add their own items here (a review to answer), each a function of
-# (session, dynamic, member's user id, now): the list stays one list.
+# (session, dynamic, member's user id, now): the list stays one list. An item that goes by
+# time alone must say when in its ``expires_at`` (see ``leaves_at``).
 Source = Callable[[AsyncSession, Dynamic, uuid.UUID, datetime], Awaitable[list[WaitingItem]]]
 EXTRA_SOURCES: list[Source] = []
 
@@ -147,6 +148,15 @@ async def _acknowledgements(
         for completion, version in rows
         if completion.user_id is not None
     ]
+
+
+def leaves_at(item: WaitingItem) -> datetime | None:
+    """When the item leaves the list by time alone (None: only a write takes it off). A source
+    whose items go by time gives them an ``expires_at``; home is kept until the first of these
+    (``app.core.views``)."""
+    if item.kind == "acknowledge":
+        return item.at + timedelta(days=ACKNOWLEDGE_DAYS)
+    return item.expires_at
 
 
 def open_needs_of(checkins: list[CheckIn], now: datetime) -> list[CheckIn]:
