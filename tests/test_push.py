@@ -721,6 +721,45 @@ async def test_no_database_connection_is_held_while_pushing(
     assert claims["aud"] == "https://push.example.com"
 
 
+async def test_one_vapid_signature_per_origin_until_half_its_lifetime(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member
+) -> None:
+    """The VAPID token is signed once per push service and reused, so a burst of pushes costs no
+    signature each; once half its lifetime has passed (on the sender's clock) a new one is made,
+    so a token sent out always has hours left. Each push service gets its own audience."""
+    for member, host in ((alice, "push.example.com"), (bob, "push.example.net")):
+        body = https_subscription(f"https://{host}/wpush/v2/{member.id}")
+        assert (await subscribe(client, member, body)).status_code == 201
+    tokens: list[dict[str, Any]] = []
+
+    async def push_service(request: httpx.Request) -> httpx.Response:
+        params = request.headers["authorization"].partition(" ")[2]
+        token = dict(p.strip().split("=", 1) for p in params.split(","))["t"]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        tokens.append({"token": token, **claims})
+        return httpx.Response(201)
+
+    now = [1_900_000_000.0]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(push_service)) as http:
+        sender = PushSender(app.state.settings, app.state.db, http, clock=lambda: now[0])
+
+        async def push(member: Member) -> dict[str, Any]:
+            assert (await sender.send_to_user(uuid.UUID(member.id), MESSAGE)).delivered == 1
+            return tokens[-1]
+
+        first = await push(alice)
+        assert first["exp"] == int(now[0]) + 12 * 3600
+        now[0] += 6 * 3600 - 1
+        assert (await push(alice))["token"] == first["token"]
+        other = await push(bob)
+        assert other["aud"] == "https://push.example.net" != first["aud"]
+        now[0] += 1
+        renewed = await push(alice)
+        assert renewed["token"] != first["token"]
+        assert renewed["exp"] == int(now[0]) + 12 * 3600
+        assert renewed["aud"] == "https://push.example.com"
+
+
 async def test_logs_name_no_device_and_no_content(
     push_client: httpx.AsyncClient,
     push_service: PushService,

@@ -163,6 +163,7 @@ class PushSender:
         *,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
         timeout: float = 10.0,
     ) -> None:
         self.settings = settings
@@ -170,6 +171,10 @@ class PushSender:
         self.client = client
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
+        self.clock = clock
+        # The VAPID Authorization header per push-service origin, with when it stops being
+        # reused: one ES256 signature per origin every half token lifetime, not one per push.
+        self._signed: dict[str, tuple[str, float]] = {}
         self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         # Loaded (or generated) now, so a bad VAPID_PRIVATE_KEY or VAPID_SUBJECT stops the
         # process at start rather than failing every push later.
@@ -303,20 +308,26 @@ class PushSender:
         return body
 
     def _headers(self, endpoint: str, message: PushMessage) -> dict[str, str]:
-        vapid = self.vapid
-        claims = {
-            "aud": origin_of(endpoint),
-            "sub": vapid.subject,
-            "exp": int(time.time()) + VAPID_TOKEN_SECONDS,
-        }
-        signed: dict[str, str] = Vapid02(vapid.private_key).sign(claims)
         return {
-            "Authorization": signed["Authorization"],
+            "Authorization": self._authorization(origin_of(endpoint)),
             "TTL": str(max(0, min(message.ttl, MAX_TTL_SECONDS))),
             "Urgency": message.urgency,
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
         }
+
+    def _authorization(self, origin: str) -> str:
+        """A VAPID token for the origin, signed again once half its lifetime has passed (so a
+        token handed out always has hours left)."""
+        now = self.clock()
+        cached = self._signed.get(origin)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        vapid = self.vapid
+        claims = {"aud": origin, "sub": vapid.subject, "exp": int(now) + VAPID_TOKEN_SECONDS}
+        signed: dict[str, str] = Vapid02(vapid.private_key).sign(claims)
+        self._signed[origin] = (signed["Authorization"], now + VAPID_TOKEN_SECONDS / 2)
+        return signed["Authorization"]
 
     async def _record(self, devices: list[_Device], outcomes: list[Outcome]) -> None:
         pairs = list(zip(devices, outcomes, strict=True))
