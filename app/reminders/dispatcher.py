@@ -107,16 +107,12 @@ async def _preload(session: AsyncSession, due: list[Reminder]) -> list[object]:
 
 
 async def _push_all(sender: PushSender, pushes: list[tuple[uuid.UUID, PushMessage]]) -> None:
-    gate = asyncio.Semaphore(16)
-
-    async def one(user_id: uuid.UUID, message: PushMessage) -> None:
-        async with gate:
-            try:
-                await sender.send_to_user(user_id, message)
-            except Exception:  # one device's trouble never stops the others
-                log.exception("push delivery failed")
-
-    await asyncio.gather(*(one(u, m) for u, m in pushes))
+    # One read and one write for the whole batch, the sends concurrent on one connection pool,
+    # each send settled exactly as it would be alone (PushSender.send_many).
+    try:
+        await sender.send_many(pushes)
+    except Exception:  # the batch is settled already; the next round goes on
+        log.exception("push delivery failed")
 
 
 async def _settle(session: AsyncSession, reminder: Reminder, now: datetime, out: Round) -> None:
