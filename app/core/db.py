@@ -112,7 +112,7 @@ class _Turn:
     """One writer's turn: given back once, by whichever comes first of its connection returning
     to the pool and the task that took it ending."""
 
-    __slots__ = ("task", "on_task_done")
+    __slots__ = ("on_task_done", "task")
 
     def __init__(self, task: asyncio.Task[Any] | None) -> None:
         self.task = task
