@@ -30,6 +30,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 URGENCIES = {"very-low", "low", "normal", "high"}
@@ -97,6 +98,15 @@ class Received:
     problems: list[str] = field(default_factory=list)
 
 
+# A scripted answer: the service takes the message, then the connection dies before its answer
+# is complete, so the sender sees a read error (as under a loaded machine) though it arrived.
+DROPPED = -1
+
+
+class _DroppedAnswer(Exception):
+    pass
+
+
 class PushService:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -126,7 +136,8 @@ class PushService:
         return fresh
 
     def answer(self, device: FakeDevice, *statuses: int | tuple[int, dict[str, str]]) -> None:
-        """Answer the device's next requests with these statuses (then 201 again)."""
+        """Answer the device's next requests with these statuses (then 201 again); ``DROPPED``
+        takes the message and drops the connection in the middle of its answer."""
         with self._lock:
             script = self._scripts.setdefault(device.token, deque())
             for status in statuses:
@@ -209,8 +220,13 @@ class PushService:
                 script = self._scripts.get(token)
                 if script:
                     record.status, extra = script.popleft()
+        dropped = record.status == DROPPED
+        if dropped:
+            record.status = 201  # it arrived; only the answer is lost on the way back
         with self._lock:
             self._received.append(record)
+        if dropped:
+            return StreamingResponse(_dies_midway(), status_code=201)
         return Response(status_code=record.status, headers=extra)
 
     @staticmethod
@@ -254,3 +270,8 @@ class PushService:
         if not str(claims["sub"]).startswith(("mailto:", "https://")):
             record.problems.append(f"sub {claims['sub']!r} is no mailto: or https: URL")
         record.claims = claims
+
+
+async def _dies_midway() -> AsyncIterator[bytes]:
+    yield b"{"
+    raise _DroppedAnswer("the connection dies before the answer is complete")

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlmodel import col
 
 from app.accounts.deps import CallerDep
@@ -539,16 +539,13 @@ async def test_concurrent_different_keys_each_act(
 # --- atomicity: the stored answer commits with the work, or neither does -------------------------
 
 
-@pytest.fixture
-async def rigged(
-    app: FastAPI, database_url: str, tmp_path: Path
-) -> AsyncIterator[tuple[FastAPI, asyncio.Event]]:
+def rigged_app(database_url: str, data_dir: Path, gate: asyncio.Event) -> FastAPI:
     """The real app plus routes that fail where only a test can make them fail.
 
     Same database and secret as ``app``, so the usual members and tokens work here.
     """
-    application = create_app(make_settings(database_url, tmp_path, serve_frontend=False))
-    gate = asyncio.Event()
+    application = create_app(make_settings(database_url, data_dir, serve_frontend=False))
+    application.state.entered = asyncio.Event()
 
     def new_invite(inviter: uuid.UUID) -> Invite:
         return Invite(code=new_code(), inviter_id=inviter, expires_at=utcnow() + timedelta(hours=1))
@@ -567,12 +564,20 @@ async def rigged(
 
     @application.post("/api/test/slow-invite", status_code=201)
     async def slow_invite(session: SessionDep, inviter: uuid.UUID) -> dict[str, str]:
+        application.state.entered.set()
         await gate.wait()  # touches no table before the gate opens
         invite = new_invite(inviter)
         session.add(invite)
         await session.flush()
         return {"code": invite.code}
 
+    return application
+
+
+@pytest.fixture
+async def rigged(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[FastAPI, asyncio.Event]]:
+    gate = asyncio.Event()
+    application = rigged_app(database_url, tmp_path, gate)
     yield application, gate
     await application.state.db.dispose()
 
@@ -629,38 +634,65 @@ async def test_crash_releases_the_claim_and_keeps_no_work(
     assert await count(app, IdempotencyRecord) == 0
 
 
-async def test_request_that_lost_its_stale_claim_does_not_act(
-    app: FastAPI, alice: Member, rigged: tuple[FastAPI, asyncio.Event]
+async def test_a_twin_sent_to_another_process_never_acts_twice(
+    app: FastAPI,
+    alice: Member,
+    backend: str,
+    database_url: str,
+    tmp_path: Path,
+    rigged: tuple[FastAPI, asyncio.Event],
 ) -> None:
-    """A request slower than the stale limit is taken over; only the taker's work commits."""
-    application, gate = rigged
+    """The first request holds its key in its own transaction. A twin sent meanwhile to
+    another process (another app on the same database) is told "in flight" on PostgreSQL (the
+    key's advisory lock), and on SQLite waits for the first to commit (one writer at a time)
+    and is given its answer. Either way the work is done once."""
+    first_app, gate = rigged
+    other_app = rigged_app(database_url, tmp_path / "other", gate)
     key = str(uuid.uuid4())
     path = f"/api/test/slow-invite?inviter={alice.id}"
-
-    async def wait_for_claim(newer_than: Any = None) -> IdempotencyRecord:
-        for _ in range(500):
-            found = await records(app)
-            if found and (newer_than is None or found[0].created_at > newer_than):
-                return found[0]
-            await asyncio.sleep(0.01)
-        raise AssertionError("the request never claimed its key")
-
-    async with rigged_client(application) as c:
-        slow = asyncio.create_task(c.post(path, headers=alice.idem(key)))
-        claimed = await wait_for_claim()
-        aged = utcnow() - IN_FLIGHT_STALE - timedelta(seconds=1)
-        async with app.state.db.writer() as session:
-            await session.execute(update(IdempotencyRecord).values(created_at=aged))
-            await session.commit()
-        taker = asyncio.create_task(c.post(path, headers=alice.idem(key)))
-        renewed = await wait_for_claim(newer_than=aged)
-        assert renewed.id == claimed.id
-        gate.set()
-        slow_answer, taker_answer = await slow, await taker
-
-    assert taker_answer.status_code == 201, taker_answer.text
-    assert slow_answer.status_code == 409, slow_answer.text
-    assert error_code(slow_answer) == "idempotency_in_flight"
+    try:
+        async with rigged_client(first_app) as first_c, rigged_client(other_app) as other_c:
+            first = asyncio.create_task(first_c.post(path, headers=alice.idem(key)))
+            await first_app.state.entered.wait()  # its transaction holds the key now
+            twin = asyncio.create_task(other_c.post(path, headers=alice.idem(key)))
+            if backend == "postgresql":
+                answer = await twin
+                assert answer.status_code == 409, answer.text
+                assert error_code(answer) == "idempotency_in_flight"
+                gate.set()
+                done = await first
+                replayed = await other_c.post(path, headers=alice.idem(key))
+            else:
+                for _ in range(20):  # let the twin reach the database, where it waits
+                    await asyncio.sleep(0)
+                gate.set()
+                done, replayed = await first, await twin
+    finally:
+        await other_app.state.db.dispose()
+    assert not other_app.state.entered.is_set()  # the twin's route never ran
+    assert done.status_code == 201, done.text
+    assert replayed.status_code == 201, replayed.text
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.content == done.content
     assert await count(app, Invite) == 1
-    (record,) = await records(app)
-    assert record.response_body == taker_answer.content
+
+
+async def test_a_keyed_request_is_one_transaction(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member
+) -> None:
+    """The key is looked up, the work done and the answer stored in one transaction, committed
+    once (on SQLite, one fsync): no claim committed on its own before the work."""
+    commits: list[str] = []
+
+    def on_commit(_conn: Any) -> None:
+        commits.append("commit")
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "commit", on_commit)
+    try:
+        created = await create_invite(client, alice, str(uuid.uuid4()))
+    finally:
+        event.remove(engine, "commit", on_commit)
+    assert created.status_code == 201, created.text
+    assert commits == ["commit"]
+    assert await count(app, IdempotencyRecord) == 1

@@ -10,6 +10,7 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -27,7 +28,12 @@ from app.core.db import utcnow
 from app.core.middleware.idempotency import Idempotency
 from app.core.middleware.unit_of_work import UnitOfWork
 from app.core.models import IdempotencyRecord
-from app.core.requests import request_session
+from app.core.requests import (
+    IN_FLIGHT_STALE,
+    fingerprint_key,
+    request_fingerprint,
+    request_session,
+)
 from tests.asgi import call, client_of
 from tests.helpers import PASSWORD, Member, error_code
 
@@ -53,10 +59,10 @@ def tiny(app: FastAPI) -> Tiny:
         if how == "wait":
             made.entered.set()
             await made.gate.wait()
-        if how == "taken":  # another request takes the key over meanwhile, as if it were stale
-            async with db.writer() as other:
-                await other.execute(update(IdempotencyRecord).values(created_at=utcnow()))
-                await other.commit()
+        if how == "taken":
+            # The stale record this request took over is renewed by another taker meanwhile
+            # (on PostgreSQL another process can; the request's own transaction stands in).
+            await session.execute(update(IdempotencyRecord).values(created_at=utcnow()))
         session.add(
             User(email=f"{uuid.uuid4().hex}@idem.test", password_hash="x", display_name="x")
         )
@@ -181,8 +187,25 @@ async def test_a_key_is_free_again_before_the_client_hears_of_a_failure(
 async def test_a_request_that_lost_its_claim_does_not_act(
     app: FastAPI, tiny: Tiny, alice: Member
 ) -> None:
+    """A record an earlier claim left unfinished is taken over once stale; if another taker
+    renewed it while this request ran, this one answers "in flight" and its work is undone."""
+    path, body = "/api/things?then=taken", b"{}"
+    settings = app.state.settings
+    async with app.state.db.writer() as session:
+        fingerprint = request_fingerprint(
+            "POST", "/api/things", b"then=taken", body, key=fingerprint_key(settings.secret_key)
+        )
+        session.add(
+            IdempotencyRecord(
+                user_id=uuid.UUID(alice.id),
+                key="k",
+                fingerprint=fingerprint,
+                created_at=utcnow() - IN_FLIGHT_STALE - timedelta(seconds=1),
+            )
+        )
+        await session.commit()
     async with client_of(tiny.layer) as client:
-        answer = await client.post("/api/things?then=taken", json={}, headers=alice.idem("k"))
+        answer = await client.post(path, content=body, headers=alice.idem("k"))
     assert answer.status_code == 409
     assert error_code(answer) == "idempotency_in_flight"
     assert await count(app, User) == 1  # only Alice
@@ -190,19 +213,24 @@ async def test_a_request_that_lost_its_claim_does_not_act(
     assert record.completed_at is None  # still the taker's, to finish
 
 
-async def test_a_cancelled_request_releases_its_claim(
+async def test_a_cancelled_request_leaves_its_key_free(
     app: FastAPI, tiny: Tiny, alice: Member
 ) -> None:
+    """The key is taken in the request's own transaction: nobody else sees it before the work
+    commits, and a cancelled request leaves nothing behind to release."""
     running = asyncio.create_task(
         call(tiny.layer, "POST", "/api/things?then=wait", headers=keyed(alice, "k"))
     )
     await tiny.entered.wait()
-    assert await count(app, IdempotencyRecord) == 1
+    assert await count(app, IdempotencyRecord) == 0
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
     assert await count(app, IdempotencyRecord) == 0
     assert await count(app, User) == 1
+    retried = await call(tiny.layer, "POST", "/api/things", headers=keyed(alice, "k"))
+    assert retried.status == 201
+    assert b"idempotent-replayed" not in retried.headers
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from py_vapid import Vapid02
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from app.core.config import Settings
@@ -48,7 +50,7 @@ from app.push.sender import (
 from app.push.transport import make_push_client
 from tests.conftest import make_settings
 from tests.helpers import Member, error_code, register
-from tests.push_service import FakeDevice, PushService, b64url, unb64url
+from tests.push_service import DROPPED, FakeDevice, PushService, b64url, unb64url
 
 SUBSCRIPTIONS = "/api/push/subscriptions"
 MESSAGE = PushMessage(
@@ -719,6 +721,114 @@ async def test_no_database_connection_is_held_while_pushing(
     token = dict(p.strip().split("=", 1) for p in params.split(","))["t"]
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["aud"] == "https://push.example.com"
+
+
+async def test_one_vapid_signature_per_origin_until_half_its_lifetime(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member
+) -> None:
+    """The VAPID token is signed once per push service and reused, so a burst of pushes costs no
+    signature each; once half its lifetime has passed (on the sender's clock) a new one is made,
+    so a token sent out always has hours left. Each push service gets its own audience."""
+    for member, host in ((alice, "push.example.com"), (bob, "push.example.net")):
+        body = https_subscription(f"https://{host}/wpush/v2/{member.id}")
+        assert (await subscribe(client, member, body)).status_code == 201
+    tokens: list[dict[str, Any]] = []
+
+    async def push_service(request: httpx.Request) -> httpx.Response:
+        params = request.headers["authorization"].partition(" ")[2]
+        token = dict(p.strip().split("=", 1) for p in params.split(","))["t"]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        tokens.append({"token": token, **claims})
+        return httpx.Response(201)
+
+    now = [1_900_000_000.0]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(push_service)) as http:
+        sender = PushSender(app.state.settings, app.state.db, http, clock=lambda: now[0])
+
+        async def push(member: Member) -> dict[str, Any]:
+            assert (await sender.send_to_user(uuid.UUID(member.id), MESSAGE)).delivered == 1
+            return tokens[-1]
+
+        first = await push(alice)
+        assert first["exp"] == int(now[0]) + 12 * 3600
+        now[0] += 6 * 3600 - 1
+        assert (await push(alice))["token"] == first["token"]
+        other = await push(bob)
+        assert other["aud"] == "https://push.example.net" != first["aud"]
+        now[0] += 1
+        renewed = await push(alice)
+        assert renewed["token"] != first["token"]
+        assert renewed["exp"] == int(now[0]) + 12 * 3600
+        assert renewed["aud"] == "https://push.example.com"
+
+
+async def test_a_batch_settles_each_send_as_it_would_be_alone(
+    push_client: httpx.AsyncClient,
+    push_app: FastAPI,
+    push_service: PushService,
+    sender: PushSender,
+    sleeps: Sleeps,
+    alice: Member,
+    bob: Member,
+) -> None:
+    """``send_many`` (the reminder worker's batch, 16 sends at a time on one connection pool):
+    a send whose answer dies on the way back (the read error a loaded machine gave) reached
+    the push service once and is not sent again, counted a failure as it is alone; a send that
+    could not connect is retried, then counted a failure; every other message arrives once.
+    Users and devices are read once and the outcomes written once."""
+    phone, laptop, bobs = (push_service.new_device() for _ in range(3))
+    with socket.socket() as probe:  # a port nothing listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    unreachable = dataclasses.replace(
+        push_service.new_device(), endpoint=f"http://127.0.0.1:{closed}/push/gone"
+    )
+    for member, device in ((alice, phone), (alice, laptop), (bob, bobs), (bob, unreachable)):
+        assert (await subscribe(push_client, member, device)).status_code == 201
+    push_service.answer(laptop, DROPPED)
+    push_service.answer(bobs, 201, DROPPED)
+    red = uuid.UUID(bob.id), MESSAGE
+
+    statements: list[str] = []
+    engine = push_app.state.db.engine.sync_engine
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        reports = await sender.send_many([red, (uuid.UUID(alice.id), MESSAGE), red])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    attempts = sender.retry.attempts
+    # Alice's: her phone took it, the laptop's answer was dropped. Bob's two go to his phone
+    # at once, so which one the service answers 201 and which it drops is theirs to decide.
+    assert reports[1] == DeliveryReport(delivered=1, removed=0, failed=1)
+    assert sorted((r.delivered, r.removed, r.failed) for r in (reports[0], reports[2])) == [
+        (0, 0, 2),  # dropped on the way back, and refused by the unreachable device
+        (1, 0, 1),  # arrived, and refused by the unreachable device
+    ]
+    # Each message reached each reachable device exactly once: the dropped ones too, never twice.
+    assert len(push_service.received(phone)) == 1
+    assert len(push_service.received(laptop)) == 1
+    assert len(push_service.received(bobs)) == 2
+    assert len(push_service.received(unreachable)) == 0
+    assert len(sleeps.waits) == 2 * (attempts - 1)  # only the refused connections were retried
+    assert [st for st in statements if st in ("SELECT", "UPDATE", "DELETE")] == [
+        "SELECT",  # the users' settings
+        "SELECT",  # their devices
+        "UPDATE",  # delivered
+        "UPDATE",  # failed once: the laptop and Bob's phone
+        "UPDATE",  # failed twice: the unreachable device
+    ]
+    failures = {r.endpoint: r.failure_count for r in await stored(push_app)}
+    assert failures == {
+        phone.endpoint: 0,
+        laptop.endpoint: 1,
+        bobs.endpoint: 1,
+        unreachable.endpoint: 2,
+    }
 
 
 async def test_logs_name_no_device_and_no_content(

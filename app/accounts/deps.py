@@ -47,9 +47,10 @@ async def current_caller(
         raise unauthorized("invalid or expired access token") from None
     # One query: the user, and that the device session behind the token is still live, so a
     # logout or a password change takes effect at once rather than when the token expires.
-    if settings.is_sqlite and request.method not in READ_METHODS:
+    if settings.is_sqlite and request.method not in READ_METHODS and not session.in_transaction():
         # SQLite has one writer at a time: look the caller up on a reader, so the request's
-        # write transaction begins at its first write, not at authentication.
+        # write transaction begins at its first write, not at authentication. A keyed write
+        # has begun it already (its Idempotency-Key was looked up in it): ask in it, then.
         async with db.reader() as reader:
             found = await load_signed_in_user(reader, claims.user_id, claims.session_id)
         user = await session.merge(found, load=False) if found is not None else None

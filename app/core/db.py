@@ -4,12 +4,17 @@ SQLite is the embedded default and PostgreSQL the production database; both run 
 On SQLite every connection uses WAL, foreign keys, a busy timeout and ``synchronous=FULL`` (an
 acknowledged commit survives a power loss; ``SQLITE_SYNCHRONOUS=NORMAL`` trades that for faster
 writes), and a session that may write starts with ``BEGIN IMMEDIATE`` so that concurrent
-writers queue on the busy timeout instead of failing with "database is locked" when a read
-transaction tries to upgrade.
+writers queue instead of failing with "database is locked" when a read transaction tries to
+upgrade. Within a process they queue on an asyncio lock, in arrival order (``WriterQueue``):
+SQLite's own busy handler makes a waiting writer sleep and retry, in sleeps of up to 100 ms and
+in no order, which under a few concurrent writers put seconds into the slowest check-ins. The
+busy timeout still covers writers of other processes (a backup, the admin commands, a worker).
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util.concurrency import await_, in_greenlet
 from sqlmodel import Field, SQLModel
 
 from app.core.changes import LOCAL_KEY, LocalChanges
@@ -41,6 +48,8 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 WRITE_OPTION = "accord_write"
+# In a pooled connection's info while its transaction holds the process's write turn.
+_WRITE_TURN = "accord_write_turn"
 
 
 def utcnow() -> datetime:
@@ -83,7 +92,7 @@ def created_at_field() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
-def make_engine(settings: Settings) -> AsyncEngine:
+def make_engine(settings: Settings, writers: WriterQueue | None = None) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
@@ -92,7 +101,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
         )
-        _configure_sqlite(engine, settings)
+        _configure_sqlite(engine, settings, writers or WriterQueue(settings))
         return engine
     return create_async_engine(
         settings.database_url,
@@ -103,7 +112,82 @@ def make_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
+class _Turn:
+    """One writer's turn: given back once, by whichever comes first of its connection returning
+    to the pool and the task that took it ending."""
+
+    __slots__ = ("on_task_done", "task")
+
+    def __init__(self, task: asyncio.Task[Any] | None) -> None:
+        self.task = task
+        self.on_task_done: Any = None
+
+
+class WriterQueue:
+    """One SQLite writer at a time in this process, the others waiting their turn in order.
+
+    The turn is taken when a writer's transaction begins (``BEGIN IMMEDIATE``) and given back
+    when its connection returns to the pool, which a session does as soon as its transaction
+    has committed or rolled back. A connection that begins again while it holds the turn keeps
+    it. Waiting longer than the busy timeout is SQLite's own "database is locked" (a 503).
+
+    A turn can never outlive the task that took it: if the task ends (finished, failed, or
+    cancelled at any await) while its connection has not come back to the pool, the turn is
+    given back then. At worst the next writer then meets SQLite's own lock and waits in the
+    busy handler, as it would without this queue; it never waits for a turn nobody holds.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.timeout_s = settings.sqlite_busy_timeout_ms / 1000
+        self._lock = asyncio.Lock()
+        self._holder: _Turn | None = None
+        self.waiting = 0
+
+    @property
+    def held(self) -> bool:
+        return self._holder is not None
+
+    def take(self, info: dict[Any, Any]) -> None:
+        turn = info.get(_WRITE_TURN)
+        if (turn is not None and turn is self._holder) or not in_greenlet():
+            return  # already ours, or a synchronous use of the engine (no event loop to wait on)
+        self.waiting += 1
+        try:
+            await_(self._acquire())
+        finally:
+            self.waiting -= 1
+        turn = _Turn(asyncio.current_task())
+        self._holder = turn
+        info[_WRITE_TURN] = turn
+        if turn.task is not None:
+            turn.on_task_done = lambda _task: self._give(turn)
+            turn.task.add_done_callback(turn.on_task_done)
+
+    async def _acquire(self) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a lock acquired at
+        # the moment it is cancelled, and a lost lock is every later writer's 503.
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self._lock.acquire()
+        except TimeoutError:
+            locked = sqlite3.OperationalError("database is locked")
+            raise OperationalError("BEGIN IMMEDIATE", None, locked) from None
+
+    def give_back(self, info: dict[Any, Any]) -> None:
+        turn = info.pop(_WRITE_TURN, None)
+        if turn is not None:
+            self._give(turn)
+
+    def _give(self, turn: _Turn) -> None:
+        if turn.task is not None and turn.on_task_done is not None:
+            turn.task.remove_done_callback(turn.on_task_done)
+            turn.on_task_done = None
+        if self._holder is turn:  # a turn given back already (by its task's end) is not again
+            self._holder = None
+            self._lock.release()
+
+
+def _configure_sqlite(engine: AsyncEngine, settings: Settings, writers: WriterQueue) -> None:
     sync_engine = engine.sync_engine
     busy_timeout_ms = settings.sqlite_busy_timeout_ms
     synchronous = settings.sqlite_synchronous.upper()
@@ -124,7 +208,36 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        if immediate:
+            writers.take(conn.info)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @event.listens_for(sync_engine, "invalidate")
+    def _on_invalidate(dbapi_connection: Any, _record: Any, _exc: BaseException | None) -> None:
+        _roll_back_before_closing(dbapi_connection)
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        writers.give_back(record.info)
+
+
+def _roll_back_before_closing(dbapi_connection: Any) -> None:
+    """End the transaction of a connection SQLAlchemy is about to throw away.
+
+    SQLAlchemy invalidates a connection whose statement was cancelled (a request whose client
+    left, at whichever await it was) and closes it. But the cancelled statement's cursor is
+    still referenced (by the cancellation's traceback), so SQLite closes the connection as a
+    "zombie" that keeps its transaction, and SQLite's write lock, until that cursor is garbage
+    collected: every later writer waited out the busy timeout and got a 503 (found by
+    ``test_a_write_cancelled_at_any_await_gives_its_turn_back``). A ROLLBACK first, queued
+    behind the cancelled statement on the driver's thread, leaves the zombie nothing to hold.
+    """
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("ROLLBACK")
+        cursor.close()
+    except Exception:  # noqa: S110 - no transaction was open, or the connection is gone already
+        pass
 
 
 class Database:
@@ -136,7 +249,9 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = make_engine(settings)
+        # SQLite's writers in this process, in the order they came (None on PostgreSQL).
+        self.writers = WriterQueue(settings) if settings.is_sqlite else None
+        self.engine = make_engine(settings, self.writers)
         # Committed changes reach this process's listeners directly on SQLite (one process);
         # on PostgreSQL they travel through NOTIFY to every process (app.core.changes).
         self.local_changes = LocalChanges()

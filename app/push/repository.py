@@ -35,9 +35,17 @@ async def delete_own(session: AsyncSession, user_id: uuid.UUID, endpoint: str) -
 
 
 async def for_user(session: AsyncSession, user_id: uuid.UUID) -> Sequence[PushSubscription]:
+    return await for_users(session, [user_id])
+
+
+async def for_users(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> Sequence[PushSubscription]:
+    if not user_ids:
+        return []
     result = await session.execute(
         select(PushSubscription)
-        .where(col(PushSubscription.user_id) == user_id)
+        .where(col(PushSubscription.user_id).in_(user_ids))
         .order_by(col(PushSubscription.created_at), col(PushSubscription.id))
     )
     return result.scalars().all()
@@ -55,12 +63,12 @@ async def mark_delivered(session: AsyncSession, ids: Sequence[uuid.UUID], at: da
         )
 
 
-async def count_failure(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+async def count_failure(session: AsyncSession, ids: Sequence[uuid.UUID], *, times: int = 1) -> None:
     if ids:
         await session.execute(
             update(PushSubscription)
             .where(col(PushSubscription.id).in_(ids))
-            .values(failure_count=col(PushSubscription.failure_count) + 1)
+            .values(failure_count=col(PushSubscription.failure_count) + times)
         )
 
 

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,25 +73,46 @@ async def dispatch_once(db: Database, sender: PushSender | None, now: datetime) 
         if db.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         due = list((await session.execute(stmt)).scalars())
+        # Held while settling: the session's identity map keeps only weak references.
+        loaded = await _preload(session, due)
         for reminder in due:
             await _settle(session, reminder, now, outcome)
+        del loaded
         await session.commit()
     if sender is not None and outcome.pushes:
         await _push_all(sender, outcome.pushes)
     return outcome
 
 
+async def _preload(session: AsyncSession, due: list[Reminder]) -> list[object]:
+    """The batch's users, notifications and their actors in up to three queries: each
+    reminder's ``session.get`` then finds them in the session instead of asking one by one.
+    The caller holds what is returned while it works, as the session's map only holds it
+    weakly."""
+    loaded: list[object] = []
+
+    async def load(model: type[User] | type[Notification], ids: set[uuid.UUID]) -> list[Any]:
+        if not ids:
+            return []
+        stmt = select(model).where(col(model.id).in_(list(ids)))
+        rows = list((await session.execute(stmt)).scalars())
+        loaded.extend(rows)
+        return rows
+
+    user_ids = {r.user_id for r in due}
+    await load(User, user_ids)
+    notes = await load(Notification, {r.notification_id for r in due if r.notification_id})
+    await load(User, {n.actor_id for n in notes if n.actor_id is not None} - user_ids)
+    return loaded
+
+
 async def _push_all(sender: PushSender, pushes: list[tuple[uuid.UUID, PushMessage]]) -> None:
-    gate = asyncio.Semaphore(16)
-
-    async def one(user_id: uuid.UUID, message: PushMessage) -> None:
-        async with gate:
-            try:
-                await sender.send_to_user(user_id, message)
-            except Exception:  # one device's trouble never stops the others
-                log.exception("push delivery failed")
-
-    await asyncio.gather(*(one(u, m) for u, m in pushes))
+    # One read and one write for the whole batch, the sends concurrent on one connection pool,
+    # each send settled exactly as it would be alone (PushSender.send_many).
+    try:
+        await sender.send_many(pushes)
+    except Exception:  # the batch is settled already; the next round goes on
+        log.exception("push delivery failed")
 
 
 async def _settle(session: AsyncSession, reminder: Reminder, now: datetime, out: Round) -> None:

@@ -1,24 +1,31 @@
 """Idempotency-Key (IETF httpapi draft): a repeated POST or PATCH acts once.
 
-A keyed request is claimed in its own short transaction first, so a concurrent repeat sees it in
-flight (409). The stored response is written in the same transaction as the work it describes
-(through the unit of work's ``BEFORE_COMMIT``, so this layer sits outside it), and a crash can
-never leave work done without its replay, or a replay without its work. A repeat with a
-different request is a 422, and a finished one is replayed byte for byte, but only to a live
-device session. A claim that did not end in a stored success is released before the client
-hears the answer, so a retry after a refusal is a first request again.
+One transaction per keyed request: the key is looked up in the request's own transaction,
+before the route runs (the unit of work's ``BEFORE_WORK``), and the answer is stored in that
+same transaction, with the work it describes (``BEFORE_COMMIT``). So a crash can never leave
+work done without its replay, or a replay without its work, and nothing is left to release
+when a request fails, crashes or is cancelled: its transaction rolls back, and the key was
+never taken. A repeat with a different request is a 422, and a finished one is replayed byte
+for byte, but only to a live device session.
+
+A repeat that arrives while the first is still running is a 409 (``Retry-After: 1``): in this
+process, known without asking the database; on PostgreSQL, from another process too, by a
+transaction-scoped advisory lock on the key. On SQLite a repeat from another process cannot
+overlap the first at all (one writer at a time): it waits for it, then finds its answer.
+Records left unfinished by the earlier two-transaction claims are still honoured: in flight
+while young, taken over once stale.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
@@ -27,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.config import Settings
 from app.core.db import Database, utcnow
 from app.core.middleware.asgi import Buffered, header, json_error, read_body
-from app.core.middleware.unit_of_work import BEFORE_COMMIT
+from app.core.middleware.unit_of_work import BEFORE_COMMIT, BEFORE_WORK
 from app.core.models import IdempotencyRecord
 from app.core.requests import (
     IN_FLIGHT_STALE,
@@ -39,7 +46,6 @@ from app.core.requests import (
 from app.core.security import AccessClaims, InvalidToken, decode_access_token
 
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
-_CLAIM_ATTEMPTS = 3
 _REPLAYED_HEADERS = ("content-type", "etag", "location")
 # Responses that carry credentials are never stored, so these routes are not replayed.
 _NOT_STORED_PREFIXES = ("/api/auth/", "/api/events/ticket")
@@ -53,15 +59,34 @@ SessionCheck = Callable[[AsyncSession, AccessClaims], Awaitable[bool]]
 
 @dataclass(frozen=True)
 class _Claim:
-    """Our hold on an idempotency record: its id and the ``created_at`` we claimed it with.
-
-    A claim older than ``IN_FLIGHT_STALE`` may be taken over, which renews ``created_at``; the
-    stamp lets the original request notice it lost the key instead of finishing (or releasing)
-    a claim that is no longer its own.
-    """
+    """A record left unfinished by an earlier claim, taken over: its id and the ``created_at``
+    it was found with, so that the answer is stored only if nobody renewed it meanwhile."""
 
     id: uuid.UUID
     stamp: datetime
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """A keyed request worth keeping: who asks, with which key, for what (its fingerprints)."""
+
+    caller: AccessClaims
+    key: str
+    fingerprint: str
+    legacy: str
+
+    @property
+    def running_key(self) -> tuple[uuid.UUID, str]:
+        return (self.caller.user_id, self.key)
+
+
+@dataclass
+class _Held:
+    """What this request's transaction found under its key."""
+
+    kept: bool = False  # the caller's session is live and the key free: store the answer
+    taken_over: _Claim | None = None  # an earlier claim's stale record, to finish instead
+    fingerprint: str = field(default="")
 
 
 class Idempotency:
@@ -73,6 +98,9 @@ class Idempotency:
         self.settings = settings
         self.session_is_live = session_is_live
         self.fingerprint_key = fingerprint_key(settings.secret_key)
+        # The keys whose request runs in this process now, with their fingerprint: a twin is
+        # told so at once, rather than waiting for the first's transaction to find out.
+        self._running: dict[tuple[uuid.UUID, str], _Held] = {}
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["method"] not in IDEMPOTENT_METHODS or scope["path"].startswith(
@@ -86,47 +114,50 @@ class Idempotency:
 
     async def _keyed(self, raw_key: str, scope: Scope, receive: Receive, send: Send) -> None:
         body, receive = await read_body(receive)
-        claim = await self._claim_for(raw_key, scope, body)
-        if isinstance(claim, Buffered):  # answered for it: a replay, in flight, a misused key
-            await claim.send_to(send)
+        keyed = self._keyed_request(raw_key, scope, body)
+        if isinstance(keyed, Buffered):  # a key that is not one
+            await keyed.send_to(send)
             return
-        if claim is None:  # nothing to keep: the request runs as any other
+        if keyed is None:  # nothing to keep: the request runs as any other
             await self.app(scope, receive, send)
             return
-        stored = answered = False
+        running = self._running.get(keyed.running_key)
+        if running is not None:  # its twin runs in this process right now
+            same = running.fingerprint == keyed.fingerprint
+            await (_in_flight() if same else _reused()).send_to(send)
+            return
+        held = _Held(fingerprint=keyed.fingerprint)
+        self._running[keyed.running_key] = held
 
-        async def store(session: AsyncSession, response: Buffered) -> Buffered | None:
-            nonlocal stored
-            if not 200 <= response.status < 300:
-                return None
-            if await self._complete(session, claim, response):
-                stored = True
-                return None
-            return _in_flight()  # taken over as stale while this request ran: the taker acts
+        def done_running() -> None:
+            if self._running.get(keyed.running_key) is held:
+                del self._running[keyed.running_key]
 
-        async def release_unless_stored(message: Message) -> None:
-            # The unit of work answers once its transaction is over: a stored success is
-            # committed by now, and anything else leaves the key free for a retry.
-            nonlocal answered
+        async def free_at_answer(message: Message) -> None:
+            # The transaction is over when the unit of work answers: a retry may come now.
             if message["type"] == "http.response.start":
-                answered = True
-                if not (stored and 200 <= message["status"] < 300):
-                    await self._release(claim)
+                done_running()
             await send(message)
 
+        async def look_up(session: AsyncSession) -> Buffered | None:
+            return await self._look_up(session, keyed, held)
+
+        async def store(session: AsyncSession, response: Buffered) -> Buffered | None:
+            return await self._store(session, keyed, held, response)
+
+        scope[BEFORE_WORK] = look_up
         scope[BEFORE_COMMIT] = store
         try:
-            await self.app(scope, receive, release_unless_stored)
-        except BaseException:
-            if not answered:
-                await self._release(claim)
-            raise
+            await self.app(scope, receive, free_at_answer)
         finally:
+            done_running()
+            scope.pop(BEFORE_WORK, None)
             scope.pop(BEFORE_COMMIT, None)
 
-    async def _claim_for(self, raw_key: str, scope: Scope, body: bytes) -> _Claim | Buffered | None:
-        """This request's claim on its key, an answer for it, or None if it is not kept: it
-        carries a password, or its caller is not signed in (authentication refuses it)."""
+    def _keyed_request(self, raw_key: str, scope: Scope, body: bytes) -> _Keyed | Buffered | None:
+        """The request's key and fingerprints, a 422 for a key that is not one, or None if it is
+        not kept: it carries a password, or its caller is not signed in (authentication
+        refuses it)."""
         if _carries_password(body):
             return None
         key = parse_idempotency_key(raw_key)
@@ -136,7 +167,7 @@ class Idempotency:
         if caller is None:
             return None
         method, path, query = scope["method"], scope["path"], scope.get("query_string", b"")
-        return await self._claim(
+        return _Keyed(
             caller,
             key,
             request_fingerprint(method, path, query, body, key=self.fingerprint_key),
@@ -152,87 +183,87 @@ class Idempotency:
         except InvalidToken:
             return None
 
-    async def _claim(
-        self, caller: AccessClaims, key: str, fingerprint: str, *, legacy: str
-    ) -> _Claim | Buffered | None:
-        """Claim the key for this request, or answer for it (replay, 409, 422).
+    async def _look_up(self, session: AsyncSession, keyed: _Keyed, held: _Held) -> Buffered | None:
+        """In the request's transaction, before the route: answer for it (a replay, 409, 422),
+        or None to let it run.
 
-        None means the caller's device session has ended (signed out, expired, or the account
-        is gone): the request runs unclaimed and is refused by authentication. The session is
-        checked before anything stored is looked at, so a replay never outlives a sign-out.
+        A caller whose device session has ended (signed out, expired, or the account is gone)
+        runs unkept and is refused by authentication; the session is checked before anything
+        stored is looked at, so a replay never outlives a sign-out.
         """
-        user_id = caller.user_id
-        for _attempt in range(_CLAIM_ATTEMPTS):
-            async with self.db.writer() as session:
-                if not await self.session_is_live(session, caller):
-                    return None
-                found = (
-                    await session.execute(
-                        select(IdempotencyRecord).where(
-                            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-                        )
-                    )
-                ).scalar_one_or_none()
-                now = utcnow()
-                if found is None:
-                    record = IdempotencyRecord(
-                        user_id=user_id, key=key, fingerprint=fingerprint, created_at=now
-                    )
-                    session.add(record)
-                    try:
-                        await session.commit()
-                    except IntegrityError:
-                        # Claimed by a concurrent twin (look again), or the user no longer exists.
-                        await session.rollback()
-                        if not await _user_exists(session, user_id):
-                            return None
-                        continue
-                    return _Claim(record.id, now)
-                # A record from before fingerprints were keyed still matches its request.
-                if found.fingerprint not in (fingerprint, legacy):
-                    return json_error(
-                        422,
-                        "idempotency_key_reused",
-                        "this Idempotency-Key was used with a different request",
-                    )
-                if found.completed_at is not None:
-                    return _replay(found)
-                if now - found.created_at < IN_FLIGHT_STALE:
-                    return _in_flight()
-                taken = await session.execute(
-                    update(IdempotencyRecord)
-                    .where(*_unfinished(_Claim(found.id, found.created_at)))
-                    .values(created_at=now)
+        if not await self.session_is_live(session, keyed.caller):
+            return None
+        if self.db.dialect == "postgresql":
+            # Held until this transaction ends: a twin in another process is told "in flight"
+            # instead of waiting on the key's unique index for the first one to finish.
+            free = await session.scalar(select(func.pg_try_advisory_xact_lock(_lock_id(keyed))))
+            if not free:
+                return _in_flight()
+        found = (
+            await session.execute(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == keyed.caller.user_id,
+                    IdempotencyRecord.key == keyed.key,
                 )
-                await session.commit()
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    return _Claim(found.id, now)
-        # Still contended after every attempt: a twin holds the key right now.
-        return _in_flight()
+            )
+        ).scalar_one_or_none()
+        if found is not None:
+            # A record from before fingerprints were keyed still matches its request.
+            if found.fingerprint not in (keyed.fingerprint, keyed.legacy):
+                return _reused()
+            if found.completed_at is not None:
+                return _replay(found)
+            if utcnow() - found.created_at < IN_FLIGHT_STALE:
+                return _in_flight()  # an earlier claim, its request perhaps still running
+            held.taken_over = _Claim(found.id, found.created_at)
+        held.kept = True
+        return None
 
-    async def _complete(self, session: AsyncSession, claim: _Claim, response: Buffered) -> bool:
-        """Store the response in the request's own transaction; False if the claim was lost."""
+    async def _store(
+        self, session: AsyncSession, keyed: _Keyed, held: _Held, response: Buffered
+    ) -> Buffered | None:
+        """Store a success in the request's own transaction, just before its commit."""
+        if not held.kept or not 200 <= response.status < 300:
+            return None
         kept = {
             name: value.decode("latin-1")
             for name in _REPLAYED_HEADERS
             if (value := response.header(name.encode())) is not None
         }
-        result = await session.execute(
-            update(IdempotencyRecord)
-            .where(*_unfinished(claim))
-            .values(
-                completed_at=utcnow(),
-                response_status=response.status,
-                response_headers=kept,
-                response_body=bytes(response.body),
+        answer = {
+            "completed_at": utcnow(),
+            "response_status": response.status,
+            "response_headers": kept,
+            "response_body": bytes(response.body),
+        }
+        if held.taken_over is None:
+            await session.execute(
+                insert(IdempotencyRecord).values(
+                    id=uuid.uuid4(),
+                    user_id=keyed.caller.user_id,
+                    key=keyed.key,
+                    fingerprint=keyed.fingerprint,
+                    created_at=answer["completed_at"],
+                    **answer,
+                )
             )
+            return None
+        finished = await session.execute(
+            update(IdempotencyRecord)
+            .where(*_unfinished(held.taken_over))
+            .values(created_at=answer["completed_at"], **answer)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        if finished.rowcount == 1:  # type: ignore[attr-defined]
+            return None
+        return _in_flight()  # renewed by another taker while this request ran: it acts
 
-    async def _release(self, claim: _Claim) -> None:
-        async with self.db.writer() as session:
-            await session.execute(delete(IdempotencyRecord).where(*_unfinished(claim)))
-            await session.commit()
+
+def _lock_id(keyed: _Keyed) -> int:
+    """The key's advisory lock on PostgreSQL: 64 bits of a hash of the user and the key."""
+    digest = hashlib.blake2b(
+        keyed.caller.user_id.bytes + keyed.key.encode(), digest_size=8, person=b"accord-idem"
+    )
+    return int.from_bytes(digest.digest(), "big", signed=True)
 
 
 def _unfinished(claim: _Claim) -> tuple[ColumnElement[bool], ...]:
@@ -242,14 +273,6 @@ def _unfinished(claim: _Claim) -> tuple[ColumnElement[bool], ...]:
         col(IdempotencyRecord.created_at) == claim.stamp,
         col(IdempotencyRecord.completed_at).is_(None),
     )
-
-
-async def _user_exists(session: AsyncSession, user_id: uuid.UUID) -> bool:
-    # The users table through the record's foreign key: core knows no domain models.
-    (foreign_key,) = IdempotencyRecord.__table__.c.user_id.foreign_keys  # type: ignore[attr-defined]
-    users_id = foreign_key.column
-    found = await session.execute(select(users_id).where(users_id == user_id))
-    return found.first() is not None
 
 
 def _carries_password(body: bytes) -> bool:
@@ -281,6 +304,12 @@ def _in_flight() -> Buffered:
         "idempotency_in_flight",
         "a request with this Idempotency-Key is still in progress",
         {"Retry-After": "1"},
+    )
+
+
+def _reused() -> Buffered:
+    return json_error(
+        422, "idempotency_key_reused", "this Idempotency-Key was used with a different request"
     )
 
 

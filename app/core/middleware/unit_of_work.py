@@ -3,8 +3,9 @@
 It must see the finished response, so it holds it: the request's session (a writer for anything
 but GET/HEAD/OPTIONS) is committed once, after the handler produced a success, *before* the
 client sees that success; on an error response or an exception it is rolled back, so nothing is
-half-written. A layer outside may ask to write into the same transaction just before the commit
-(``BEFORE_COMMIT``: the idempotency layer stores the answer with the work it describes).
+half-written. A layer outside may work in the same transaction: first, before the route runs
+(``BEFORE_WORK``: the idempotency layer looks its key up), and last, just before the commit
+(``BEFORE_COMMIT``: it stores the answer with the work it describes).
 
 Errors are mapped here too, as only this layer sees the commit fail: a database error caused by
 a value (SQLSTATE class 22) is a 422, a lost race a 409, an unavailable database a 503, and
@@ -27,6 +28,11 @@ from app.core.requests import COMMIT_ON_ERROR, READ_METHODS, SESSION_KEY
 
 log = logging.getLogger("accord.requests")
 
+# Where a layer outside puts its first statements, in the request's transaction before the
+# route runs: given the session, it returns None to let the route run, or a response to send
+# instead (the transaction is then rolled back and the route never runs).
+BEFORE_WORK = "accord.before_work"
+BeforeWork = Callable[[AsyncSession], Awaitable[Buffered | None]]
 # Where a layer outside puts its last write before the commit: given the session and the
 # response about to be committed, it writes (or not) and returns None, or returns another
 # response, and then the work is rolled back and that response is sent instead.
@@ -46,8 +52,14 @@ class UnitOfWork:
         async with factory() as session:
             scope[SESSION_KEY] = session
             try:
-                await self.app(scope, receive, response.collect)
-                response = await _commit_or_roll_back(scope, session, response)
+                before_work: BeforeWork | None = scope.get(BEFORE_WORK)
+                instead = None if before_work is None else await before_work(session)
+                if instead is not None:
+                    await session.rollback()
+                    response = instead
+                else:
+                    await self.app(scope, receive, response.collect)
+                    response = await _commit_or_roll_back(scope, session, response)
             except Exception as exc:
                 await session.rollback()
                 failure = _database_failure(exc)
