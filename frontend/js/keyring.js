@@ -6,6 +6,8 @@
 import { api, recoverPassword } from "./api.js";
 import * as crypto from "./crypto.js";
 import { ApiError } from "./errors.js";
+import { sealOlderWords } from "./older-words.js";
+import { trySync } from "./store.js";
 
 const held = { userId: null, privateKey: null, kit: null, stale: false };
 // Each private dynamic's pair key, opened here (dynamic id -> key); and whether a dynamic has a
@@ -90,10 +92,20 @@ async function current(dynamicId, seal) {
 async function learn(dynamicId, keys) {
   remember(dynamicId, keys.state === "sealed");
   if (keys.state !== "sealed" || !keys.pair_key || !held.privateKey) return;
+  let key;
   try {
-    pairKeys.set(dynamicId, await crypto.openSealed(keys.pair_key.sealed_key, held.privateKey));
+    key = await crypto.openSealed(keys.pair_key.sealed_key, held.privateKey);
   } catch {
-    // A copy sealed to an earlier key pair: this phone cannot open it, and says so where words show.
+    return; // A copy sealed to an earlier key pair: this phone cannot open it, and says so where words show.
+  }
+  const opened = !pairKeys.has(dynamicId);
+  pairKeys.set(dynamicId, key);
+  // Words written before the pair key, sealed now (once; in the background: the next opening
+  // goes on where an interrupted run stopped). The local copy hears of it through the feed.
+  if (opened) {
+    sealOlderWords(dynamicId, key)
+      .then((sealed) => sealed && trySync())
+      .catch(() => {});
   }
 }
 
