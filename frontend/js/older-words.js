@@ -7,6 +7,8 @@ import { api } from "./api.js";
 import * as crypto from "./crypto.js";
 
 const running = new Map();
+// The dynamics whose words were all sealed since this page was loaded.
+const done = new Set();
 const MAX_PAGES = 100;
 
 async function sealPage(key, items) {
@@ -23,16 +25,19 @@ async function run(dynamicId, key) {
   for (let page = 0; page < MAX_PAGES; page += 1) {
     const { items, more } = await api("GET", path);
     if (!items.length) break;
-    const done = await api("POST", path, { items: await sealPage(key, items) });
-    sealed += done.sealed;
-    if (!more || !done.sealed) break;
+    const answer = await api("POST", path, { items: await sealPage(key, items) });
+    sealed += answer.sealed;
+    if (!answer.sealed) return sealed;
+    if (!more) break;
   }
+  done.add(dynamicId);
   return sealed;
 }
 
 // Seal what is left in clear in a dynamic, with its pair key open here. Resolves how many words
 // were sealed now. One run per dynamic at a time.
 export function sealOlderWords(dynamicId, key) {
+  if (done.has(dynamicId)) return Promise.resolve(0);
   if (!running.has(dynamicId)) {
     running.set(
       dynamicId,
