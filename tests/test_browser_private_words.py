@@ -9,8 +9,11 @@ existed stay as they were, marked so."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -316,5 +319,17 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
     assert e2ee.aead_open(pair_key, item["note"], f"{ad}:note").decode() == EARLIER_NOTE
     assert e2ee.aead_open(pair_key, item["needs"][1], f"{ad}:needs").decode() == EARLIER_NEED
     assert item["needs"][0] == "rest"
+
+    # More → export: the server's copy holds envelopes; the phone makes one with the words.
+    await alice_checks_in(alice)
+    await alice.goto("/#/settings")
+    async with alice.expect_download() as download:
+        await alice.get_by_role("button", name="Download with my words opened").click()
+    path = await (await download.value).path()
+    opened = json.loads(await asyncio.to_thread(Path(path).read_text))
+    assert [(c["note"], c["needs"]) for c in opened["checkins"]] == [
+        (ALICE_NOTE, ["praise", ALICE_NEED])
+    ]
+    await expect(alice.get_by_text("private words opened on this phone")).to_be_visible()
     assert real_errors(errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO, "ERR_FAILED") == []
     await context.close()
