@@ -35,7 +35,7 @@ from tests.browser import (
 )
 from tests.conftest import Served
 from tests.helpers import PASSWORD, register
-from tests.helpers.keys import set_up_keys
+from tests.helpers.keys import seal_pair_key, set_up_keys
 from tests.test_browser_keys import written_down_kit
 
 WRITTEN_BEFORE = "written before your words were private"
@@ -283,20 +283,12 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
         bob_keys = await set_up_keys(http, bob)
         keys = (await http.get(f"/api/dynamics/{dynamic_id}/keys", headers=bob.headers)).json()
         alice_keys = next(m for m in keys["members"] if m["user_id"] != bob.id)
-        key_id, pair_key = e2ee.new_pair_key()
-        sealed = [
-            {"user_id": bob.id, "sealed_key": e2ee.seal_to(bob_keys.public_key, pair_key)},
-            {
-                "user_id": alice_keys["user_id"],
-                "sealed_key": e2ee.seal_to(alice_keys["public_key"], pair_key),
-            },
-        ]
-        made = await http.post(
-            f"/api/dynamics/{dynamic_id}/pair-key",
-            json={"key_id": key_id, "sealed": sealed},
-            headers=bob.headers,
+        pair_key = await seal_pair_key(
+            http,
+            bob,
+            dynamic_id,
+            {bob.id: bob_keys.public_key, alice_keys["user_id"]: alice_keys["public_key"]},
         )
-        assert made.status_code == 201, made.text
     # Heard through the feed, without Alice doing anything: the older words are marked.
     await expect(earlier).to_contain_text(WRITTEN_BEFORE)
     assert await pair_key_of(alice, dynamic_id) == pair_key

@@ -10,7 +10,7 @@ import httpx
 
 from tests import e2ee
 from tests.helpers import Member, pair
-from tests.helpers.keys import make_private, set_up_keys
+from tests.helpers.keys import make_private, seal_pair_key, set_up_keys
 from tests.helpers.members import register
 
 
@@ -42,17 +42,12 @@ async def test_a_phone_hears_of_new_keys_through_the_feed(
     ready = await keys_in_feed(client, alice, since)
     assert ready[0]["data"]["state"] == "ready_to_seal"
     since = await cursor_of(client, bob)
-    key_id, pair_key = e2ee.new_pair_key()
-    sealed = [
-        {"user_id": alice.id, "sealed_key": e2ee.seal_to(alice_key["public_key"], pair_key)},
-        {"user_id": bob.id, "sealed_key": e2ee.seal_to(bob_keys.public_key, pair_key)},
-    ]
-    made = await client.post(
-        f"/api/dynamics/{dynamic_id}/pair-key",
-        json={"key_id": key_id, "sealed": sealed},
-        headers=alice.idem(),
+    pair_key = await seal_pair_key(
+        client,
+        alice,
+        dynamic_id,
+        {alice.id: alice_key["public_key"], bob.id: bob_keys.public_key},
     )
-    assert made.status_code == 201, made.text
     sealed_for_bob = (await keys_in_feed(client, bob, since))[0]["data"]
     rest = (await client.get(f"/api/dynamics/{dynamic_id}/keys", headers=bob.headers)).json()
     assert sealed_for_bob == dict(rest, dynamic_id=dynamic_id)

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import nacl.exceptions
 import pytest
-from sqlmodel import SQLModel, select
+from sqlalchemy import select
+from sqlmodel import SQLModel
 
 from tests import e2ee
 from tests.helpers import Member, error_code, pair
