@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
+from app.keys import migration
 from tests import e2ee
 from tests.helpers import Member, error_code, pair
 from tests.helpers.keys import make_private
@@ -186,3 +187,21 @@ async def test_only_an_envelope_of_its_own_field_and_dynamic(
     with pytest.raises(nacl.exceptions.CryptoError):
         opened(key, got.json()[0]["note"], "checkin_response", answer["id"], "note")
     assert e2ee.aead_open(key, item["envelope"], f"checkin:{note['id']}:note").decode() == NOTE
+
+
+async def test_a_page_at_a_time_until_none_is_left(
+    client: httpx.AsyncClient, alice: Member, bob: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(migration, "PAGE", 2)  # five words, in pages of two
+    dynamic_id = await pair(client, alice, bob)
+    await written_in_clear(client, alice, bob, dynamic_id)
+    key = await make_private(client, alice, bob, dynamic_id)
+    pages, texts = [], []
+    while (page := await clear_words(client, alice, dynamic_id))["items"]:
+        pages.append(page["more"])
+        texts += [i["text"] for i in page["items"]]
+        body = {"items": sealed_items(key, page["items"])}
+        sent = await client.post(words_url(dynamic_id), json=body, headers=alice.headers)
+        assert sent.json()["sealed"] == len(page["items"]), sent.text
+    assert pages == [True, True, False]
+    assert sorted(texts) == sorted(SENTENCES)
