@@ -9,12 +9,15 @@ existed stay as they were, marked so."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from tests import e2ee
 from tests.browser import (
@@ -32,8 +35,10 @@ from tests.browser import (
 )
 from tests.conftest import Served
 from tests.helpers import PASSWORD, register
-from tests.helpers.keys import set_up_keys
+from tests.helpers.keys import seal_pair_key, set_up_keys
 from tests.test_browser_keys import written_down_kit
+
+WRITTEN_BEFORE = "written before your words were private"
 
 ALICE_NOTE = "The walk by the river made my whole week"
 ALICE_NEED = "a slow Sunday"
@@ -41,6 +46,7 @@ BOB_ANSWER = "Tea and the blue blanket tonight"
 BOB_NOTE = "Missed you at lunch, thinking of you"
 PYNACL_NOTE = "Sealed far from any browser"
 EARLIER_NOTE = "Written before we had keys"
+EARLIER_NEED = "a quiet evening"
 DONE_NOTE = "Watered them with the rain barrel"
 THANKS_NOTE = "They look so happy, thank you"
 WRITTEN = (ALICE_NOTE, ALICE_NEED, BOB_ANSWER, BOB_NOTE, PYNACL_NOTE, DONE_NOTE, THANKS_NOTE)
@@ -231,7 +237,13 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     await bob_context.close()
 
 
-async def test_words_from_before_the_pair_key_are_marked(server: str, browser: Browser) -> None:
+async def test_words_from_before_the_pair_key_are_sealed_once(
+    served: Served, server: str, browser: Browser
+) -> None:
+    """Bob writes before he has keys; then his device (PyNaCl) sets up keys and makes the pair
+    key. Alice's phone, open on her check-ins, hears of it through the feed, opens it, and marks
+    the older words until they are sealed; the first attempt is cut off, the next one (when she
+    opens More) seals them, and then no table holds them in clear."""
     context = await phone(browser, server)
     alice = await context.new_page()
     errors = watch_console(alice)
@@ -239,7 +251,7 @@ async def test_words_from_before_the_pair_key_are_marked(server: str, browser: B
     await sign_up(alice, "Alice")
     await written_down_kit(alice)
     async with httpx.AsyncClient(base_url=server) as http:
-        # Bob has no keys yet, so their words are not private: his note is stored as written.
+        # Bob has no keys yet, so their words are not private: his words are stored as written.
         bob = await register(http, "Bob")
         invite = await http.post("/api/invites", json={}, headers=bob.headers)
         accepted = await http.post(
@@ -249,16 +261,67 @@ async def test_words_from_before_the_pair_key_are_marked(server: str, browser: B
         dynamic_id = accepted.json()["id"]
         before = await http.post(
             f"/api/dynamics/{dynamic_id}/checkins",
-            json={"mood": 3, "note": EARLIER_NOTE},
+            json={"mood": 3, "note": EARLIER_NOTE, "needs": ["rest", EARLIER_NEED]},
             headers=bob.headers,
         )
         assert before.status_code == 201, before.text
-        await set_up_keys(http, bob)
-    # Alice's phone makes the pair key when she writes next; the earlier note says what it is.
-    await alice.goto("/#/checkin")
-    await expect(alice.locator("#note-privacy")).to_have_attribute("data-privacy", "private")
+        await alice.goto("/#/checkins")
+        # Bob's check-in asks for something: it shows with its needs, its note beneath.
+        earlier = alice.locator("#checkins p").filter(has_text=EARLIER_NOTE)
+        await expect(earlier).to_be_visible()
+        await expect(alice.locator("#checkins")).to_contain_text(EARLIER_NEED)
+        await expect(earlier).not_to_contain_text(WRITTEN_BEFORE)
+
+        # The first sealing is cut off: the words stay in clear, and say so.
+        async def cut_off(route: Route) -> None:
+            if route.request.method == "POST":
+                await route.abort()
+            else:
+                await route.continue_()
+
+        await alice.route("**/clear-words", cut_off)
+        bob_keys = await set_up_keys(http, bob)
+        keys = (await http.get(f"/api/dynamics/{dynamic_id}/keys", headers=bob.headers)).json()
+        alice_keys = next(m for m in keys["members"] if m["user_id"] != bob.id)
+        pair_key = await seal_pair_key(
+            http,
+            bob,
+            dynamic_id,
+            {bob.id: bob_keys.public_key, alice_keys["user_id"]: alice_keys["public_key"]},
+        )
+    # Heard through the feed, without Alice doing anything: the older words are marked.
+    await expect(earlier).to_contain_text(WRITTEN_BEFORE)
+    assert await pair_key_of(alice, dynamic_id) == pair_key
+    database = str(served.data_dir / "accord.db")
+    assert ("checkins", EARLIER_NOTE) in clear_text_in(database, (EARLIER_NOTE,))
+
+    # Opening More tries again, and this time the words are sealed on her phone.
+    await alice.unroute("**/clear-words")
+    await alice.goto("/#/settings")
     await alice.goto("/#/checkins")
-    earlier = alice.locator(".checkin-card").filter(has_text=EARLIER_NOTE)
-    await expect(earlier).to_contain_text("written before your words were private")
-    assert real_errors(errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO) == []
+    await expect(earlier).not_to_contain_text(WRITTEN_BEFORE)
+    await expect(earlier).to_have_attribute("data-sealed", "")
+    await expect(
+        alice.locator("#checkins [data-sealed]").filter(has_text=EARLIER_NEED)
+    ).to_be_visible()
+    assert clear_text_in(database, (EARLIER_NOTE, EARLIER_NEED)) == []
+    async with httpx.AsyncClient(base_url=server, headers=await headers_of(alice)) as http:
+        item = (await http.get(f"/api/dynamics/{dynamic_id}/checkins")).json()["items"][0]
+    ad = f"checkin:{item['id']}"
+    assert e2ee.aead_open(pair_key, item["note"], f"{ad}:note").decode() == EARLIER_NOTE
+    assert e2ee.aead_open(pair_key, item["needs"][1], f"{ad}:needs").decode() == EARLIER_NEED
+    assert item["needs"][0] == "rest"
+
+    # More → export: the server's copy holds envelopes; the phone makes one with the words.
+    await alice_checks_in(alice)
+    await alice.goto("/#/settings")
+    async with alice.expect_download() as download:
+        await alice.get_by_role("button", name="Download with my words opened").click()
+    path = await (await download.value).path()
+    opened = json.loads(await asyncio.to_thread(Path(path).read_text))
+    assert [(c["note"], c["needs"]) for c in opened["checkins"]] == [
+        (ALICE_NOTE, ["praise", ALICE_NEED])
+    ]
+    await expect(alice.get_by_text("private words opened on this phone")).to_be_visible()
+    assert real_errors(errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO, "ERR_FAILED") == []
     await context.close()

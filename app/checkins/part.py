@@ -13,8 +13,9 @@ from app.accounts.repository import account
 from app.checkins import service
 from app.checkins.models import CHECKIN, CHECKIN_RESPONSE, CheckIn, CheckInResponse
 from app.checkins.router import router
-from app.checkins.schemas import CheckInPublic, ResponsePublic
-from app.core.declaration import Export, Part, SyncEntity
+from app.checkins.schemas import NEEDS, CheckInPublic, NeedEnvelope, ResponsePublic
+from app.core.declaration import Export, Part, SyncEntity, Words
+from app.core.envelopes import NoteEnvelope
 from app.dynamics import repository as dynamics_repository
 from app.sync import record as sync
 
@@ -97,4 +98,9 @@ PART = Part(
         {"checkins": list[ExportedCheckIn], "responses_given": list[ResponsePublic]}, _export
     ),
     erase=_erase_notes,
+    words=(
+        Words("checkin", "note", CheckIn.note, CHECKIN, NoteEnvelope),
+        Words("checkin", "needs", CheckIn.needs, CHECKIN, NeedEnvelope, keep=NEEDS.__contains__),
+        Words("checkin_response", "note", CheckInResponse.note, CHECKIN_RESPONSE, NoteEnvelope),
+    ),
 )

@@ -75,6 +75,28 @@ class Sweep:
 
 
 @dataclass(frozen=True)
+class Words:
+    """A field of a dynamic's words that the one-time encryption turns into envelopes once the
+    dynamic has a pair key (``app/keys/migration.py``, docs/e2ee.md). One line per field:
+
+    - ``entity``, ``field``: how an envelope's associated data names it (``checkin:<id>:note``);
+    - ``column``: the column holding it, in a table with ``id`` and ``dynamic_id``: a text
+      column, or a JSON list when ``keep`` says which of its items stay in clear (fixed chips);
+    - ``feed``: the sync entity told of the change, named by ``feed_id`` (the row's own id
+      unless told: a protocol version's words change its protocol);
+    - ``envelope``: the field's envelope type, with its size cap.
+    """
+
+    entity: str
+    field: str
+    column: Any
+    feed: str
+    envelope: Any
+    feed_id: Any = None
+    keep: Callable[[str], bool] | None = None
+
+
+@dataclass(frozen=True)
 class Part:
     """One part of the product, as the centre sees it.
 
@@ -88,7 +110,8 @@ class Part:
       cascades (ending what the user was part of, erasing their words from what stays);
     - ``disable``: what disabling an account stops; ``profile_changed``: what shows a
       user's name or pronouns and so changes with them;
-    - ``sweeps``: housekeeping of what is kept only for a while.
+    - ``sweeps``: housekeeping of what is kept only for a while;
+    - ``words``: its fields of a dynamic's words that become envelopes (``Words``).
     """
 
     name: str
@@ -101,6 +124,7 @@ class Part:
     disable: AccountHook | None = None
     profile_changed: AccountHook | None = None
     sweeps: tuple[Sweep, ...] = ()
+    words: tuple[Words, ...] = ()
 
 
 Parts = Sequence[Part]

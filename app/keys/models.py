@@ -8,6 +8,11 @@ from sqlmodel import Field, SQLModel
 
 from app.core.db import created_at_field, uuid_pk
 
+# The sync feed's entity for a dynamic's keys (its members' public keys and the reader's sealed
+# copy of the pair key), named by the dynamic's id: a phone learns of a new pair key, or of the
+# partner's key set, as it learns of anything else.
+DYNAMIC_KEYS = "dynamic_keys"
+
 
 class AccountKeys(SQLModel, table=True):
     """An account's X25519 key pair as the server may hold it: the public key, and the private

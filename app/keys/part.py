@@ -11,11 +11,13 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.declaration import Export, Part
+from app.accounts.models import User
+from app.core.declaration import Export, Part, SyncEntity
+from app.core.errors import AppError
 from app.keys import repository, service
-from app.keys.models import AccountKeys, SealedPairKey
+from app.keys.models import DYNAMIC_KEYS, AccountKeys, SealedPairKey
 from app.keys.router import dynamic_keys_router, router
-from app.keys.schemas import ExportedKeys, ExportedPairKey
+from app.keys.schemas import ExportedKeys, ExportedPairKey, SyncedKeys
 
 
 async def _export(session: AsyncSession, user_id: uuid.UUID) -> dict[str, object]:
@@ -26,6 +28,22 @@ async def _export(session: AsyncSession, user_id: uuid.UUID) -> dict[str, object
         pair_keys=[ExportedPairKey.model_validate(copy, from_attributes=True) for copy in copies],
     )
     return {"keys": exported.model_dump(mode="json")}
+
+
+async def _load_keys(
+    session: AsyncSession, reader: uuid.UUID, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, SyncedKeys]:
+    """Each dynamic's keys as ``GET /api/dynamics/{id}/keys`` shows them to the reader."""
+    user = await session.get(User, reader)
+    out: dict[uuid.UUID, SyncedKeys] = {}
+    for dynamic_id in sorted(ids, key=str):
+        try:
+            keys = await service.dynamic_keys(session, dynamic_id, user) if user else None
+        except AppError:  # no longer the reader's to see
+            continue
+        if keys is not None:
+            out[dynamic_id] = SyncedKeys(dynamic_id=dynamic_id, **keys.model_dump())
+    return out
 
 
 async def _erase(session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -40,6 +58,7 @@ PART = Part(
     name="keys",
     routers=(router, dynamic_keys_router),
     models=(AccountKeys, SealedPairKey),
+    sync=(SyncEntity(DYNAMIC_KEYS, _load_keys),),
     export=Export({"keys": ExportedKeys}, _export),
     erase=_erase,
 )

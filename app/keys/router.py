@@ -7,9 +7,16 @@ from fastapi import APIRouter, Header, Response, status
 
 from app.accounts.deps import CallerDep
 from app.accounts.schemas import UserPublic
-from app.core.deps import ClientAddress, DatabaseDep, PasswordsDep, SessionDep, SettingsDep
+from app.core.deps import (
+    ClientAddress,
+    DatabaseDep,
+    PartsDep,
+    PasswordsDep,
+    SessionDep,
+    SettingsDep,
+)
 from app.core.errors import responses
-from app.keys import service
+from app.keys import migration, service
 from app.keys.schemas import (
     DynamicKeys,
     KdfParams,
@@ -138,3 +145,33 @@ async def seal_pair_key(
 ) -> DynamicKeys:
     """The pair key made on your device, sealed to each member's public key."""
     return await service.seal_pair_key(session, dynamic_id, caller.user, body)
+
+
+@dynamic_keys_router.get(
+    "/{dynamic_id}/clear-words",
+    response_model=migration.ClearWords,
+    responses=responses(401, 404, 422),
+)
+async def read_clear_words(
+    dynamic_id: uuid.UUID, caller: CallerDep, session: SessionDep, parts: PartsDep
+) -> migration.ClearWords:
+    """The dynamic's words written before its pair key, still in clear: for your phone to seal
+    them once (a page at a time; ``more`` says ask again)."""
+    return await migration.clear_words(session, parts, dynamic_id, caller.user)
+
+
+@dynamic_keys_router.post(
+    "/{dynamic_id}/clear-words",
+    response_model=migration.Sealed,
+    responses=responses(401, 404, 422),
+)
+async def seal_clear_words(
+    dynamic_id: uuid.UUID,
+    body: migration.SealedWords,
+    caller: CallerDep,
+    session: SessionDep,
+    parts: PartsDep,
+) -> migration.Sealed:
+    """Envelopes made on your phone in place of those words, each for its record and field.
+    Words sealed already are left as they are, so a batch may be sent again."""
+    return await migration.seal_words(session, parts, dynamic_id, caller.user, body)

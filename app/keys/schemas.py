@@ -141,6 +141,12 @@ class DynamicKeys(BaseModel):
     pair_key: MyPairKey | None = Field(description="your sealed copy, once it exists")
 
 
+class SyncedKeys(DynamicKeys):
+    """A dynamic's keys as the sync feed carries them, filed under the dynamic."""
+
+    dynamic_id: uuid.UUID
+
+
 class ExportedPairKey(BaseModel):
     dynamic_id: uuid.UUID
     key_id: str

@@ -20,10 +20,10 @@ from app.core.config import Settings
 from app.core.db import Database, utcnow
 from app.core.errors import AppError, conflict, not_found, unprocessable
 from app.core.security import Passwords
-from app.dynamics.repository import member_dynamic
+from app.dynamics.repository import dynamic_ids_of, member_dynamic
 from app.dynamics.service import ensure_open
 from app.keys import repository
-from app.keys.models import AccountKeys, SealedPairKey
+from app.keys.models import DYNAMIC_KEYS, AccountKeys, SealedPairKey
 from app.keys.schemas import (
     MEM_LIMIT,
     OPS_LIMIT,
@@ -42,6 +42,7 @@ from app.keys.schemas import (
     RecoveryWrapIn,
     RecoveryWrapOut,
 )
+from app.sync import record as sync
 
 
 def _b64url(raw: bytes) -> str:
@@ -143,6 +144,9 @@ async def create_keys(session: AsyncSession, user: User, data: KeysCreate) -> Ac
         await session.flush()
     except IntegrityError:  # the same account's other device won the race
         raise conflict("keys_exist", "this account has its keys already") from None
+    # The partner's phone hears of the new public key through the feed (it may seal a pair key).
+    for dynamic_id in await dynamic_ids_of(session, user.id):
+        await sync.in_dynamic(session, dynamic_id, DYNAMIC_KEYS, dynamic_id)
     return keys
 
 
@@ -297,4 +301,5 @@ async def seal_pair_key(
         await session.flush()
     except IntegrityError:  # the partner's phone sealed one at the same moment (SQLite too)
         raise conflict("pair_key_exists", "this dynamic has its pair key already") from None
+    await sync.in_dynamic(session, dynamic_id, DYNAMIC_KEYS, dynamic_id)
     return await dynamic_keys(session, dynamic_id, user)

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.accounts.repository import account
-from app.core.declaration import Export, Part, SyncEntity
+from app.core.declaration import Export, Part, SyncEntity, Words
+from app.core.envelopes import NoteEnvelope
 from app.dynamics import repository as dynamics_repository
 from app.protocols import service
 from app.protocols.models import (
@@ -112,4 +113,14 @@ PART = Part(
     ),
     export=Export({"protocols": list[ExportedProtocol]}, _export),
     erase=_erase_words,
+    words=(
+        Words("completion", "note", Completion.note, COMPLETION, NoteEnvelope),
+        Words(
+            "completion",
+            "acknowledgement_note",
+            Completion.acknowledgement_note,
+            COMPLETION,
+            NoteEnvelope,
+        ),
+    ),
 )

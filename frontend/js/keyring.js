@@ -6,6 +6,8 @@
 import { api, recoverPassword } from "./api.js";
 import * as crypto from "./crypto.js";
 import { ApiError } from "./errors.js";
+import { sealOlderWords } from "./older-words.js";
+import { entities, subscribe, announce as tellScreens, trySync } from "./store.js";
 
 const held = { userId: null, privateKey: null, kit: null, stale: false };
 // Each private dynamic's pair key, opened here (dynamic id -> key); and whether a dynamic has a
@@ -90,12 +92,39 @@ async function current(dynamicId, seal) {
 async function learn(dynamicId, keys) {
   remember(dynamicId, keys.state === "sealed");
   if (keys.state !== "sealed" || !keys.pair_key || !held.privateKey) return;
+  let key;
   try {
-    pairKeys.set(dynamicId, await crypto.openSealed(keys.pair_key.sealed_key, held.privateKey));
+    key = await crypto.openSealed(keys.pair_key.sealed_key, held.privateKey);
   } catch {
-    // A copy sealed to an earlier key pair: this phone cannot open it, and says so where words show.
+    return; // A copy sealed to an earlier key pair: this phone cannot open it, and says so where words show.
   }
+  pairKeys.set(dynamicId, key);
+  // Words written before the pair key, sealed now (once; in the background: the next opening
+  // goes on where an interrupted run stopped). The local copy hears of it through the feed.
+  sealOlderWords(dynamicId, key)
+    .then((sealed) => sealed && trySync())
+    .catch(() => {});
 }
+
+// A dynamic's keys changed (the feed says so: the partner set up keys, or a pair key was made):
+// this phone makes the pair key if it is the first to find the dynamic ready, and opens it.
+// Screens showing words draw again with it.
+async function keysChanged() {
+  if (!held.privateKey) return;
+  let opened = false;
+  for (const heard of await entities("dynamic_keys")) {
+    const id = heard.dynamic_id;
+    if (pairKeys.has(id)) continue;
+    const keys = heard.state === "ready_to_seal" ? await current(id, true).catch(() => heard) : heard;
+    await learn(id, keys);
+    opened ||= pairKeys.has(id);
+  }
+  if (opened) tellScreens({ type: "sync", entities: ["pair_key"] });
+}
+
+subscribe((message) => {
+  if (message.type === "sync" && message.entities.includes("dynamic_keys")) keysChanged().catch(() => {});
+});
 
 // Whoever signs out, or is replaced by another account in another tab, takes their keys along.
 globalThis.addEventListener("accord:signed-out", () => {

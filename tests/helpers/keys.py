@@ -25,21 +25,34 @@ async def set_up_keys(client: httpx.AsyncClient, member: Member) -> e2ee.DeviceK
     return keys
 
 
+async def seal_pair_key(
+    client: httpx.AsyncClient, by: Member, dynamic_id: str, public_keys: dict[str, str]
+) -> bytes:
+    """A new pair key sealed to each member's public key (user id -> key), as ``by``'s device
+    makes it. Returns the pair key."""
+    key_id, pair_key = e2ee.new_pair_key()
+    sealed = [
+        {"user_id": user_id, "sealed_key": e2ee.seal_to(public_key, pair_key)}
+        for user_id, public_key in public_keys.items()
+    ]
+    response = await client.post(
+        f"/api/dynamics/{dynamic_id}/pair-key",
+        json={"key_id": key_id, "sealed": sealed},
+        headers=by.idem(),
+    )
+    assert response.status_code == 201, response.text
+    return pair_key
+
+
 async def make_private(
     client: httpx.AsyncClient, first: Member, second: Member, dynamic_id: str
 ) -> bytes:
     """Both members set up keys and the first seals a new pair key to both: the dynamic's
     words are private from here on. Returns the pair key."""
     first_keys, second_keys = await set_up_keys(client, first), await set_up_keys(client, second)
-    key_id, pair_key = e2ee.new_pair_key()
-    sealed = [
-        {"user_id": first.id, "sealed_key": e2ee.seal_to(first_keys.public_key, pair_key)},
-        {"user_id": second.id, "sealed_key": e2ee.seal_to(second_keys.public_key, pair_key)},
-    ]
-    response = await client.post(
-        f"/api/dynamics/{dynamic_id}/pair-key",
-        json={"key_id": key_id, "sealed": sealed},
-        headers=first.idem(),
+    return await seal_pair_key(
+        client,
+        first,
+        dynamic_id,
+        {first.id: first_keys.public_key, second.id: second_keys.public_key},
     )
-    assert response.status_code == 201, response.text
-    return pair_key
