@@ -42,4 +42,5 @@ PART = Part(
     models=(AccountKeys, SealedPairKey),
     export=Export({"keys": ExportedKeys}, _export),
     erase=_erase,
+    words_private=repository.has_pair_key,
 )
