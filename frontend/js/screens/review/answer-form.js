@@ -3,6 +3,8 @@
 import { alertBox, confirmDialog, h } from "../../dom.js";
 import { write } from "../../outbox.js";
 import { entities } from "../../store.js";
+import { LOCKED_WRITE, WordsLocked } from "../../words.js";
+import { myWords, sealAnswers } from "./sealed.js";
 import { AREAS, dealLabels, explain, HEARD, HEARD_QUESTION, SCALE, VOTES } from "./words.js";
 
 function select(id, options, value, blank = "No answer") {
@@ -32,21 +34,22 @@ async function controls(review, them) {
     return [key, label, select(`r-${key}-gave`, SCALE, given.gave, "—"), select(`r-${key}-received`, SCALE, given.received, "—")];
   });
   const inForce = (await entities("protocol", review.dynamic_id)).filter((p) => p.status === "active" || p.status === "suspended");
-  const votes = inForce.map((p) => {
+  const votes = [];
+  for (const p of inForce) {
     const earlier = (mine.protocols || []).find((v) => v.protocol_id === p.id) || {};
     const comment = h("input", {
       type: "text",
       id: `r-comment-${p.id}`,
       maxlength: 500,
-      value: earlier.comment || "",
+      value: earlier.comment ? await myWords(review, "comment", p.id) : "",
       "aria-label": "Why (optional)",
     });
-    return [p, select(`r-vote-${p.id}`, VOTES, earlier.vote), comment];
-  });
+    votes.push([p, select(`r-vote-${p.id}`, VOTES, earlier.vote), comment]);
+  }
   const wentWell = h("textarea", { id: "r-went-well", rows: 3, maxlength: 1000 });
-  wentWell.value = mine.went_well || "";
+  wentWell.value = await myWords(review, "went_well");
   const wish = h("textarea", { id: "r-wish", rows: 3, maxlength: 1000 });
-  wish.value = mine.wish || "";
+  wish.value = await myWords(review, "wish");
   const deal = select("r-deal", dealLabels(them), mine.deal);
   return { deal, heard: select("r-heard", HEARD, mine.heard), areas, votes, wentWell, wish };
 }
@@ -74,7 +77,14 @@ function collect({ deal, heard, areas, votes, wentWell, wish }) {
 // waits on this phone for the connection.
 async function send(review, body, andSubmit) {
   const where = { kind: "review", dynamic_id: review.dynamic_id };
-  const saved = await write({ method: "PUT", path: `/api/reviews/${review.id}/answers/mine`, body, label: "Review answers", ...where });
+  const sealed = await sealAnswers(review, body);
+  const saved = await write({
+    method: "PUT",
+    path: `/api/reviews/${review.id}/answers/mine`,
+    body: sealed,
+    label: "Review answers",
+    ...where,
+  });
   if (!andSubmit) return saved.queued;
   const sent = await write({ path: `/api/reviews/${review.id}/submit`, body: {}, label: "Review sent", ...where });
   return saved.queued || sent.queued;
@@ -156,7 +166,7 @@ export async function answerForm(review, them, onDone) {
       else if (!andSubmit) error.textContent = "Saved. Only you can see them.";
       onDone();
     } catch (failure) {
-      error.textContent = explain(failure, them);
+      error.textContent = failure instanceof WordsLocked ? LOCKED_WRITE : explain(failure, them);
     }
   }
 
