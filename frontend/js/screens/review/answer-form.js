@@ -34,6 +34,12 @@ async function controls(review, them) {
     return [key, label, select(`r-${key}-gave`, SCALE, given.gave, "—"), select(`r-${key}-received`, SCALE, given.received, "—")];
   });
   const inForce = (await entities("protocol", review.dynamic_id)).filter((p) => p.status === "active" || p.status === "suspended");
+  // Earlier words this phone cannot open (locked): a save would replace them, so it waits.
+  const unopened = [];
+  const opened = (text) => {
+    if (text === null) unopened.push(true);
+    return text || "";
+  };
   const votes = [];
   for (const p of inForce) {
     const earlier = (mine.protocols || []).find((v) => v.protocol_id === p.id) || {};
@@ -41,17 +47,17 @@ async function controls(review, them) {
       type: "text",
       id: `r-comment-${p.id}`,
       maxlength: 500,
-      value: earlier.comment ? await myWords(review, "comment", p.id) : "",
+      value: opened(await myWords(review, "comment", p.id)),
       "aria-label": "Why (optional)",
     });
     votes.push([p, select(`r-vote-${p.id}`, VOTES, earlier.vote), comment]);
   }
   const wentWell = h("textarea", { id: "r-went-well", rows: 3, maxlength: 1000 });
-  wentWell.value = await myWords(review, "went_well");
+  wentWell.value = opened(await myWords(review, "went_well"));
   const wish = h("textarea", { id: "r-wish", rows: 3, maxlength: 1000 });
-  wish.value = await myWords(review, "wish");
+  wish.value = opened(await myWords(review, "wish"));
   const deal = select("r-deal", dealLabels(them), mine.deal);
-  return { deal, heard: select("r-heard", HEARD, mine.heard), areas, votes, wentWell, wish };
+  return { deal, heard: select("r-heard", HEARD, mine.heard), areas, votes, wentWell, wish, locked: unopened.length > 0 };
 }
 
 // The answers to send: only the questions answered.
@@ -147,6 +153,11 @@ export async function answerForm(review, them, onDone) {
 
   async function save(andSubmit) {
     error.textContent = "";
+    if (c.locked) {
+      error.textContent =
+        "Your earlier answers are private, and locked on this phone: open your private words in More → Private words to change them here.";
+      return;
+    }
     const body = collect(c);
     if (!Object.keys(body).length) {
       error.textContent = "Answer at least one question first.";

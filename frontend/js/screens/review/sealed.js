@@ -21,12 +21,13 @@ export async function sealAnswers(review, body) {
   return out;
 }
 
-// My earlier words as text for the form ("" where this phone cannot open them).
+// My earlier words as text for the form: "" for none, null where this phone cannot open them.
 export async function myWords(review, field, protocolId = null) {
   const mine = review.mine || {};
   const value = protocolId ? (mine.protocols || []).find((v) => v.protocol_id === protocolId)?.comment : mine[field];
+  if (!value) return "";
   const name = protocolId ? commentField(protocolId) : field;
-  return (await openWords(review.dynamic_id, value, "review_answer", answerRecord(review, session().user.id), name)) || "";
+  return openWords(review.dynamic_id, value, "review_answer", answerRecord(review, session().user.id), name);
 }
 
 // An answer's words where shown: opened here, or said to be locked.
