@@ -176,8 +176,9 @@ async def test_two_partners_pair_pause_and_resume(server: str, browser: Browser)
 
     # Every write carried its own Idempotency-Key (a UUID).
     # (Besides the live stream's tickets, asked for whenever the stream is opened, and the key
-    # setup the app does itself after sign-up, POST /api/keys/mine.)
-    app_own = ("/api/events/ticket", "/api/keys/mine")
+    # setup the app does itself after sign-up, POST /api/keys/mine, and the pair key its phone
+    # makes once both have keys, here when the red's note field asks whether words are private.)
+    app_own = ("/api/events/ticket", "/api/keys/mine", "/pair-key")
     changes = [url.rsplit("/", 1)[-1] for url, _ in writes if not url.endswith(app_own)]
     assert changes == ["invites", "red", "resume"]
     keys = [key for _, key in writes]

@@ -20,6 +20,8 @@ from tests.browser import (
     stored_session,
     watch_console,
 )
+from tests.conftest import Served
+from tests.test_browser_private_words import clear_text_in
 
 TITLE = "Morning words"
 ALICE_WORDS = "Our Sunday walks felt close"
@@ -37,7 +39,7 @@ async def open_reviews(page: Page) -> None:
 
 
 async def test_two_partners_review_then_renegotiate_from_the_agenda(
-    server: str, browser: Browser
+    served: Served, server: str, browser: Browser
 ) -> None:
     alice_context, alice, bob_context, bob = await pair_partners(browser, server)
     alice_errors, bob_errors = watch_console(alice), watch_console(bob)
@@ -149,6 +151,13 @@ async def test_two_partners_review_then_renegotiate_from_the_agenda(
     await open_reviews(bob)
     await expect(bob.locator("#past-reviews")).to_contain_text("Shorter morning words")
     await shot(bob, "review-list")
+    # Their words were private (both phones have keys): sealed on the phones, so no table holds
+    # them. (The summary here is also the new protocol title, which is not encrypted yet.)
+    async with httpx.AsyncClient(base_url=server) as api:
+        keys = await api.get(f"/api/dynamics/{dynamic['id']}/keys", headers=await token(bob))
+        assert keys.json()["state"] == "sealed", keys.text
+    written = (ALICE_WORDS, "More play", "Your messages every morning", "Shorter on weekdays")
+    assert clear_text_in(str(served.data_dir / "accord.db"), written) == []
     expected = (refused(409), refused(422), OFFLINE)
     assert real_errors(alice_errors, *expected) == []
     assert real_errors(bob_errors, *expected) == []

@@ -36,6 +36,9 @@ AccountHook = Callable[[AsyncSession, uuid.UUID], Awaitable[None]]
 Streams = Callable[[AsyncSession, uuid.UUID], Awaitable[Iterable[str]]]
 # (session, the user's id) -> the export's sections, ready for JSON.
 Collect = Callable[[AsyncSession, uuid.UUID], Awaitable[Mapping[str, Any]]]
+# (session, a dynamic's id) -> whether its words are private (it has a pair key): asked by parts
+# that cannot import the keys part (it stands above them), through ``words_private``.
+WordsPrivate = Callable[[AsyncSession, uuid.UUID], Awaitable[bool]]
 # now -> the condition on a table's rows that have had their time.
 Expired = Callable[[datetime], ColumnElement[bool]]
 
@@ -112,6 +115,7 @@ class Part:
       user's name or pronouns and so changes with them;
     - ``sweeps``: housekeeping of what is kept only for a while;
     - ``words``: its fields of a dynamic's words that become envelopes (``Words``).
+    - ``words_private``: whether a dynamic's words are private (the keys part; docs/e2ee.md).
     """
 
     name: str
@@ -125,6 +129,7 @@ class Part:
     profile_changed: AccountHook | None = None
     sweeps: tuple[Sweep, ...] = ()
     words: tuple[Words, ...] = ()
+    words_private: WordsPrivate | None = None
 
 
 Parts = Sequence[Part]
@@ -141,3 +146,11 @@ async def tell(
         call = hook(part)
         if call is not None:
             await call(session, user_id)
+
+
+async def words_private(parts: Parts, session: AsyncSession, dynamic_id: uuid.UUID) -> bool:
+    """Whether any part says the dynamic's words are private (the keys part: a pair key)."""
+    for part in parts:
+        if part.words_private is not None and await part.words_private(session, dynamic_id):
+            return True
+    return False

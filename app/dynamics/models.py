@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, created_at_field, uuid_pk
@@ -82,14 +82,16 @@ class Membership(SQLModel, table=True):
     nickname: str | None = Field(default=None, max_length=40)
     joined_at: datetime = created_at_field()
     red_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    red_note: str | None = Field(default=None, max_length=500)
+    # Notes are words, or an envelope's JSON text (docs/e2ee.md): the length is checked on the
+    # way in.
+    red_note: str | None = Field(default=None, sa_type=Text)
     yellow_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    yellow_note: str | None = Field(default=None, max_length=500)
+    yellow_note: str | None = Field(default=None, sa_type=Text)
     # "I see you": when this member answered the partner's standing red / yellow, and what
     # they said. Cleared when the partner lifts the flag.
     saw_red_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     saw_yellow_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    saw_note: str | None = Field(default=None, max_length=500)
+    saw_note: str | None = Field(default=None, sa_type=Text)
     # When this member finished (or skipped) the first minute after pairing: shown once per
     # member and dynamic, on whichever device they use.
     introduced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

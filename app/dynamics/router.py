@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.accounts.deps import CallerDep
-from app.core.deps import NowDep, SessionDep, SettingsDep, ViewsDep
+from app.core.declaration import words_private
+from app.core.deps import NowDep, PartsDep, SessionDep, SettingsDep, ViewsDep
 from app.core.errors import responses
 from app.core.pagination import CursorQuery, LimitQuery
 from app.dynamics import service
@@ -129,10 +131,16 @@ async def update_membership(
     "/{dynamic_id}/red", response_model=DynamicPublic, responses=responses(401, 404, 409, 422)
 )
 async def call_red(
-    dynamic_id: uuid.UUID, caller: CallerDep, session: SessionDep, body: FlagIn | None = None
+    dynamic_id: uuid.UUID,
+    caller: CallerDep,
+    session: SessionDep,
+    parts: PartsDep,
+    body: FlagIn | None = None,
 ) -> DynamicPublic:
     """Stop. Pauses the whole dynamic at once; only you can lift your red."""
-    dynamic = await service.call_red(session, dynamic_id, caller.user, body.note if body else None)
+    dynamic = await service.call_red(
+        session, dynamic_id, caller.user, body.note if body else None, partial(words_private, parts)
+    )
     return await service.view(session, dynamic)
 
 
@@ -140,11 +148,15 @@ async def call_red(
     "/{dynamic_id}/yellow", response_model=DynamicPublic, responses=responses(401, 404, 409, 422)
 )
 async def raise_yellow(
-    dynamic_id: uuid.UUID, caller: CallerDep, session: SessionDep, body: FlagIn | None = None
+    dynamic_id: uuid.UUID,
+    caller: CallerDep,
+    session: SessionDep,
+    parts: PartsDep,
+    body: FlagIn | None = None,
 ) -> DynamicPublic:
     """Slow down, we need to talk. Pauses nothing; lifted by your resume."""
     dynamic = await service.raise_yellow(
-        session, dynamic_id, caller.user, body.note if body else None
+        session, dynamic_id, caller.user, body.note if body else None, partial(words_private, parts)
     )
     return await service.view(session, dynamic)
 
@@ -153,11 +165,17 @@ async def raise_yellow(
     "/{dynamic_id}/seen", response_model=DynamicPublic, responses=responses(401, 404, 409, 422)
 )
 async def see(
-    dynamic_id: uuid.UUID, caller: CallerDep, session: SessionDep, body: FlagIn | None = None
+    dynamic_id: uuid.UUID,
+    caller: CallerDep,
+    session: SessionDep,
+    parts: PartsDep,
+    body: FlagIn | None = None,
 ) -> DynamicPublic:
     """ "I see you": answer your partner's red or yellow, with an optional note. They are
     told at once; 409 ``nothing_to_see`` when no flag of theirs is standing."""
-    dynamic = await service.see(session, dynamic_id, caller.user, body.note if body else None)
+    dynamic = await service.see(
+        session, dynamic_id, caller.user, body.note if body else None, partial(words_private, parts)
+    )
     return await service.view(session, dynamic)
 
 

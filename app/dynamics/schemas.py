@@ -6,10 +6,20 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.envelopes import ClearOrSealed, Envelope, StoredWords, ciphertext_of
 from app.core.validation import CleanLine, CleanText
 from app.dynamics.models import DynamicState, Role
 
 Note = Annotated[str, CleanText, Field(max_length=500)]
+
+
+class SignalNoteEnvelope(Envelope):
+    """A red, yellow or "I see you" note (500 characters at most), encrypted on the device under
+    ``member:<author's user id>:red_note`` (``yellow_note``, ``saw_note``)."""
+
+    c: Annotated[str, *ciphertext_of(500)]
+
+
 Nickname = Annotated[str, CleanLine, Field(min_length=1, max_length=40)]
 
 
@@ -39,9 +49,9 @@ class MemberPublic(BaseModel):
     nickname: str | None
     joined_at: datetime
     red_at: datetime | None
-    red_note: str | None
+    red_note: StoredWords
     yellow_at: datetime | None
-    yellow_note: str | None
+    yellow_note: StoredWords
     saw_red_at: datetime | None = Field(
         description='when this member answered the partner\'s standing red with "I see you"'
     )
@@ -51,7 +61,7 @@ class MemberPublic(BaseModel):
     introduced_at: datetime | None = Field(
         default=None, description="when this member finished or skipped the first minute"
     )
-    saw_note: str | None = Field(description='what this member said with "I see you"')
+    saw_note: StoredWords = Field(description='what this member said with "I see you"')
 
 
 class DynamicPublic(BaseModel):
@@ -91,4 +101,8 @@ class MembershipUpdate(_In):
 
 
 class FlagIn(_In):
-    note: Note | None = None
+    note: Annotated[Note | SignalNoteEnvelope | None, ClearOrSealed] = Field(
+        default=None,
+        description="words; in a dynamic with a pair key, only an envelope sealed for "
+        "member:<your user id>:red_note (yellow_note, saw_note)",
+    )

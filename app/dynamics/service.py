@@ -25,6 +25,8 @@ from app.accounts.models import User
 from app.accounts.repository import lock_user
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.declaration import WordsPrivate
+from app.core.envelopes import Envelope, check_words, to_column
 from app.core.errors import AppError, conflict, forbidden, not_found
 from app.core.views import Computed, ViewCache
 from app.dynamics import repository
@@ -388,11 +390,31 @@ async def update_membership(
     return dynamic
 
 
+async def _signal_note(
+    session: AsyncSession,
+    dynamic: Dynamic,
+    user: User,
+    note: str | Envelope | None,
+    private: WordsPrivate,
+) -> str | None:
+    """A signal's note as stored: words, or in a private dynamic only their envelope (sealed on
+    the device for ``member:<user id>:<field>``). A refused note refuses the whole call, so
+    nothing is stored: the phone sends the signal again without it (docs/e2ee.md)."""
+    check_words(
+        private=await private(session, dynamic.id), entity_id=user.id, fields={"note": note}
+    )
+    return to_column(note)
+
+
 async def call_red(
-    session: AsyncSession, dynamic_id: uuid.UUID, user: User, note: str | None
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    user: User,
+    note: str | Envelope | None,
+    private: WordsPrivate,
 ) -> Dynamic:
-    note = note or None  # a blank note is no note
     dynamic, membership = await _locked(session, dynamic_id, user)
+    note = await _signal_note(session, dynamic, user, note, private)  # a blank note is no note
     if membership.red_at is None:
         membership.red_at = utcnow()
         membership.red_note = note
@@ -408,10 +430,14 @@ async def call_red(
 
 
 async def raise_yellow(
-    session: AsyncSession, dynamic_id: uuid.UUID, user: User, note: str | None
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    user: User,
+    note: str | Envelope | None,
+    private: WordsPrivate,
 ) -> Dynamic:
-    note = note or None
     dynamic, membership = await _locked(session, dynamic_id, user)
+    note = await _signal_note(session, dynamic, user, note, private)
     if membership.yellow_at is None:
         membership.yellow_at = utcnow()
         membership.yellow_note = note
@@ -429,14 +455,18 @@ async def raise_yellow(
 
 
 async def see(
-    session: AsyncSession, dynamic_id: uuid.UUID, user: User, note: str | None
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    user: User,
+    note: str | Envelope | None,
+    private: WordsPrivate,
 ) -> Dynamic:
     """ "I see you": answer the partner's standing red and yellow, so they know it reached you.
 
     The partner is told the first time each flag is seen, and again when the note changes; a
     repeat (a retry, a second tap) changes nothing else."""
-    note = note or None
     dynamic, membership = await _locked(session, dynamic_id, user)
+    note = await _signal_note(session, dynamic, user, note, private)
     standing = {
         flag
         for partner in await repository.partner_memberships(session, dynamic.id, user.id)

@@ -61,4 +61,5 @@ PART = Part(
     sync=(SyncEntity(DYNAMIC_KEYS, _load_keys),),
     export=Export({"keys": ExportedKeys}, _export),
     erase=_erase,
+    words_private=repository.has_pair_key,
 )

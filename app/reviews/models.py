@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, created_at_field, uuid_pk
@@ -58,7 +58,8 @@ class Review(SQLModel, table=True):
     agenda: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-    summary: str | None = Field(default=None, max_length=1000)
+    # Words, or an envelope's JSON text (docs/e2ee.md): the length is checked on the way in.
+    summary: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = created_at_field()
 
 
@@ -77,9 +78,10 @@ class ReviewAnswer(SQLModel, table=True):
     heard: int | None = None
     areas: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     protocols: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
-    went_well: str | None = Field(default=None, max_length=1000)
-    wish: str | None = Field(default=None, max_length=1000)
-    note: str | None = Field(default=None, max_length=1000)
+    # Words, or an envelope's JSON text (docs/e2ee.md): the length is checked on the way in.
+    went_well: str | None = Field(default=None, sa_type=Text)
+    wish: str | None = Field(default=None, sa_type=Text)
+    note: str | None = Field(default=None, sa_type=Text)
     revision: int = 1  # bumped on every save: the ETag of these answers
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = created_at_field()

@@ -7,12 +7,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.envelopes import ClearOrSealed, Envelope, NoteEnvelope, StoredWords, ciphertext_of
 from app.core.validation import CleanText
 
 Scale = Annotated[int, Field(ge=1, le=5, strict=True)]
 Deal = Annotated[int, Field(ge=-3, le=3, strict=True)]
 Words = Annotated[str, CleanText, Field(max_length=1000)]
 Comment = Annotated[str, CleanText, Field(max_length=500)]
+
+
+class CommentEnvelope(Envelope):
+    """A vote's comment (500 characters at most), encrypted on the device."""
+
+    c: Annotated[str, *ciphertext_of(500)]
+
+
+# Words, or in a private dynamic their envelope (docs/e2ee.md): an answer's for
+# ``review_answer:<review id>.<author's user id>:<field>`` (a comment's field is
+# ``protocols.<protocol id>.comment``), the summary for ``review:<review id>:summary``.
+ReviewWords = Annotated[Words | NoteEnvelope | None, ClearOrSealed]
 AREAS = ("care", "attention", "structure", "growth")
 CADENCES = (7, 14, 28)
 
@@ -74,7 +87,7 @@ class AreasIn(_In):
 class ProtocolVoteIn(_In):
     protocol_id: uuid.UUID
     vote: Vote
-    comment: Comment | None = None
+    comment: Annotated[Comment | CommentEnvelope | None, ClearOrSealed] = None
 
 
 class AnswersIn(_In):
@@ -97,9 +110,9 @@ class AnswersIn(_In):
         max_length=100,
         description="keep / change / pause / retire for protocols in force, with a comment",
     )
-    went_well: Words | None = None
-    wish: Words | None = None
-    note: Words | None = None
+    went_well: ReviewWords = None
+    wish: ReviewWords = None
+    note: ReviewWords = None
 
     @field_validator("protocols")
     @classmethod
@@ -125,16 +138,16 @@ class AnswersPublic(BaseModel):
     heard: int | None
     areas: dict[str, dict[str, int | None]]
     protocols: list[dict[str, Any]]
-    went_well: str | None
-    wish: str | None
-    note: str | None
+    went_well: StoredWords
+    wish: StoredWords
+    note: StoredWords
     submitted_at: datetime | None
     updated_at: datetime
     etag: str = Field(description="send it as If-Match to change these answers safely")
 
 
 class CloseIn(_In):
-    summary: Words | None = Field(default=None, description="a few shared words: what you decided")
+    summary: ReviewWords = Field(default=None, description="a few shared words: what you decided")
 
 
 class AgendaAction(BaseModel):
@@ -155,7 +168,7 @@ class AgendaItem(BaseModel):
 
 
 class Outcome(BaseModel):
-    summary: str | None
+    summary: StoredWords
     closed_by: uuid.UUID | None
     closed_at: datetime
 

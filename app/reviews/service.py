@@ -21,11 +21,13 @@ from sqlmodel import col, select
 from app.accounts.models import User
 from app.balance.service import balance_of
 from app.core.db import utcnow
+from app.core.envelopes import Envelope, check_words, to_column, to_items
 from app.core.errors import AppError, conflict
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.models import Dynamic, Membership
 from app.dynamics.repository import readable
 from app.dynamics.service import FORMER_MEMBER, ensure_open
+from app.keys import repository as keys_repository
 from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.protocols import service as protocols_service
@@ -185,6 +187,17 @@ async def save_answers(
                 "protocol_not_in_force",
                 f"protocols[{index}].protocol_id is not a protocol in force in this dynamic",
             )
+    # The words are bound to the author's answers: review_answer:<review id>.<user id>:<field>.
+    check_words(
+        private=await keys_repository.has_pair_key(session, dynamic.id),
+        entity_id=review.id,
+        fields={
+            "went_well": data.went_well,
+            "wish": data.wish,
+            "note": data.note,
+            "protocols": [v.comment for v in data.protocols if v.comment],
+        },
+    )
     now = utcnow()
     if answer is None:
         answer = ReviewAnswer(
@@ -202,13 +215,13 @@ async def save_answers(
             "protocol_id": str(v.protocol_id),
             "title": titles[v.protocol_id],
             "vote": str(v.vote),
-            "comment": v.comment or None,
+            "comment": to_items([v.comment])[0] if v.comment else None,
         }
         for v in data.protocols
     ]
-    answer.went_well = data.went_well or None
-    answer.wish = data.wish or None
-    answer.note = data.note or None
+    answer.went_well = to_column(data.went_well)
+    answer.wish = to_column(data.wish)
+    answer.note = to_column(data.note)
     answer.revision += 1
     answer.updated_at = now
     session.add(answer)
@@ -320,16 +333,21 @@ async def _reveal(
 
 
 async def close(
-    session: AsyncSession, review_id: uuid.UUID, user: User, summary: str | None
+    session: AsyncSession, review_id: uuid.UUID, user: User, summary: str | Envelope | None
 ) -> Review:
     review, dynamic = await repository.member_review(session, review_id, user.id, for_update=True)
     ensure_open(dynamic)
     _ensure_state(review, ReviewState.revealed)
+    check_words(
+        private=await keys_repository.has_pair_key(session, dynamic.id),
+        entity_id=review.id,
+        fields={"summary": summary},
+    )
     now = utcnow()
     review.state = ReviewState.closed
     review.closed_at = now
     review.closed_by = user.id
-    review.summary = summary or None
+    review.summary = to_column(summary)
     review.updated_at = now
     session.add(review)
     await session.flush()

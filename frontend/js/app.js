@@ -7,6 +7,7 @@ import { pendingKit } from "./keyring.js";
 import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
+import "./signals.js"; // signals refused for a note in clear go again at once, on every screen
 import { address, linkedDynamic, parse, screenGo } from "./routes.js";
 import { chooseDynamic, currentDynamic, endedDynamic, entity, subscribe, trySync } from "./store.js";
 

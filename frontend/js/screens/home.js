@@ -6,7 +6,9 @@
 import { OfflineError } from "../api.js";
 import { alertBox, h } from "../dom.js";
 import { items, write } from "../outbox.js";
+import { NOTE_FIELD, signalBody } from "../signals.js";
 import { chooseDynamic, currentDynamic, entities, live, openDynamics, subscribe } from "../store.js";
+import { heldNotesCard } from "./home/held-notes.js";
 import { introCard } from "./home/intro.js";
 import { notificationAsk } from "./home/notify-ask.js";
 import { reviewCard } from "./home/review-card.js";
@@ -20,6 +22,12 @@ import { waitingSection } from "./home/waiting.js";
 const LABELS = { red: "Red", yellow: "Yellow", resume: "Resume", nudge: "Thinking of you", seen: "I see you" };
 const QUEUED_RED =
   "You are offline: your red is saved on this phone and goes out the moment you are back online. If you need to stop now, tell your partner directly.";
+// Sent at once without its note, which this phone could not seal (its words are locked).
+const HELD_SENT = {
+  red: "Your red is sent. Your note is kept on this phone for now: open your private words to send it too.",
+  yellow: "Your yellow is sent. Your note is kept on this phone for now: open your private words to send it too.",
+  seen: "They know you see them. Your note is kept on this phone for now: open your private words to send it too.",
+};
 const QUEUED = "You are offline: this is saved on this phone and will be sent when you are back online.";
 
 // `screen` holds what a redraw needs: ctx, me, the dynamic shown, GET today's answer (`today`,
@@ -28,15 +36,18 @@ async function act(screen, kind, options = {}) {
   const { dynamic, error } = screen;
   error.textContent = "";
   try {
+    // A note is sealed here; where it cannot be, the signal goes at once without it (js/signals.js).
+    const { body, held } = NOTE_FIELD[kind] ? await signalBody(dynamic.id, kind, options.body?.note) : { body: options.body };
     const answer = await write({
       path: `/api/dynamics/${dynamic.id}/${kind}`,
-      body: options.body,
+      body,
       label: LABELS[kind],
       kind,
       dynamic_id: dynamic.id,
       offline: options.offline !== false,
     });
     if (answer.queued) error.textContent = kind === "red" ? QUEUED_RED : QUEUED;
+    else if (held) error.textContent = HELD_SENT[kind];
     await draw(screen);
   } catch (failure) {
     error.textContent = failure instanceof OfflineError ? "You are offline: try again when you are back online." : failure.message;
@@ -84,7 +95,7 @@ async function sections(screen) {
   if (screen.stopped) return null;
   const parts = [switcher(dynamics, dynamic, me, screen.counts, screen.ctx.go)];
   if (dynamics.length > 1 && !screen.watchingCounts) watchCounts(screen);
-  const signal = partnerSignal({ mine, partner }, (note) => act(screen, "seen", withNote(note)));
+  const signal = partnerSignal({ dynamicId: dynamic.id, mine, partner }, (note) => act(screen, "seen", withNote(note)));
   if (signal) {
     parts.push(signal);
     feel(partner);
@@ -93,8 +104,12 @@ async function sections(screen) {
   const protocols = await entities("protocol", dynamic.id);
   if (screen.stopped) return null;
   const paused = dynamic.state === "paused";
-  const calls = safetyCalls({ mine, partner, paused }, partnerName, (kind, options) => act(screen, kind, options));
-  parts.push(stateCard(dynamic, me, queuedFlags, protocols), calls);
+  const calls = safetyCalls({ dynamicId: dynamic.id, mine, partner, paused }, partnerName, (kind, options) => act(screen, kind, options));
+  parts.push(
+    stateCard(dynamic, me, queuedFlags, protocols),
+    heldNotesCard({ dynamic, mine, partner }, () => draw(screen)),
+    calls,
+  );
   // What waits for this person comes first after the safety calls; then the first minute.
   if (today) parts.push(waitingSection(today.waiting || [], partnerName, dynamic.id));
   parts.push(intro || notificationAsk(partnerName, () => draw(screen)));

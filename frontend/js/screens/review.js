@@ -7,6 +7,7 @@ import { entity, live } from "../store.js";
 import { answerForm } from "./review/answer-form.js";
 import { cadenceCard, pastList, startCard } from "./review/list.js";
 import { agenda, closeForm, sideBySide } from "./review/reveal.js";
+import { summaryWords } from "./review/sealed.js";
 
 function partnerName(dynamic, me) {
   const partner = (dynamic.members || []).find((m) => m.user_id !== me.id);
@@ -80,7 +81,7 @@ export async function render(root, ctx) {
             "section",
             { class: "card", id: "review-summary" },
             h("h2", {}, "What you decided"),
-            h("p", {}, review.outcome.summary || "Closed without a summary."),
+            review.outcome.summary ? summaryWords(review, "p", {}) : h("p", {}, "Closed without a summary."),
           ),
         );
       }

@@ -1,11 +1,12 @@
 // The two safety calls and their way back, each behind a confirmation: red stops everything,
 // yellow asks to talk, resume lifts my own flags. `act(kind, options)` sends the call.
 import { confirmDialog, h } from "../../dom.js";
+import { noteHint } from "./held-notes.js";
 
 // A red, a yellow or an "I see you" may carry a short note; an empty one sends none.
 export const withNote = (note) => ({ body: note ? { note } : {} });
 
-function redButton(partnerName, act) {
+function redButton(dynamicId, partnerName, act) {
   const red = h("button", { type: "button", class: "danger big", id: "red" }, "Red: stop everything");
   red.addEventListener("click", async () => {
     const note = await confirmDialog({
@@ -13,21 +14,21 @@ function redButton(partnerName, act) {
       text: `This pauses everything between you and ${partnerName} at once, and tells them.`,
       confirm: "Call red",
       danger: true,
-      note: { label: `Anything ${partnerName} should know? (optional)` },
+      note: { label: `Anything ${partnerName} should know? (optional)`, hint: noteHint(dynamicId, "red") },
     });
     if (note !== null) act("red", withNote(note));
   });
   return red;
 }
 
-function yellowButton(partnerName, act) {
+function yellowButton(dynamicId, partnerName, act) {
   const yellow = h("button", { type: "button", class: "caution big", id: "yellow" }, "Yellow: we need to talk");
   yellow.addEventListener("click", async () => {
     const note = await confirmDialog({
       title: "Raise yellow?",
       text: `This tells ${partnerName} you want to slow down and talk. It pauses nothing.`,
       confirm: "Raise yellow",
-      note: { label: `What would you like to talk about? (optional)` },
+      note: { label: `What would you like to talk about? (optional)`, hint: noteHint(dynamicId, "yellow") },
     });
     if (note !== null) act("yellow", withNote(note));
   });
@@ -57,7 +58,14 @@ function resumeButton({ mine, partner, paused }, act) {
   return resume;
 }
 
-// members: { mine, partner, paused } (home/state.js memberState, and whether the dynamic is paused).
+// members: { dynamicId, mine, partner, paused } (home/state.js memberState, and whether the dynamic is paused).
 export function safetyCalls(members, partnerName, act) {
-  return h("div", { class: "safety" }, redButton(partnerName, act), yellowButton(partnerName, act), resumeButton(members, act));
+  const { dynamicId } = members;
+  return h(
+    "div",
+    { class: "safety" },
+    redButton(dynamicId, partnerName, act),
+    yellowButton(dynamicId, partnerName, act),
+    resumeButton(members, act),
+  );
 }

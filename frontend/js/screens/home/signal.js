@@ -2,6 +2,8 @@
 // an optional note; a short vibration the first time this phone shows it, where allowed.
 import { h } from "../../dom.js";
 import { clockText as clock } from "../../format.js";
+import { wordsOf } from "../../words.js";
+import { noteHint } from "./held-notes.js";
 
 const FELT_KEY = "accord.signals-felt";
 
@@ -32,9 +34,16 @@ export function feel(partner) {
   }
 }
 
+// A member's signal note, quoted after `lead`: opened on this phone where it is private
+// (sealed for member:<their id>:<field>), or said to be locked here.
+export function quoted(dynamicId, member, field, lead) {
+  const value = member[field];
+  return [`${lead}“`, wordsOf("span", {}, { dynamicId, value, entity: "member", id: member.user_id, field }), "”"];
+}
+
 // The partner's red or yellow takes over the top of home: what they said, and "I see you".
 // `mine` and `partner` are the two members (home/state.js memberState).
-export function partnerSignal({ mine, partner }, onSee) {
+export function partnerSignal({ dynamicId, mine, partner }, onSee) {
   if (!partner || !(partner.red_at || partner.yellow_at)) {
     seenDraft.text = "";
     return null;
@@ -52,13 +61,13 @@ export function partnerSignal({ mine, partner }, onSee) {
         : `At ${clock(partner.yellow_at)}. ${name} wants to slow down and talk. Nothing is paused.`,
     ),
   ];
-  const note = red ? partner.red_note : partner.yellow_note;
-  if (note) parts.push(h("p", { class: "signal-note" }, `${name}: “${note}”`));
+  const field = red ? "red_note" : "yellow_note";
+  if (partner[field]) parts.push(h("p", { class: "signal-note" }, quoted(dynamicId, partner, field, `${name}: `)));
   if (red && partner.yellow_at && partner.yellow_note)
-    parts.push(h("p", { class: "signal-note" }, `${name} (yellow): “${partner.yellow_note}”`));
+    parts.push(h("p", { class: "signal-note" }, quoted(dynamicId, partner, "yellow_note", `${name} (yellow): `)));
   if (seenAt) {
     parts.push(h("p", { id: "seen-done" }, `You told ${name} you see them at ${clock(seenAt)}.`));
-    if (mine.saw_note) parts.push(h("p", { class: "muted" }, `You said: “${mine.saw_note}”`));
+    if (mine.saw_note) parts.push(h("p", { class: "muted" }, quoted(dynamicId, mine, "saw_note", "You said: ")));
   } else {
     const words = h("textarea", { id: "seen-note", maxlength: 500, rows: 2 });
     words.value = seenDraft.text;
@@ -66,7 +75,14 @@ export function partnerSignal({ mine, partner }, onSee) {
       seenDraft.text = words.value;
     });
     const button = h("button", { type: "submit", class: "big", id: "see" }, "I see you");
-    const form = h("form", { class: "stack" }, h("label", { for: "seen-note" }, `A few words for ${name} (optional)`), words, button);
+    const form = h(
+      "form",
+      { class: "stack" },
+      h("label", { for: "seen-note" }, `A few words for ${name} (optional)`),
+      words,
+      h("p", { class: "muted small" }, noteHint(dynamicId, "“I see you”")),
+      button,
+    );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       button.disabled = true;

@@ -2,6 +2,7 @@
 // the yellows, my own notes, whether the partner saw my flag, and what waits to be sent.
 import { h } from "../../dom.js";
 import { clockText as clock } from "../../format.js";
+import { quoted } from "./signal.js";
 
 // The signed-in member and the partner (either may be missing in a dynamic being set up).
 export function memberState(dynamic, me) {
@@ -39,8 +40,8 @@ export function stateCard(dynamic, me, queuedFlags, protocols) {
       if (dynamic.state !== "paused") cls = "card state-yellow";
     }
   }
-  if (mine?.red_note) lines.push(`Your note: “${mine.red_note}”`);
-  if (mine?.yellow_note) lines.push(`Your note: “${mine.yellow_note}”`);
+  if (mine?.red_note) lines.push(quoted(dynamic.id, mine, "red_note", "Your note: "));
+  if (mine?.yellow_note) lines.push(quoted(dynamic.id, mine, "yellow_note", "Your note: "));
   // The partner's own flags and notes are in the takeover above; here, whether they saw mine.
   if (mine && partner) {
     const saw = [
@@ -49,7 +50,7 @@ export function stateCard(dynamic, me, queuedFlags, protocols) {
     ].filter(Boolean);
     if (saw.length) {
       lines.push(`${partnerName} sees you: they saw ${saw.join(" and ")}.`);
-      if (partner.saw_note) lines.push(`${partnerName}: “${partner.saw_note}”`);
+      if (partner.saw_note) lines.push(quoted(dynamic.id, partner, "saw_note", `${partnerName}: `));
     } else if (mine.red_at || mine.yellow_at) lines.push(`${partnerName} has been told.`);
   }
   if (queuedFlags.length) lines.push(`Waiting to be sent: ${queuedFlags.join(", ")}. Talk to ${partnerName} directly if it cannot wait.`);

@@ -7,7 +7,7 @@ import { newKitForm, setUpForm, staleWrapForm, unlockForm } from "./new-kit.js";
 import { safetyPart } from "./safety.js";
 
 const TODAY =
-  "Once you both have keys, check-in notes, needs in your own words, notes back and notes on what you did for each other are encrypted on your phones: the server keeps only what it cannot read. Other words (red and yellow notes, protocols, reviews) are still stored as written, until a coming version.";
+  "Once you both have keys, check-in notes, needs in your own words, notes back, notes on what you did for each other the notes with a red, a yellow or “I see you”, and what you write in a review are encrypted on your phones: the server keeps only what it cannot read. Protocols are still stored as written, until a coming version.";
 
 export function keysSection(account) {
   const body = h("div", { id: "keys-body" }, h("p", {}, "Looking for your keys…"));

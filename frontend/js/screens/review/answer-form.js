@@ -3,6 +3,8 @@
 import { alertBox, confirmDialog, h } from "../../dom.js";
 import { write } from "../../outbox.js";
 import { entities } from "../../store.js";
+import { LOCKED_WRITE, WordsLocked } from "../../words.js";
+import { myWords, sealAnswers } from "./sealed.js";
 import { AREAS, dealLabels, explain, HEARD, HEARD_QUESTION, SCALE, VOTES } from "./words.js";
 
 function select(id, options, value, blank = "No answer") {
@@ -32,23 +34,30 @@ async function controls(review, them) {
     return [key, label, select(`r-${key}-gave`, SCALE, given.gave, "—"), select(`r-${key}-received`, SCALE, given.received, "—")];
   });
   const inForce = (await entities("protocol", review.dynamic_id)).filter((p) => p.status === "active" || p.status === "suspended");
-  const votes = inForce.map((p) => {
+  // Earlier words this phone cannot open (locked): a save would replace them, so it waits.
+  const unopened = [];
+  const opened = (text) => {
+    if (text === null) unopened.push(true);
+    return text || "";
+  };
+  const votes = [];
+  for (const p of inForce) {
     const earlier = (mine.protocols || []).find((v) => v.protocol_id === p.id) || {};
     const comment = h("input", {
       type: "text",
       id: `r-comment-${p.id}`,
       maxlength: 500,
-      value: earlier.comment || "",
+      value: opened(await myWords(review, "comment", p.id)),
       "aria-label": "Why (optional)",
     });
-    return [p, select(`r-vote-${p.id}`, VOTES, earlier.vote), comment];
-  });
+    votes.push([p, select(`r-vote-${p.id}`, VOTES, earlier.vote), comment]);
+  }
   const wentWell = h("textarea", { id: "r-went-well", rows: 3, maxlength: 1000 });
-  wentWell.value = mine.went_well || "";
+  wentWell.value = opened(await myWords(review, "went_well"));
   const wish = h("textarea", { id: "r-wish", rows: 3, maxlength: 1000 });
-  wish.value = mine.wish || "";
+  wish.value = opened(await myWords(review, "wish"));
   const deal = select("r-deal", dealLabels(them), mine.deal);
-  return { deal, heard: select("r-heard", HEARD, mine.heard), areas, votes, wentWell, wish };
+  return { deal, heard: select("r-heard", HEARD, mine.heard), areas, votes, wentWell, wish, locked: unopened.length > 0 };
 }
 
 // The answers to send: only the questions answered.
@@ -74,7 +83,14 @@ function collect({ deal, heard, areas, votes, wentWell, wish }) {
 // waits on this phone for the connection.
 async function send(review, body, andSubmit) {
   const where = { kind: "review", dynamic_id: review.dynamic_id };
-  const saved = await write({ method: "PUT", path: `/api/reviews/${review.id}/answers/mine`, body, label: "Review answers", ...where });
+  const sealed = await sealAnswers(review, body);
+  const saved = await write({
+    method: "PUT",
+    path: `/api/reviews/${review.id}/answers/mine`,
+    body: sealed,
+    label: "Review answers",
+    ...where,
+  });
   if (!andSubmit) return saved.queued;
   const sent = await write({ path: `/api/reviews/${review.id}/submit`, body: {}, label: "Review sent", ...where });
   return saved.queued || sent.queued;
@@ -137,6 +153,11 @@ export async function answerForm(review, them, onDone) {
 
   async function save(andSubmit) {
     error.textContent = "";
+    if (c.locked) {
+      error.textContent =
+        "Your earlier answers are private, and locked on this phone: open your private words in More → Private words to change them here.";
+      return;
+    }
     const body = collect(c);
     if (!Object.keys(body).length) {
       error.textContent = "Answer at least one question first.";
@@ -156,7 +177,7 @@ export async function answerForm(review, them, onDone) {
       else if (!andSubmit) error.textContent = "Saved. Only you can see them.";
       onDone();
     } catch (failure) {
-      error.textContent = explain(failure, them);
+      error.textContent = failure instanceof WordsLocked ? LOCKED_WRITE : explain(failure, them);
     }
   }
 

@@ -3,6 +3,7 @@
 import { alertBox, h } from "../../dom.js";
 import { dayText } from "../../format.js";
 import { write } from "../../outbox.js";
+import { summaryWords } from "./sealed.js";
 import { CADENCES, explain } from "./words.js";
 
 function nextText(schedule) {
@@ -98,7 +99,7 @@ export function pastList(items) {
           {},
           h("a", { href: `#/review/${encodeURIComponent(r.id)}` }, dayText(r.due_on)),
           ` — ${STATES[r.state] || r.state}`,
-          r.outcome?.summary ? h("p", { class: "muted" }, `“${r.outcome.summary}”`) : null,
+          r.outcome?.summary ? summaryWords(r, "p", { class: "muted" }, true) : null,
         ),
       ),
     ),

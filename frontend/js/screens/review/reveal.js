@@ -2,6 +2,8 @@
 import { alertBox, confirmDialog, h } from "../../dom.js";
 import { write } from "../../outbox.js";
 import { suggestProposal } from "../../proposal-draft.js";
+import { LOCKED_WRITE, WordsLocked } from "../../words.js";
+import { answerWords, sealSummary } from "./sealed.js";
 import { AREAS, dealLabels, explain, HEARD_QUESTION, VOTES } from "./words.js";
 
 function label(list, value) {
@@ -35,11 +37,15 @@ export function sideBySide(review, them) {
   for (const [pid, title] of titles) {
     const vote = (answers) => {
       const v = (answers.protocols || []).find((p) => p.protocol_id === pid);
-      return v ? `${label(VOTES, v.vote)}${v.comment ? ` — “${v.comment}”` : ""}` : null;
+      return v ? [label(VOTES, v.vote), ...(v.comment ? [" — “", answerWords(review, answers, "comment", pid), "”"] : [])] : null;
     };
     rows.push(row(`“${title}”`, vote(a), vote(b)));
   }
-  rows.push(row("What went well", a.went_well, b.went_well), row("What I wish for", a.wish, b.wish));
+  const words = (answers, field) => answerWords(review, answers, field);
+  rows.push(
+    row("What went well", words(a, "went_well"), words(b, "went_well")),
+    row("What I wish for", words(a, "wish"), words(b, "wish")),
+  );
   return h(
     "section",
     { class: "card", "aria-labelledby": "answers-title" },
@@ -147,7 +153,7 @@ export function closeForm(review, them, done) {
     try {
       const answer = await write({
         path: `/api/reviews/${review.id}/close`,
-        body: { summary: summary.value.trim() || null },
+        body: { summary: await sealSummary(review, summary.value.trim()) },
         label: "Close the review",
         kind: "review",
         dynamic_id: review.dynamic_id,
@@ -155,7 +161,7 @@ export function closeForm(review, them, done) {
       if (answer.queued) error.textContent = "You are offline: this is saved on this phone and will be sent when you are back online.";
       done();
     } catch (failure) {
-      error.textContent = explain(failure, them);
+      error.textContent = failure instanceof WordsLocked ? LOCKED_WRITE : explain(failure, them);
     }
   });
   return form;
