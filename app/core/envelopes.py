@@ -139,6 +139,11 @@ def _as_envelope(text: str) -> dict[str, Any] | None:
         return None
 
 
+def stored_words(text: str) -> dict[str, Any] | None:
+    """A stored text as its envelope, or None when it holds words in clear."""
+    return _as_envelope(text)
+
+
 def to_column(value: str | Envelope | None) -> str | None:
     """What a text column stores: clear words as they are, an envelope as its JSON text."""
     if isinstance(value, Envelope):

@@ -7,9 +7,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
+from app.core.envelopes import stored_words
 from app.notifications.models import Notification, NotificationKind, Reminder
 from app.protocols.models import Protocol, ProtocolVersion
 from app.push.sender import PushMessage
+
+# A protocol's reminder when its title is unknown or sealed (words the server cannot read).
+SEALED_TITLE = "A protocol"
 
 # Keyed by NotificationKind, whose values are the strings a stored notification's kind holds.
 _TEXT: dict[str, str] = {
@@ -101,7 +105,7 @@ async def message_for(
             tag=f"review_due:{reminder.dynamic_id}",
             ttl=12 * 3600,
         )
-    title = "A protocol"
+    title = SEALED_TITLE
     if reminder.protocol_id is not None:
         protocol = await session.get(Protocol, reminder.protocol_id)
         if protocol is not None and protocol.in_force_version is not None:
@@ -115,11 +119,15 @@ async def message_for(
                     )
                 )
             ).scalar_one_or_none()
-            title = version or title
+            # A sealed title is an envelope nobody here can open: the push says "a protocol"
+            # and the screen it opens shows the title, opened on the phone (docs/e2ee.md).
+            if version and stored_words(version) is None:
+                title = version
+    named = f"“{title}”" if title != SEALED_TITLE else "a protocol"
     if reminder.kind == "review":
         return PushMessage(
             title="Time to review",
-            body=f"Look at “{title}” together again",
+            body=f"Look at {named} together again",
             url=f"/#/protocol/{reminder.protocol_id}" if reminder.protocol_id else "/#/protocols",
             tag=f"review:{reminder.protocol_id}",
             ttl=12 * 3600,
