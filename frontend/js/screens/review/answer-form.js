@@ -2,6 +2,7 @@
 // partner before both of us submitted (the server keeps it sealed).
 import { alertBox, confirmDialog, h } from "../../dom.js";
 import { write } from "../../outbox.js";
+import { openProtocols } from "../../protocol-words.js";
 import { entities } from "../../store.js";
 import { AREAS, dealLabels, explain, HEARD, HEARD_QUESTION, SCALE, VOTES } from "./words.js";
 
@@ -31,7 +32,9 @@ async function controls(review, them) {
     const given = mine.areas?.[key] || {};
     return [key, label, select(`r-${key}-gave`, SCALE, given.gave, "—"), select(`r-${key}-received`, SCALE, given.received, "—")];
   });
-  const inForce = (await entities("protocol", review.dynamic_id)).filter((p) => p.status === "active" || p.status === "suspended");
+  const inForce = (await openProtocols(await entities("protocol", review.dynamic_id))).filter(
+    (p) => p.status === "active" || p.status === "suspended",
+  );
   const votes = inForce.map((p) => {
     const earlier = (mine.protocols || []).find((v) => v.protocol_id === p.id) || {};
     const comment = h("input", {
