@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests import e2ee
 from tests.browser import (
@@ -35,6 +35,7 @@ from tests.conftest import Served
 from tests.helpers import PASSWORD, register
 from tests.helpers.keys import set_up_keys
 from tests.test_browser_keys import written_down_kit
+from tests.test_browser_push import deliver, notifications
 
 ALICE_NOTE = "The walk by the river made my whole week"
 ALICE_NEED = "a slow Sunday"
@@ -193,6 +194,32 @@ async def protocol_in_private(alice: Page, bob: Page) -> str:
     return pid
 
 
+async def push_titles(context: BrowserContext, alice: Page, server: str, pid: str) -> None:
+    """A reminder's push names the protocol's sealed title: the service worker has the open,
+    unlocked page open it; once the page is locked, the push keeps its plain words."""
+    async with httpx.AsyncClient(base_url=server, headers=await headers_of(alice)) as http:
+        protocol = (await http.get(f"/api/protocols/{pid}")).json()
+    terms = protocol["in_force"]
+    sealed = {
+        "dynamic_id": protocol["dynamic_id"],
+        "entity": "protocol_version",
+        "id": terms["version_id"],
+        "field": "title",
+        "envelope": terms["title"],
+        "body": "{title}",
+    }
+    await context.grant_permissions(["notifications"], origin=server)
+    push = {"title": "Reminder", "body": "A protocol", "url": f"/#/protocol/{pid}"}
+    await deliver(context, alice, server, {**push, "tag": "open", "sealed": sealed})
+    (shown,) = await notifications(alice, 1)
+    assert shown["body"] == PROTOCOL_TITLE
+    await alice.reload()  # the keys are forgotten: nothing can open it now
+    await expect(alice.locator("#protocol, #checkins, main").first).to_be_visible()
+    await deliver(context, alice, server, {**push, "tag": "locked", "sealed": sealed})
+    shown_all = await notifications(alice, 2)
+    assert {n["tag"]: n["body"] for n in shown_all}["locked"] == "A protocol"
+
+
 async def follow_through(alice: Page, bob: Page, pid: str) -> None:
     """Bob does what they agreed, with a note; Alice thanks him with one."""
     await bob.goto(f"/#/protocol/{pid}")
@@ -272,6 +299,8 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     await expect(unlock.get_by_role("status")).to_contain_text("open on this phone")
     await alice.goto("/#/checkins")
     await expect(alice.locator(f'[data-checkin="{record}"] .note')).to_have_text(PYNACL_NOTE)
+
+    await push_titles(alice_context, alice, server, pid)
 
     # Nothing they wrote is in clear anywhere in the server's database.
     database = str(served.data_dir / "accord.db")

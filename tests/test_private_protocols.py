@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from app.notifications.models import Reminder
 from app.protocols.models import ProtocolEvent, ProtocolVersion
+from app.push.sender import build_payload
 from app.reminders.messages import message_for
 from tests.helpers import Member, error_code, pair
 from tests.helpers.keys import make_private
@@ -237,5 +238,11 @@ async def test_the_agenda_and_a_reminder_name_a_sealed_protocol_without_its_titl
             message = await message_for(session, reminder, None)
         assert "a protocol" in message.body.lower(), message
         assert protocol["title"]["c"] not in f"{message.title} {message.body}"
+        # Outside discreet mode the push names the envelope, for the phone to open; in it, not.
+        assert message.sealed is not None
+        assert message.sealed["envelope"] == protocol["title"]
+        assert message.sealed["id"] == version_id and "{title}" in message.sealed["body"]
+        assert json.loads(build_payload(message, discreet=False))["sealed"] == message.sealed
+        assert protocol["title"]["c"] not in build_payload(message, discreet=True).decode()
     text = json.dumps(read)
     assert not any(sentence in text for sentence in SENTENCES)

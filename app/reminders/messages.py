@@ -4,7 +4,10 @@ check-in contents."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.accounts.models import User
 from app.core.envelopes import stored_words
@@ -105,29 +108,13 @@ async def message_for(
             tag=f"review_due:{reminder.dynamic_id}",
             ttl=12 * 3600,
         )
-    title = SEALED_TITLE
-    if reminder.protocol_id is not None:
-        protocol = await session.get(Protocol, reminder.protocol_id)
-        if protocol is not None and protocol.in_force_version is not None:
-            from sqlmodel import col, select
-
-            version = (
-                await session.execute(
-                    select(ProtocolVersion.title).where(
-                        col(ProtocolVersion.protocol_id) == protocol.id,
-                        col(ProtocolVersion.number) == protocol.in_force_version,
-                    )
-                )
-            ).scalar_one_or_none()
-            # A sealed title is an envelope nobody here can open: the push says "a protocol"
-            # and the screen it opens shows the title, opened on the phone (docs/e2ee.md).
-            if version and stored_words(version) is None:
-                title = version
+    title, sealed = await _protocol_title(session, reminder)
     named = f"“{title}”" if title != SEALED_TITLE else "a protocol"
     if reminder.kind == "review":
         return PushMessage(
             title="Time to review",
             body=f"Look at {named} together again",
+            sealed=sealed and {**sealed, "body": "Look at “{title}” together again"},
             url=f"/#/protocol/{reminder.protocol_id}" if reminder.protocol_id else "/#/protocols",
             tag=f"review:{reminder.protocol_id}",
             ttl=12 * 3600,
@@ -135,7 +122,41 @@ async def message_for(
     return PushMessage(
         title="Reminder",
         body=title,
+        sealed=sealed and {**sealed, "body": "{title}"},
         url=f"/#/protocol/{reminder.protocol_id}",
         tag=f"protocol:{reminder.protocol_id}",
         ttl=3600,
     )
+
+
+async def _protocol_title(
+    session: AsyncSession, reminder: Reminder
+) -> tuple[str, dict[str, Any] | None]:
+    """The title of the reminder's protocol in force, or SEALED_TITLE; and where it is sealed,
+    what the service worker needs to have it opened on the phone: the envelope and what its
+    associated data names (docs/e2ee.md, "Push titles"). Nobody here can open it."""
+    if reminder.protocol_id is None:
+        return SEALED_TITLE, None
+    protocol = await session.get(Protocol, reminder.protocol_id)
+    if protocol is None or protocol.in_force_version is None:
+        return SEALED_TITLE, None
+    version = (
+        await session.execute(
+            select(ProtocolVersion).where(
+                col(ProtocolVersion.protocol_id) == protocol.id,
+                col(ProtocolVersion.number) == protocol.in_force_version,
+            )
+        )
+    ).scalar_one_or_none()
+    if version is None:
+        return SEALED_TITLE, None
+    envelope = stored_words(version.title)
+    if envelope is None:
+        return version.title or SEALED_TITLE, None
+    return SEALED_TITLE, {
+        "dynamic_id": str(protocol.dynamic_id),
+        "entity": "protocol_version",
+        "id": str(version.id),
+        "field": "title",
+        "envelope": envelope,
+    }
