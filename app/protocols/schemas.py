@@ -9,11 +9,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.envelopes import (
+    CLEAR,
+    SEALED,
     ClearOrSealed,
     DeviceId,
     Envelope,
     NoteEnvelope,
     StoredWords,
+    WordsOrEnvelope,
     ciphertext_of,
 )
 from app.core.validation import CleanLine, CleanText, ClockTime
@@ -47,9 +50,22 @@ class ReasonEnvelope(Envelope):
 
 
 # A protocol's words, or their envelopes (docs/e2ee.md).
-SealedTitle = Annotated[Title | TitleEnvelope, ClearOrSealed]
-SealedDescription = Annotated[Description | DescriptionEnvelope, ClearOrSealed]
-SealedReason = Annotated[Reason | ReasonEnvelope | None, ClearOrSealed]
+SealedTitle = Annotated[
+    Annotated[Title, CLEAR] | Annotated[TitleEnvelope, SEALED], WordsOrEnvelope, ClearOrSealed
+]
+SealedDescription = Annotated[
+    Annotated[Description, CLEAR] | Annotated[DescriptionEnvelope, SEALED],
+    WordsOrEnvelope,
+    ClearOrSealed,
+]
+SealedReason = (
+    Annotated[
+        Annotated[Reason, CLEAR] | Annotated[ReasonEnvelope, SEALED],
+        WordsOrEnvelope,
+        ClearOrSealed,
+    ]
+    | None
+)
 VersionId = Annotated[
     uuid.UUID | None,
     Field(
