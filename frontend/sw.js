@@ -94,8 +94,39 @@ self.addEventListener("push", (event) => {
     icon: "/icons/icon-192.png",
     badge: "/icons/icon-192.png",
   };
-  event.waitUntil(Promise.all([self.registration.showNotification(title, options), trySync()]));
+  const shown = async () => {
+    const opened = await openedBody(message.sealed);
+    await self.registration.showNotification(title, opened ? { ...options, body: opened } : options);
+  };
+  event.waitUntil(Promise.all([shown(), trySync()]));
 });
+
+// A push may name words sealed on a phone (a protocol's title; docs/e2ee.md, "Push titles"). This
+// worker holds no key: keys live only in the memory of an open, unlocked page. So it asks the
+// app's open windows to open them, briefly; without an answer the push keeps its plain words.
+async function openedBody(sealed) {
+  if (!sealed || typeof sealed !== "object" || typeof sealed.body !== "string") return null;
+  const windows = await self.clients.matchAll({ type: "window" });
+  for (const client of windows) {
+    const text = await askToOpen(client, sealed);
+    if (typeof text === "string" && text) return sealed.body.replace("{title}", text);
+  }
+  return null;
+}
+
+function askToOpen(client, sealed) {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    // A page that is frozen or closing never answers: the push does not wait for it.
+    const timer = setTimeout(() => resolve(null), 1500);
+    channel.port1.onmessage = (event) => {
+      clearTimeout(timer);
+      resolve(event.data?.text ?? null);
+    };
+    const { dynamic_id, entity, id, field, envelope } = sealed;
+    client.postMessage({ type: "open-words", sealed: { dynamic_id, entity, id, field, envelope } }, [channel.port2]);
+  });
+}
 
 // Only a path of this app may be opened from a notification.
 function safeUrl(url) {

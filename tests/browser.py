@@ -190,6 +190,16 @@ async def without_live_stream(page: Page) -> None:
     await expect(page.locator("body")).to_have_attribute("data-live", "retrying")
 
 
+async def open_words(page: Page) -> None:
+    """After a reload a phone's keys are forgotten: its password opens its private words again
+    (More → "Private words" → "Open my words")."""
+    await page.goto("/#/settings")
+    unlock = page.locator("#unlock-words")
+    await unlock.get_by_label("Password for your keys").fill(PASSWORD)
+    await unlock.get_by_role("button", name="Open my words").click()
+    await expect(unlock.get_by_role("status")).to_contain_text("open on this phone")
+
+
 async def stored_session(page: Page) -> dict[str, object] | None:
     """The session as the app keeps it, in IndexedDB (``accord`` / ``kv`` / ``session``)."""
     return await page.evaluate(

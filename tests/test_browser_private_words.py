@@ -1,8 +1,9 @@
 """Private words on two phones, end to end: Alice's check-in note and her need in her own words
 are sealed on her phone and read on Bob's; Bob answers and checks in while offline, and his
 phone's outbox holds envelopes, not his words; what PyNaCl seals the browser opens and what the
-browser sealed PyNaCl opens; a completion's note and its acknowledgement's travel the same way;
-after a reload Alice's phone says her words
+browser sealed PyNaCl opens; a protocol's title, description and a decline's reason are sealed
+on one phone and read (and diffed between versions) on the other; a completion's note and its
+acknowledgement's travel the same way; after a reload Alice's phone says her words
 are locked until her password opens them again; and afterwards no table of the server's
 database holds one of the sentences they wrote in private. Words written before the pair key
 existed stay as they were, marked so."""
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import Browser, Page, Route, expect
+from playwright.async_api import Browser, BrowserContext, Page, Route, expect
 
 from tests import e2ee
 from tests.browser import (
@@ -37,6 +38,7 @@ from tests.conftest import Served
 from tests.helpers import PASSWORD, register
 from tests.helpers.keys import seal_pair_key, set_up_keys
 from tests.test_browser_keys import written_down_kit
+from tests.test_browser_push import deliver, notifications
 
 WRITTEN_BEFORE = "written before your words were private"
 
@@ -49,7 +51,23 @@ EARLIER_NOTE = "Written before we had keys"
 EARLIER_NEED = "a quiet evening"
 DONE_NOTE = "Watered them with the rain barrel"
 THANKS_NOTE = "They look so happy, thank you"
-WRITTEN = (ALICE_NOTE, ALICE_NEED, BOB_ANSWER, BOB_NOTE, PYNACL_NOTE, DONE_NOTE, THANKS_NOTE)
+PROTOCOL_TITLE = "Water the ferns by the window"
+PROTOCOL_TEXT = "Every other morning, a full can each"
+NEW_TEXT = "Every other morning, and the lemon tree too"
+DECLINE_REASON = "The lemon tree is mine to fuss over"
+WRITTEN = (
+    ALICE_NOTE,
+    ALICE_NEED,
+    BOB_ANSWER,
+    BOB_NOTE,
+    PYNACL_NOTE,
+    DONE_NOTE,
+    THANKS_NOTE,
+    PROTOCOL_TITLE,
+    PROTOCOL_TEXT,
+    NEW_TEXT,
+    DECLINE_REASON,
+)
 
 
 async def headers_of(page: Page) -> dict[str, str]:
@@ -138,19 +156,78 @@ async def bob_answers_offline(bob: Page, bob_context: Any) -> None:
     await expect(bob.locator(".checkin-card.waiting")).to_have_count(0)
 
 
-async def follow_through(server: str, alice: Page, bob: Page, dynamic_id: str) -> None:
+async def protocol_in_private(alice: Page, bob: Page) -> str:
+    """Alice proposes a protocol on her phone (its words sealed there), Bob reads and agrees to
+    it on his; Alice changes its description, Bob sees the change (diffed on his phone, from
+    opened words) and declines it with a reason Alice reads. Returns the protocol's id."""
+    await alice.goto("/#/propose")
+    form = alice.locator("#propose-form")
+    await form.get_by_label("Title").fill(PROTOCOL_TITLE)
+    await form.get_by_label("Description (optional)").fill(PROTOCOL_TEXT)
+    await form.get_by_label("Kind").select_option("care")
+    await form.get_by_label("Bob", exact=True).check()
+    await form.get_by_role("button", name="Propose", exact=True).click()
+    await expect(alice.get_by_role("heading", name=PROTOCOL_TITLE, level=1)).to_be_visible()
+    pid = alice.url.rsplit("/", 1)[-1]
+    await bob.goto("/#/home")
+    await expect(bob.locator("#waiting-for-you")).to_contain_text(f"proposed “{PROTOCOL_TITLE}”")
+    await bob.goto(f"/#/protocol/{pid}")
+    await expect(bob.get_by_role("heading", level=1)).to_have_text(PROTOCOL_TITLE)
+    await expect(bob.locator("#proposed-terms")).to_contain_text(PROTOCOL_TEXT)
+    await bob.get_by_role("button", name="Agree to version 1").click()
+    await expect(bob.locator("#protocol-status")).to_contain_text("In force")
+
+    await alice.goto(f"/#/propose/{pid}")
+    form = alice.locator("#propose-form")
+    await expect(form.get_by_label("Title")).to_have_value(PROTOCOL_TITLE)
+    await form.get_by_label("Description (optional)").fill(NEW_TEXT)
+    await form.get_by_role("button", name="Propose this change").click()
+    await expect(alice.locator("#protocol-status")).to_contain_text("waits for Bob")
+    await bob.goto("/#/home")
+    await bob.goto(f"/#/protocol/{pid}")
+    description_row = bob.locator('#diff [data-field="description"]')
+    await expect(description_row.locator(".proto-was")).to_contain_text(PROTOCOL_TEXT)
+    await expect(description_row.locator(".proto-new")).to_contain_text(NEW_TEXT)
+    # The title was sealed again for version 2, unchanged: no difference shown.
+    await expect(bob.locator('#diff [data-field="title"]')).to_have_count(0)
+    reason = bob.locator("#review").get_by_label("Reason (optional; kept in the history)")
+    await reason.fill(DECLINE_REASON)
+    await bob.get_by_role("button", name="Decline", exact=True).click()
+    await expect(bob.locator("#protocol-notice")).to_contain_text("agreed terms stay in force")
+    await alice.goto("/#/home")
+    await alice.goto(f"/#/protocol/{pid}")
+    await expect(alice.locator("#history")).to_contain_text(DECLINE_REASON)
+    return pid
+
+
+async def push_titles(context: BrowserContext, alice: Page, server: str, pid: str) -> None:
+    """A reminder's push names the protocol's sealed title: the service worker has the open,
+    unlocked page open it; once the page is locked, the push keeps its plain words."""
+    async with httpx.AsyncClient(base_url=server, headers=await headers_of(alice)) as http:
+        protocol = (await http.get(f"/api/protocols/{pid}")).json()
+    terms = protocol["in_force"]
+    sealed = {
+        "dynamic_id": protocol["dynamic_id"],
+        "entity": "protocol_version",
+        "id": terms["version_id"],
+        "field": "title",
+        "envelope": terms["title"],
+        "body": "{title}",
+    }
+    await context.grant_permissions(["notifications"], origin=server)
+    push = {"title": "Reminder", "body": "A protocol", "url": f"/#/protocol/{pid}"}
+    await deliver(context, alice, server, {**push, "tag": "open", "sealed": sealed})
+    (shown,) = await notifications(alice, 1)
+    assert shown["body"] == PROTOCOL_TITLE
+    await alice.reload()  # the keys are forgotten: nothing can open it now
+    await expect(alice.locator("#protocol, #checkins, main").first).to_be_visible()
+    await deliver(context, alice, server, {**push, "tag": "locked", "sealed": sealed})
+    shown_all = await notifications(alice, 2)
+    assert {n["tag"]: n["body"] for n in shown_all}["locked"] == "A protocol"
+
+
+async def follow_through(alice: Page, bob: Page, pid: str) -> None:
     """Bob does what they agreed, with a note; Alice thanks him with one."""
-    async with httpx.AsyncClient(base_url=server) as http:
-        bob_id = (await http.get("/api/me", headers=await headers_of(bob))).json()["id"]
-        body = {"title": "Water the plants", "kind": "care", "performer_ids": [bob_id]}
-        proposed = await http.post(
-            f"/api/dynamics/{dynamic_id}/protocols", json=body, headers=await headers_of(alice)
-        )
-        pid = proposed.json()["id"]
-        agreed = await http.post(
-            f"/api/protocols/{pid}/agree", json={"version": 1}, headers=await headers_of(bob)
-        )
-        assert agreed.status_code == 200, agreed.text
     await bob.goto(f"/#/protocol/{pid}")
     await bob.get_by_label("Note (optional)").fill(DONE_NOTE)
     await bob.get_by_role("button", name="I did it").click()
@@ -183,7 +260,8 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     await expect(alice.locator(".checkin-card").filter(has_text=BOB_NOTE)).to_be_visible()
     await expect(alice.locator(".responses")).to_contain_text(f"Bob: On it — {BOB_ANSWER}")
 
-    await follow_through(server, alice, bob, dynamic_id)
+    pid = await protocol_in_private(alice, bob)
+    await follow_through(alice, bob, pid)
 
     # Browser -> PyNaCl: the stored envelopes open with the pair key, only where they belong.
     key = await pair_key_of(alice, dynamic_id)
@@ -195,6 +273,10 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
         assert e2ee.aead_open(key, mine["note"], f"{ad}:note").decode() == ALICE_NOTE
         assert e2ee.aead_open(key, mine["needs"][1], f"{ad}:needs").decode() == ALICE_NEED
         assert mine["needs"][0] == "praise"
+        protocol = (await http.get(f"/api/protocols/{pid}")).json()
+        ad = f"protocol_version:{protocol['in_force']['version_id']}"
+        title = e2ee.aead_open(key, protocol["in_force"]["title"], f"{ad}:title").decode()
+        assert title == PROTOCOL_TITLE
 
     # PyNaCl -> browser: Bob's check-in sealed outside any browser shows on Alice's phone.
     record = str(uuid.uuid4())
@@ -223,6 +305,8 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     await expect(unlock.get_by_role("status")).to_contain_text("open on this phone")
     await alice.goto("/#/checkins")
     await expect(alice.locator(f'[data-checkin="{record}"] .note')).to_have_text(PYNACL_NOTE)
+
+    await push_titles(alice_context, alice, server, pid)
 
     # Nothing they wrote is in clear anywhere in the server's database.
     database = str(served.data_dir / "accord.db")

@@ -26,7 +26,15 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+)
 
 from app.core.errors import AppError
 
@@ -122,6 +130,19 @@ def _not_an_envelope(value: object) -> object:
 # ClearOrSealed]``): clear words may not pass for an envelope.
 ClearOrSealed = AfterValidator(_not_an_envelope)
 
+
+def _words_or_envelope(value: object) -> str:
+    return "sealed" if isinstance(value, dict | Envelope) else "clear"
+
+
+# A field of words or their envelope, validated as one or the other by what came (an object is
+# an envelope), so that a refusal names only what is wrong with it (an empty title is "too
+# short", not also "not an envelope"):
+#     Annotated[Annotated[Title, CLEAR] | Annotated[TitleEnvelope, SEALED], WordsOrEnvelope]
+WordsOrEnvelope = Discriminator(_words_or_envelope)
+CLEAR, SEALED = Tag("clear"), Tag("sealed")
+
+
 # Made on the device when a record's words are sealed, because their associated data names it.
 DeviceId = Annotated[
     uuid.UUID | None,
@@ -137,6 +158,11 @@ def _as_envelope(text: str) -> dict[str, Any] | None:
         return Envelope.model_validate(value).model_dump()
     except ValueError:
         return None
+
+
+def stored_words(text: str) -> dict[str, Any] | None:
+    """A stored text as its envelope, or None when it holds words in clear."""
+    return _as_envelope(text)
 
 
 def to_column(value: str | Envelope | None) -> str | None:

@@ -42,8 +42,10 @@ class ProtocolVersion(SQLModel, table=True):
     protocol_id: uuid.UUID = Field(foreign_key="protocols.id", ondelete="CASCADE")
     dynamic_id: uuid.UUID = Field(foreign_key="dynamics.id", ondelete="CASCADE", index=True)
     number: int
-    title: str = Field(max_length=120)
-    description: str = Field(default="", max_length=4000)
+    # Words, or their envelopes' JSON (protocol_version:<id>:title): lengths are checked on the
+    # way in (docs/e2ee.md).
+    title: str = Field(sa_type=Text)
+    description: str = Field(default="", sa_type=Text)
     kind: str = Field(max_length=16)
     performer_ids: list[str] = Field(default_factory=list, sa_type=JSON)
     schedule: dict[str, Any] | None = Field(default=None, sa_type=JSON)
@@ -92,7 +94,7 @@ class ProtocolEvent(SQLModel, table=True):
     version: int
     action: str = Field(max_length=16)
     actor_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-    reason: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, sa_type=Text)  # or an envelope's JSON
     at: datetime = created_at_field()
 
 

@@ -134,9 +134,7 @@ async def decline(
 ) -> ProtocolPublic:
     """Decline what your partner proposed. A declined renegotiation leaves the agreed version
     in force."""
-    protocol = await service.decline(
-        session, protocol_id, caller.user, body.reason if body else None
-    )
+    protocol = await service.decline(session, protocol_id, caller.user, body)
     return _with_etag(response, await service.view(session, protocol))
 
 
@@ -154,9 +152,7 @@ async def withdraw(
 ) -> ProtocolPublic:
     """Withdraw consent. An active protocol is suspended at once, whoever you are; it is
     active again only when both of you agree again."""
-    protocol = await service.withdraw_consent(
-        session, protocol_id, caller.user, body.reason if body else None
-    )
+    protocol = await service.withdraw_consent(session, protocol_id, caller.user, body)
     return _with_etag(response, await service.view(session, protocol))
 
 
@@ -173,9 +169,7 @@ async def retire(
     body: ReasonIn | None = None,
 ) -> ProtocolPublic:
     """Retire the protocol for good. Either member may."""
-    protocol = await service.retire(
-        session, protocol_id, caller.user, body.reason if body else None
-    )
+    protocol = await service.retire(session, protocol_id, caller.user, body)
     return _with_etag(response, await service.view(session, protocol))
 
 

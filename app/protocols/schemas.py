@@ -8,7 +8,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.core.envelopes import ClearOrSealed, DeviceId, NoteEnvelope, StoredWords
+from app.core.envelopes import (
+    CLEAR,
+    SEALED,
+    ClearOrSealed,
+    DeviceId,
+    Envelope,
+    NoteEnvelope,
+    StoredWords,
+    WordsOrEnvelope,
+    ciphertext_of,
+)
 from app.core.validation import CleanLine, CleanText, ClockTime
 from app.protocols.rules import Status
 
@@ -18,6 +28,51 @@ Title = Annotated[str, CleanLine, Field(min_length=1, max_length=120)]
 Description = Annotated[str, CleanText, Field(max_length=4000)]
 Reason = Annotated[str, CleanText, Field(max_length=500)]
 Note = Annotated[str, CleanText, Field(max_length=1000)]
+
+
+class TitleEnvelope(Envelope):
+    """A title of at most 120 characters, encrypted on the device
+    (``protocol_version:<version_id>:title``)."""
+
+    c: Annotated[str, *ciphertext_of(120)]
+
+
+class DescriptionEnvelope(Envelope):
+    """A description of at most 4000 characters (``protocol_version:<version_id>:description``)."""
+
+    c: Annotated[str, *ciphertext_of(4000)]
+
+
+class ReasonEnvelope(Envelope):
+    """A reason of at most 500 characters (``protocol_event:<id>:reason``)."""
+
+    c: Annotated[str, *ciphertext_of(500)]
+
+
+# A protocol's words, or their envelopes (docs/e2ee.md).
+SealedTitle = Annotated[
+    Annotated[Title, CLEAR] | Annotated[TitleEnvelope, SEALED], WordsOrEnvelope, ClearOrSealed
+]
+SealedDescription = Annotated[
+    Annotated[Description, CLEAR] | Annotated[DescriptionEnvelope, SEALED],
+    WordsOrEnvelope,
+    ClearOrSealed,
+]
+SealedReason = (
+    Annotated[
+        Annotated[Reason, CLEAR] | Annotated[ReasonEnvelope, SEALED],
+        WordsOrEnvelope,
+        ClearOrSealed,
+    ]
+    | None
+)
+VersionId = Annotated[
+    uuid.UUID | None,
+    Field(
+        description="the new version's id, made on the device; needed with envelopes, whose "
+        "associated data names it (protocol_version:<version_id>:title)"
+    ),
+]
 
 
 class Kind(StrEnum):
@@ -69,8 +124,9 @@ def _check_performers(value: list[uuid.UUID] | None) -> list[uuid.UUID] | None:
 
 
 class ProtocolCreate(_In):
-    title: Title
-    description: Description = ""
+    version_id: VersionId = None
+    title: SealedTitle
+    description: SealedDescription = ""
     kind: Kind
     performer_ids: PerformerIds
     schedule: Schedule | None = None
@@ -83,8 +139,9 @@ class ProtocolCreate(_In):
 class ProtocolUpdate(_In):
     """A renegotiation: the fields given replace those of the newest version."""
 
-    title: Title | None = None
-    description: Description | None = None
+    version_id: VersionId = None
+    title: SealedTitle | None = None
+    description: SealedDescription | None = None
     kind: Kind | None = None
     performer_ids: PerformerIds | None = None
     schedule: Schedule | None = None
@@ -108,13 +165,17 @@ class AgreeIn(_In):
 
 
 class ReasonIn(_In):
-    reason: Reason | None = None
+    id: DeviceId = Field(
+        default=None, description="the event's id, made on the device: protocol_event:<id>:reason"
+    )
+    reason: SealedReason = None
 
 
 class Terms(BaseModel):
     number: int
-    title: str
-    description: str
+    version_id: uuid.UUID = Field(description="the version's id, which its envelopes name")
+    title: StoredWords
+    description: StoredWords
     kind: Kind
     performer_ids: list[uuid.UUID]
     schedule: Schedule | None
@@ -141,8 +202,9 @@ class ProtocolPublic(BaseModel):
     )
     pending: bool = Field(description="a version is waiting for agreement")
     agreed_by: list[uuid.UUID] = Field(description="members who agree to this version")
-    title: str
-    description: str
+    version_id: uuid.UUID = Field(description="that version's id, which its envelopes name")
+    title: StoredWords
+    description: StoredWords
     kind: Kind
     performer_ids: list[uuid.UUID]
     schedule: Schedule | None
@@ -170,16 +232,19 @@ class AgreementPublic(BaseModel):
 class VersionHistory(Terms):
     agreements: list[AgreementPublic]
     changes: dict[str, dict[str, Any]] | None = Field(
-        description="field by field difference from the previous version: {field: {from, to}}"
+        description="field by field difference from the previous version: {field: {from, to}}; "
+        "words sealed in either version are left out (the server cannot read them: the phone "
+        "opens both and compares)"
     )
 
 
 class EventPublic(BaseModel):
+    id: uuid.UUID
     at: datetime
     actor_id: uuid.UUID | None
     action: str
     version: int
-    reason: str | None
+    reason: StoredWords
 
 
 class ProtocolHistory(BaseModel):

@@ -54,6 +54,7 @@ from app.protocols.schemas import (
     ProtocolHistory,
     ProtocolPublic,
     ProtocolUpdate,
+    ReasonIn,
     Schedule,
     Terms,
     VersionHistory,
@@ -72,6 +73,8 @@ TERM_FIELDS = (
     "reminders",
     "review_on",
 )
+# The terms that are words: envelopes in a private dynamic (docs/e2ee.md).
+WORDS = ("title", "description")
 # What the partner is told, per event of the rules.
 NOTICE = {
     "proposed": NotificationKind.protocol_proposed,
@@ -129,7 +132,7 @@ async def _apply(
     outcome: Outcome,
     actor: User,
     *,
-    reason: str | None = None,
+    reason: ReasonIn | None = None,
     version: int | None = None,
 ) -> None:
     """Store what the rules decided: the protocol's state, the standing agreements (exactly
@@ -167,13 +170,13 @@ async def _apply(
     for position, action in enumerate(outcome.events):
         session.add(
             ProtocolEvent(
+                **_reason_of(reason, first=position == 0),
                 seq=protocol.revision * 8 + position,
                 protocol_id=protocol.id,
                 dynamic_id=protocol.dynamic_id,
                 version=subject,
                 action=action,
                 actor_id=actor.id,
-                reason=reason,
                 at=now,
             )
         )
@@ -196,6 +199,22 @@ async def _apply(
         )
 
 
+def _sealed(*values: object) -> bool:
+    """Words the server cannot read: an envelope (an object) where words would be text."""
+    return any(isinstance(v, dict) for v in values)
+
+
+def _reason_of(reason: ReasonIn | None, *, first: bool) -> dict[str, Any]:
+    """An event's id and reason. A sealed reason names the event the device made its id for
+    (protocol_event:<id>:reason), so it is stored on that, the first, event of the action (a
+    withdrawal that suspends adds a second one); words in clear go on each, as they always did."""
+    if reason is None:
+        return {}
+    if first:
+        return {"id": reason.id or uuid.uuid4(), "reason": to_column(reason.reason)}
+    return {} if isinstance(reason.reason, Envelope) else {"reason": reason.reason}
+
+
 # --- terms ------------------------------------------------------------------------------------
 
 
@@ -206,6 +225,7 @@ def _terms_dict(version: ProtocolVersion) -> dict[str, Any]:
 def _terms(version: ProtocolVersion) -> Terms:
     return Terms(
         number=version.number,
+        version_id=version.id,
         title=version.title,
         description=version.description,
         kind=version.kind,
@@ -239,15 +259,20 @@ def _check_terms(
 
 
 def _new_version(
-    protocol: Protocol, number: int, terms: dict[str, Any], author: User
+    protocol: Protocol,
+    number: int,
+    terms: dict[str, Any],
+    author: User,
+    version_id: uuid.UUID | None,
 ) -> ProtocolVersion:
     schedule = terms["schedule"]
     return ProtocolVersion(
+        id=version_id or uuid.uuid4(),
         protocol_id=protocol.id,
         dynamic_id=protocol.dynamic_id,
         number=number,
-        title=terms["title"],
-        description=terms["description"],
+        title=to_column(terms["title"]) or "",
+        description=to_column(terms["description"]) or "",
         kind=str(terms["kind"]),
         performer_ids=sorted(str(p) for p in terms["performer_ids"]),
         schedule=schedule.model_dump() if isinstance(schedule, Schedule) else schedule,
@@ -268,6 +293,8 @@ async def propose(
     member_ids = frozenset(m.id for m in await repository.members(session, dynamic.id))
     terms = data.model_dump(include=set(TERM_FIELDS))
     terms["schedule"] = data.schedule
+    terms["title"], terms["description"] = data.title, data.description
+    await _check_version_words(session, dynamic.id, data)
     _check_terms(terms, member_ids, ZoneInfo(user.timezone), utcnow())
     try:
         outcome = rules.propose(member_ids, user.id)
@@ -282,7 +309,7 @@ async def propose(
         revision=0,
     )
     session.add(protocol)
-    session.add(_new_version(protocol, 1, terms, user))
+    session.add(_new_version(protocol, 1, terms, user, data.version_id))
     await session.flush()
     await _apply(session, protocol, outcome, user)
     return protocol
@@ -318,8 +345,9 @@ async def renegotiate(
     (latest,) = await repository.versions(
         session, [protocol.id], numbers={current_version(protocol)}
     )
+    await _check_version_words(session, dynamic.id, data)
     terms = _terms_dict(latest)
-    for name in data.model_fields_set:
+    for name in data.model_fields_set - {"version_id"}:
         terms[name] = getattr(data, name)
     if _same_terms(terms, _terms_dict(latest)):
         raise AppError(422, "no_change", "the new version would be identical to the current one")
@@ -332,9 +360,24 @@ async def renegotiate(
         utcnow(),
         check_review=terms["review_on"] != latest.review_on,
     )
-    session.add(_new_version(protocol, outcome.state.version, terms, user))
+    session.add(_new_version(protocol, outcome.state.version, terms, user, data.version_id))
+    await session.flush()
     await _apply(session, protocol, outcome, user)
     return protocol
+
+
+async def _check_version_words(
+    session: AsyncSession, dynamic_id: uuid.UUID, data: ProtocolCreate | ProtocolUpdate
+) -> None:
+    """The one rule for a version's words. Their envelopes name the version, so a new version
+    of a private dynamic seals its words again: a title or description left out would be the
+    previous version's envelope, which does not open under the new version's id."""
+    private = await keys_repository.has_pair_key(session, dynamic_id)
+    fields = {"title": data.title, "description": data.description}
+    if private and isinstance(data, ProtocolUpdate):
+        for name in fields.keys() - data.model_fields_set:
+            raise _refused_words(name)
+    check_words(private=private, entity_id=data.version_id, fields=fields)
 
 
 def _same_terms(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -356,6 +399,16 @@ def _etag_matches(header: str, current: str) -> bool:
     return "*" in candidates or current in candidates or f"W/{current}" in candidates
 
 
+def _refused_words(name: str) -> AppError:
+    msg = "a new version's words are sealed for it: send them again, sealed for its version_id"
+    return AppError(
+        422,
+        "words_resealed",
+        f"{name}: {msg}",
+        errors=[{"loc": ["body", name], "msg": msg, "type": "words_resealed"}],
+    )
+
+
 # What an action asks of the rules, given the protocol's state and its dynamic.
 Rule = Callable[[ProtocolState, Dynamic], Outcome]
 
@@ -366,12 +419,15 @@ async def _act(
     user: User,
     rule: Rule,
     *,
-    reason: str | None = None,
+    reason: ReasonIn | None = None,
 ) -> Protocol:
     protocol, dynamic = await repository.member_protocol(
         session, protocol_id, user.id, for_update=True
     )
     ensure_open(dynamic)
+    reason = reason or ReasonIn()
+    private = await keys_repository.has_pair_key(session, dynamic.id)
+    check_words(private=private, entity_id=reason.id, fields={"reason": reason.reason})
     state = await _state(session, protocol)
     subject = state.open_version or state.in_force or state.version
     try:
@@ -393,7 +449,7 @@ async def agree(
 
 
 async def decline(
-    session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: str | None
+    session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: ReasonIn | None
 ) -> Protocol:
     return await _act(
         session, protocol_id, user, lambda state, _: rules.decline(state, user.id), reason=reason
@@ -401,7 +457,7 @@ async def decline(
 
 
 async def withdraw_consent(
-    session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: str | None
+    session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: ReasonIn | None
 ) -> Protocol:
     return await _act(
         session, protocol_id, user, lambda state, _: rules.withdraw(state, user.id), reason=reason
@@ -409,7 +465,7 @@ async def withdraw_consent(
 
 
 async def retire(
-    session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: str | None
+    session: AsyncSession, protocol_id: uuid.UUID, user: User, reason: ReasonIn | None
 ) -> Protocol:
     return await _act(
         session, protocol_id, user, lambda state, _: rules.retire(state, user.id), reason=reason
@@ -470,6 +526,7 @@ async def views(
                 version=shown,
                 pending=protocol.open_version is not None,
                 agreed_by=agreed_by,
+                version_id=terms.version_id,
                 title=terms.title,
                 description=terms.description,
                 kind=terms.kind,
@@ -617,7 +674,9 @@ async def history(session: AsyncSession, protocol_id: uuid.UUID, user: User) -> 
             else {
                 name: {"from": previous[name], "to": current[name]}
                 for name in TERM_FIELDS
+                # Sealed words differ in every version: the phone opens and compares them.
                 if previous[name] != current[name]
+                and not (name in WORDS and _sealed(previous[name], current[name]))
             }
         )
         out.append(
@@ -630,7 +689,12 @@ async def history(session: AsyncSession, protocol_id: uuid.UUID, user: User) -> 
         previous = current
     events = [
         EventPublic(
-            at=e.at, actor_id=e.actor_id, action=e.action, version=e.version, reason=e.reason
+            id=e.id,
+            at=e.at,
+            actor_id=e.actor_id,
+            action=e.action,
+            version=e.version,
+            reason=e.reason,
         )
         for e in await repository.events(session, [protocol.id])
     ]

@@ -89,6 +89,10 @@ class PushMessage:
     tag: str | None = None  # a later message with the same tag replaces the earlier one
     urgency: Urgency = "normal"
     ttl: int = 3600  # seconds the push service keeps it for an offline device
+    # Words sealed on a phone that this message names (a protocol's title): the envelope, what
+    # its associated data names, and ``body`` with ``{title}`` where the opened words go. Sent
+    # outside discreet mode only, for the service worker to have it opened on the phone.
+    sealed: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,8 @@ def build_payload(message: PushMessage, *, discreet: bool) -> bytes:
             url = "/"
         tag = message.tag[:MAX_TAG_LENGTH] if message.tag is not None else None
         content = {"title": message.title, "body": message.body, "url": url, "tag": tag}
+        if message.sealed:
+            content["sealed"] = message.sealed
     encoded = _json(content)
     while len(encoded) > MAX_PLAINTEXT_BYTES:
         # Too long for one push: shorten the longest text (the body, normally) and mark the cut.

@@ -4,12 +4,19 @@ check-in contents."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.accounts.models import User
+from app.core.envelopes import stored_words
 from app.notifications.models import Notification, NotificationKind, Reminder
 from app.protocols.models import Protocol, ProtocolVersion
 from app.push.sender import PushMessage
+
+# A protocol's reminder when its title is unknown or sealed (words the server cannot read).
+SEALED_TITLE = "A protocol"
 
 # Keyed by NotificationKind, whose values are the strings a stored notification's kind holds.
 _TEXT: dict[str, str] = {
@@ -101,25 +108,13 @@ async def message_for(
             tag=f"review_due:{reminder.dynamic_id}",
             ttl=12 * 3600,
         )
-    title = "A protocol"
-    if reminder.protocol_id is not None:
-        protocol = await session.get(Protocol, reminder.protocol_id)
-        if protocol is not None and protocol.in_force_version is not None:
-            from sqlmodel import col, select
-
-            version = (
-                await session.execute(
-                    select(ProtocolVersion.title).where(
-                        col(ProtocolVersion.protocol_id) == protocol.id,
-                        col(ProtocolVersion.number) == protocol.in_force_version,
-                    )
-                )
-            ).scalar_one_or_none()
-            title = version or title
+    title, sealed = await _protocol_title(session, reminder)
+    named = f"“{title}”" if title != SEALED_TITLE else "a protocol"
     if reminder.kind == "review":
         return PushMessage(
             title="Time to review",
-            body=f"Look at “{title}” together again",
+            body=f"Look at {named} together again",
+            sealed=sealed and {**sealed, "body": "Look at “{title}” together again"},
             url=f"/#/protocol/{reminder.protocol_id}" if reminder.protocol_id else "/#/protocols",
             tag=f"review:{reminder.protocol_id}",
             ttl=12 * 3600,
@@ -127,7 +122,41 @@ async def message_for(
     return PushMessage(
         title="Reminder",
         body=title,
+        sealed=sealed and {**sealed, "body": "{title}"},
         url=f"/#/protocol/{reminder.protocol_id}",
         tag=f"protocol:{reminder.protocol_id}",
         ttl=3600,
     )
+
+
+async def _protocol_title(
+    session: AsyncSession, reminder: Reminder
+) -> tuple[str, dict[str, Any] | None]:
+    """The title of the reminder's protocol in force, or SEALED_TITLE; and where it is sealed,
+    what the service worker needs to have it opened on the phone: the envelope and what its
+    associated data names (docs/e2ee.md, "Push titles"). Nobody here can open it."""
+    if reminder.protocol_id is None:
+        return SEALED_TITLE, None
+    protocol = await session.get(Protocol, reminder.protocol_id)
+    if protocol is None or protocol.in_force_version is None:
+        return SEALED_TITLE, None
+    version = (
+        await session.execute(
+            select(ProtocolVersion).where(
+                col(ProtocolVersion.protocol_id) == protocol.id,
+                col(ProtocolVersion.number) == protocol.in_force_version,
+            )
+        )
+    ).scalar_one_or_none()
+    if version is None:
+        return SEALED_TITLE, None
+    envelope = stored_words(version.title)
+    if envelope is None:
+        return version.title or SEALED_TITLE, None
+    return SEALED_TITLE, {
+        "dynamic_id": str(protocol.dynamic_id),
+        "entity": "protocol_version",
+        "id": str(version.id),
+        "field": "title",
+        "envelope": envelope,
+    }

@@ -37,7 +37,7 @@ def next_review(today: date, every_days: int | None) -> date | None:
 @dataclass(frozen=True)
 class ProtocolFact:
     id: uuid.UUID
-    title: str
+    title: str | None  # None where it is sealed (docs/e2ee.md): the agenda names it without it
     status: str  # active | suspended
     scheduled: int
     done: int
@@ -132,7 +132,7 @@ def _protocol_items(facts: Facts) -> list[AgendaItem]:
                 AgendaItem(
                     kind="vote",
                     protocol_id=protocol.id,
-                    text=f"“{protocol.title}”: {said}.",
+                    text=f"{_named(protocol)}: {said}.",
                     actions=_protocol_actions(protocol, strongest),
                 )
             )
@@ -145,7 +145,7 @@ def _protocol_items(facts: Facts) -> list[AgendaItem]:
                 AgendaItem(
                     kind="follow_through",
                     protocol_id=protocol.id,
-                    text=f"“{protocol.title}” happened {protocol.done} of {protocol.scheduled} "
+                    text=f"{_named(protocol)} happened {protocol.done} of {protocol.scheduled} "
                     "times it was due. Would a different version fit your lives better?",
                     actions=[
                         AgendaAction(type="renegotiate", protocol_id=protocol.id),
@@ -154,6 +154,12 @@ def _protocol_items(facts: Facts) -> list[AgendaItem]:
                 )
             )
     return items
+
+
+def _named(protocol: ProtocolFact) -> str:
+    """A protocol as the agenda names it: its title in quotes, or, sealed, by its id alone (the
+    item carries protocol_id, whose title the phone opens)."""
+    return f"“{protocol.title}”" if protocol.title is not None else "One of your protocols"
 
 
 def _protocol_actions(protocol: ProtocolFact, strongest: Vote) -> list[AgendaAction]:

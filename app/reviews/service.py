@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from app.accounts.models import User
 from app.balance.service import balance_of
 from app.core.db import utcnow
-from app.core.envelopes import Envelope, check_words, to_column, to_items
+from app.core.envelopes import Envelope, check_words, stored_words, to_column, to_items
 from app.core.errors import AppError, conflict
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.models import Dynamic, Membership
@@ -213,7 +213,9 @@ async def save_answers(
     answer.protocols = [
         {
             "protocol_id": str(v.protocol_id),
-            "title": titles[v.protocol_id],
+            # The words as stored, an envelope as an object with the version it names.
+            "title": _as_stored(titles[v.protocol_id][1]),
+            "version_id": str(titles[v.protocol_id][0]),
             "vote": str(v.vote),
             "comment": to_items([v.comment])[0] if v.comment else None,
         }
@@ -289,7 +291,7 @@ async def _reveal(
     protocols = [
         rules.ProtocolFact(
             id=p.id,
-            title=p.in_force.title if p.in_force else p.title,
+            title=_clear(p.in_force.title if p.in_force else p.title),
             status=str(p.status),
             scheduled=p.adherence.scheduled if p.adherence else 0,
             done=p.adherence.done if p.adherence else 0,
@@ -366,9 +368,12 @@ def _ensure_state(review: Review, wanted: ReviewState) -> None:
     raise conflict("review_closed", "this review is closed")
 
 
-async def _titles_in_force(session: AsyncSession, dynamic_id: uuid.UUID) -> dict[uuid.UUID, str]:
+async def _titles_in_force(
+    session: AsyncSession, dynamic_id: uuid.UUID
+) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
+    """Each protocol in force: its version's id and title as stored (maybe an envelope's JSON)."""
     rows = await session.execute(
-        select(Protocol.id, ProtocolVersion.title)
+        select(Protocol.id, ProtocolVersion.id, ProtocolVersion.title)
         .join(
             ProtocolVersion,
             (col(ProtocolVersion.protocol_id) == col(Protocol.id))
@@ -376,7 +381,17 @@ async def _titles_in_force(session: AsyncSession, dynamic_id: uuid.UUID) -> dict
         )
         .where(col(Protocol.dynamic_id) == dynamic_id, col(Protocol.status).in_(IN_FORCE))
     )
-    return {pid: title for pid, title in rows.all()}
+    return {pid: (vid, title) for pid, vid, title in rows.all()}
+
+
+def _clear(title: object) -> str | None:
+    """A title the server can read, or None where it is sealed."""
+    return title if isinstance(title, str) else None
+
+
+def _as_stored(title: str) -> object:
+    envelope = stored_words(title)
+    return envelope if envelope is not None else title
 
 
 async def _tell_partner(

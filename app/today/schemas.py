@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.balance.schemas import NextStepPublic, Verdict
 from app.checkins.schemas import CheckInPublic, ResponseKind
-from app.core.envelopes import StoredItems
+from app.core.envelopes import StoredItems, StoredWords
 from app.dynamics.schemas import DynamicPublic
 from app.today.waiting import WaitingItem
 
@@ -23,7 +23,10 @@ class OpenNeed(BaseModel):
 
 class Occurrence(BaseModel):
     protocol_id: uuid.UUID
-    title: str
+    version_id: uuid.UUID = Field(
+        description="the version in force, which its title's envelope names"
+    )
+    title: StoredWords
     performer_id: uuid.UUID
     at: datetime
     local_time: str = Field(description="HH:MM in the performer's time zone")

@@ -206,6 +206,7 @@ async def _occurrences(
                 result.append(
                     Occurrence(
                         protocol_id=protocol.id,
+                        version_id=version.id,
                         title=version.title,
                         performer_id=performer,
                         at=moment,

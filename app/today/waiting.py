@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from app.checkins.models import CheckIn
 from app.checkins.schemas import NEEDS_EXPIRE_DAYS, ResponseKind
-from app.core.envelopes import StoredItems
+from app.core.envelopes import StoredItems, StoredWords
 from app.dynamics.models import Dynamic
 from app.dynamics.schemas import MemberPublic
 from app.protocols.models import Completion, Protocol, ProtocolAgreement, ProtocolVersion
@@ -43,7 +43,10 @@ class WaitingItem(BaseModel):
     signal: Literal["red", "yellow"] | None = None
     protocol_id: uuid.UUID | None = None
     version: int | None = Field(default=None, description="the version to agree to")
-    title: str | None = Field(default=None, description="the protocol's title")
+    version_id: uuid.UUID | None = Field(
+        default=None, description="the version whose title this is (its envelope names it)"
+    )
+    title: StoredWords = Field(default=None, description="the protocol's title")
     completion_id: uuid.UUID | None = None
     checkin_id: uuid.UUID | None = None
     needs: StoredItems = Field(default_factory=list)
@@ -111,6 +114,7 @@ async def _proposals(
             from_user_id=version.created_by,
             protocol_id=protocol.id,
             version=version.number,
+            version_id=version.id,
             title=version.title,
         )
         for protocol, version in rows
@@ -142,6 +146,7 @@ async def _acknowledgements(
             at=completion.occurred_at,
             from_user_id=completion.user_id,
             protocol_id=completion.protocol_id,
+            version_id=version.id,
             title=version.title,
             completion_id=completion.id,
         )

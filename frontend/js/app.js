@@ -8,6 +8,7 @@ import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
 import { isLocked, watchForLock } from "./pin.js";
 import "./signals.js"; // signals refused for a note in clear go again at once, on every screen
+import { answerTheWorker } from "./push-words.js";
 import { address, linkedDynamic, parse, screenGo } from "./routes.js";
 import { chooseDynamic, currentDynamic, endedDynamic, entity, subscribe, trySync } from "./store.js";
 
@@ -280,6 +281,8 @@ if ("serviceWorker" in navigator) {
   watchForUpdates().catch((error) => {
     console.warn("service worker not registered", error);
   });
+  // A push naming a sealed title: this page opens it for the worker where it can.
+  answerTheWorker();
   // A click on a notification in an open app: the worker asks this page to show a screen.
   navigator.serviceWorker.addEventListener("message", (event) => {
     if (event.data && event.data.type === "open" && typeof event.data.url === "string") {

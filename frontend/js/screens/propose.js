@@ -8,7 +8,9 @@ import { protocolRefusal } from "../errors.js";
 import { write } from "../outbox.js";
 import { takeDraft, takeProposal, takeSuggestion } from "../proposal-draft.js";
 import { changedFields, partnerOf } from "../protocol-terms.js";
+import { LOCKED_TERMS, openProtocol, sealTerms } from "../protocol-words.js";
 import { entity, trySync } from "../store.js";
+import { WordsLocked } from "../words.js";
 import { termsForm } from "./propose/form.js";
 import { limitsWarning } from "./propose/limits-warning.js";
 import { placeProblems } from "./propose/problems.js";
@@ -23,9 +25,9 @@ async function load(id) {
     await trySync();
     p = await entity("protocol", id);
   }
-  if (p) return p;
+  if (p) return openProtocol(p);
   try {
-    return await api("GET", `/api/protocols/${encodeURIComponent(id)}`);
+    return await openProtocol(await api("GET", `/api/protocols/${encodeURIComponent(id)}`));
   } catch (failure) {
     return failure instanceof OfflineError ? { offline: true } : null;
   }
@@ -72,12 +74,14 @@ function payload(protocol, base, terms) {
   return changed.length ? Object.fromEntries(changed.map((field) => [field, terms[field]])) : null;
 }
 
-function send(screen, protocol, body) {
+// Sent sealed where the dynamic's words are private: the whole title and description, for the
+// new version (js/protocol-words.js).
+async function send(screen, protocol, body, terms) {
   const { id, dynamicId } = screen;
   return write({
     method: protocol ? "PATCH" : "POST",
     path: protocol ? `/api/protocols/${encodeURIComponent(id)}` : `/api/dynamics/${dynamicId}/protocols`,
-    body,
+    body: await sealTerms(dynamicId, body, terms),
     ifMatch: protocol ? protocol.etag : null,
     label: protocol ? "Renegotiation" : "Proposal",
     kind: "protocol",
@@ -88,6 +92,10 @@ function send(screen, protocol, body) {
 
 async function refused(screen, terms, failure, them) {
   terms.submit.disabled = false;
+  if (failure instanceof WordsLocked) {
+    terms.summary.textContent = LOCKED_TERMS;
+    return;
+  }
   if (failure.code === "etag_mismatch") {
     // Changed meanwhile: the form is drawn again from the latest terms, never sent over them.
     await trySync();
@@ -140,7 +148,7 @@ async function mount(screen, protocol, message = "") {
     if (await holds(collected)) return;
     terms.submit.disabled = true;
     try {
-      const answer = await send(screen, protocol, body);
+      const answer = await send(screen, protocol, body, collected);
       await trySync();
       ctx.go(`protocol/${encodeURIComponent(answer.data.id)}`);
     } catch (failure) {

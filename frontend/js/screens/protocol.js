@@ -6,6 +6,7 @@ import { api, OfflineError } from "../api.js";
 import { alertBox, h } from "../dom.js";
 import { protocolRefusal } from "../errors.js";
 import { partnerOf, statusLine } from "../protocol-terms.js";
+import { openHistory, openProtocol } from "../protocol-words.js";
 import { entity, live, subscribe, trySync } from "../store.js";
 import { actions } from "./protocol/actions.js";
 import { declinedNote } from "./protocol/declined.js";
@@ -114,7 +115,8 @@ function source(screen) {
   };
   screen.current = async () => {
     const p = await entity("protocol", screen.id);
-    return fresh && (!p || p.updated_at < fresh.updated_at) ? fresh : p;
+    // Its words opened here: the sections show and compare text (docs/e2ee.md).
+    return openProtocol(fresh && (!p || p.updated_at < fresh.updated_at) ? fresh : p);
   };
   screen.fetchMissing = async () => {
     await trySync();
@@ -134,6 +136,8 @@ function source(screen) {
 function followHistory(screen) {
   const path = `/api/protocols/${encodeURIComponent(screen.id)}/history`;
   const shown = async (data, meta = {}) => {
+    if (screen.stopped) return;
+    data = await openHistory(screen.dynamicId, data);
     if (screen.stopped) return;
     if (data) screen.history = data;
     const dynamic = (await entity("dynamic", screen.dynamicId)) || screen.ctx.dynamic;

@@ -3,6 +3,7 @@
 // and the closed ones. Each links to its page; "Propose a protocol" opens the form.
 import { h } from "../dom.js";
 import { KINDS, partnerOf, people, shortStatus, waitingForMe } from "../protocol-terms.js";
+import { openProtocols } from "../protocol-words.js";
 import { entities, entity, subscribe, trySync } from "../store.js";
 
 function group(protocol, me) {
@@ -51,7 +52,7 @@ export async function render(root, ctx) {
   let stopped = false;
   async function draw() {
     const dynamic = (await entity("dynamic", dynamicId)) || ctx.dynamic;
-    const all = await entities("protocol", dynamicId);
+    const all = await openProtocols(await entities("protocol", dynamicId));
     if (stopped) return;
     const partner = partnerOf(dynamic, me);
     const partnerName = partner ? partner.display_name : "your partner";

@@ -2,12 +2,14 @@
 // are on the balance screen, not repeated here every day), and the quiet links of home.
 import { VERDICTS } from "../../balance-words.js";
 import { h } from "../../dom.js";
+import { wordsOf } from "../../words.js";
 
-function dueItem(o, me, partner) {
+function dueItem(o, me, partner, dynamicId) {
+  const title = { dynamicId, value: o.title, entity: "protocol_version", id: o.version_id, field: "title", prefix: `${o.local_time} ` };
   return h(
     "li",
     { class: o.due === false ? "muted" : null },
-    h("a", { href: `#/protocol/${o.protocol_id}` }, `${o.local_time} ${o.title}`),
+    h("a", { href: `#/protocol/${o.protocol_id}` }, wordsOf("span", {}, title)),
     o.performer_id === me.id ? " (you)" : partner ? ` (${partner.display_name})` : "",
     o.due === false ? " — before you agreed it, so not due" : o.done ? " — done" : "",
   );
@@ -22,7 +24,7 @@ function dueSection(due, { dynamic, me, partner }) {
       ? h(
           "ul",
           { class: "plain" },
-          due.map((o) => dueItem(o, me, partner)),
+          due.map((o) => dueItem(o, me, partner, dynamic.id)),
         )
       : h("p", { class: "muted" }, dynamic.state === "paused" ? "Nothing is due while paused." : "Nothing scheduled today."),
     h("a", { href: "#/protocols", class: "button secondary" }, "Protocols"),

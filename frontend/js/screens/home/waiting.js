@@ -3,6 +3,7 @@
 // to, completions to acknowledge, the partner's open needs (each linking to its check-in), and a
 // review to answer. A true empty state when nothing waits.
 import { h } from "../../dom.js";
+import { titleOf } from "../../protocol-words.js";
 import { openWords } from "../../words.js";
 
 function day(iso) {
@@ -27,8 +28,6 @@ function wouldLike(item, name, dynamicId) {
   return text;
 }
 
-const titled = (item) => (item.title ? `“${item.title}”` : "a protocol");
-
 // Each kind: [the words, the link, the call to action]. `review` is filled by the reviews part.
 const KINDS = {
   signal: (item, name) => [
@@ -36,12 +35,16 @@ const KINDS = {
     null,
     "Let them know you see them, above",
   ],
-  proposal: (item, name) => [
-    `${name} proposed ${titled(item)}`,
+  proposal: (item, name, dynamicId) => [
+    h("span", {}, `${name} proposed `, titleOf(item, dynamicId)),
     `#/protocol/${encodeURIComponent(item.protocol_id)}`,
     "Read it, then agree or decline",
   ],
-  acknowledge: (item, name) => [`${name} did ${titled(item)}`, `#/protocol/${encodeURIComponent(item.protocol_id)}`, "Acknowledge it"],
+  acknowledge: (item, name, dynamicId) => [
+    h("span", {}, `${name} did `, titleOf(item, dynamicId)),
+    `#/protocol/${encodeURIComponent(item.protocol_id)}`,
+    "Acknowledge it",
+  ],
   need: (item, name, dynamicId) => [
     wouldLike(item, name, dynamicId),
     `#/checkins/${encodeURIComponent(item.checkin_id)}`,

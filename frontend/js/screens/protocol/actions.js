@@ -66,12 +66,6 @@ export function actions(screen) {
   return { act, send, record, offlineNow };
 }
 
-// The optional reason typed next to an answer, as the API takes it.
-export function reasonBody(input) {
-  const reason = input.value.trim();
-  return reason ? { reason } : {};
-}
-
 // The outcome of a write that may have waited in the outbox, in words.
 export function queuedOr(text) {
   return (answer) => (answer?.queued ? "Saved on this phone: it will be sent when you are back online." : text);

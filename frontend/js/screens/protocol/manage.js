@@ -1,13 +1,13 @@
 // Changing and stopping a protocol: renegotiate, withdraw consent (one no is enough), retire.
 import { confirmDialog, h } from "../../dom.js";
-import { reasonBody } from "./actions.js";
+import { reasonBody } from "../../protocol-words.js";
 
 // An act that ends or stops something: offline it says so, else it asks first, then acts.
 function confirmed(screen, dialog, path, label, done, reason) {
   return async () => {
     if (screen.offlineNow()) return;
     const ok = await confirmDialog({ ...dialog, danger: true });
-    if (ok) screen.act(() => screen.send(path, reasonBody(reason), label), done);
+    if (ok) screen.act(async () => screen.send(path, await reasonBody(screen.dynamicId, reason), label), done);
   };
 }
 

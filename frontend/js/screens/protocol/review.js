@@ -3,7 +3,7 @@
 // the version drawn here, so one that changed meanwhile is refused instead of agreed to unread.
 import { confirmDialog, h } from "../../dom.js";
 import { changedFields, FIELDS, nameOf, versionChanges } from "../../protocol-terms.js";
-import { reasonBody } from "./actions.js";
+import { reasonBody } from "../../protocol-words.js";
 import { declineAndSuggest } from "./declined.js";
 import { diffList, termsList } from "./terms.js";
 
@@ -50,7 +50,7 @@ function button(id, text, onclick, cls = null) {
 }
 
 // Agree and decline, for a version someone else agrees to and I do not yet.
-function answers(p, inForce, reason, { id, act, send, error, ctx }) {
+function answers(p, inForce, reason, { id, dynamicId, act, send, error, ctx }) {
   const version = p.version; // the version drawn here is the one agreed to
   const buttons = [
     button("agree", `Agree to version ${version}`, () =>
@@ -59,7 +59,7 @@ function answers(p, inForce, reason, { id, act, send, error, ctx }) {
   ];
   if (p.agreed_by.length > 0) {
     const declined = inForce ? "You declined the change: the agreed terms stay in force." : "You declined it.";
-    const decline = () => act(() => send(`/api/protocols/${id}/decline`, reasonBody(reason), "Decline"), declined);
+    const decline = () => act(async () => send(`/api/protocols/${id}/decline`, await reasonBody(dynamicId, reason), "Decline"), declined);
     buttons.push(button("decline", "Decline", decline, "secondary"));
     // Decline, then change the terms: a proposal pre-filled with the declined ones.
     const declinedOk = async () => {
@@ -71,7 +71,7 @@ function answers(p, inForce, reason, { id, act, send, error, ctx }) {
   return buttons;
 }
 
-function takeBack(p, them, reason, { id, act, send, offlineNow }) {
+function takeBack(p, them, reason, { id, dynamicId, act, send, offlineNow }) {
   return button(
     "take-back",
     "Take back my yes",
@@ -83,7 +83,11 @@ function takeBack(p, them, reason, { id, act, send, offlineNow }) {
         confirm: "Take back my yes",
         danger: true,
       });
-      if (ok) act(() => send(`/api/protocols/${id}/withdraw`, reasonBody(reason), "Withdrawal"), "You took back your yes.");
+      if (ok)
+        act(
+          async () => send(`/api/protocols/${id}/withdraw`, await reasonBody(dynamicId, reason), "Withdrawal"),
+          "You took back your yes.",
+        );
     },
     "secondary",
   );

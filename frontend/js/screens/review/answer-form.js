@@ -2,6 +2,7 @@
 // partner before both of us submitted (the server keeps it sealed).
 import { alertBox, confirmDialog, h } from "../../dom.js";
 import { write } from "../../outbox.js";
+import { openProtocols } from "../../protocol-words.js";
 import { entities } from "../../store.js";
 import { LOCKED_WRITE, WordsLocked } from "../../words.js";
 import { myWords, sealAnswers } from "./sealed.js";
@@ -33,7 +34,9 @@ async function controls(review, them) {
     const given = mine.areas?.[key] || {};
     return [key, label, select(`r-${key}-gave`, SCALE, given.gave, "—"), select(`r-${key}-received`, SCALE, given.received, "—")];
   });
-  const inForce = (await entities("protocol", review.dynamic_id)).filter((p) => p.status === "active" || p.status === "suspended");
+  const inForce = (await openProtocols(await entities("protocol", review.dynamic_id))).filter(
+    (p) => p.status === "active" || p.status === "suspended",
+  );
   // Earlier words this phone cannot open (locked): a save would replace them, so it waits.
   const unopened = [];
   const opened = (text) => {

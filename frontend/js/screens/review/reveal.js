@@ -2,6 +2,7 @@
 import { alertBox, confirmDialog, h } from "../../dom.js";
 import { write } from "../../outbox.js";
 import { suggestProposal } from "../../proposal-draft.js";
+import { titleOf } from "../../protocol-words.js";
 import { LOCKED_WRITE, WordsLocked } from "../../words.js";
 import { answerWords, sealSummary } from "./sealed.js";
 import { AREAS, dealLabels, explain, HEARD_QUESTION, VOTES } from "./words.js";
@@ -33,13 +34,13 @@ export function sideBySide(review, them) {
     if (x || y) rows.push(row(name, text(x), text(y)));
   }
   const titles = new Map();
-  for (const v of [...(a.protocols || []), ...(b.protocols || [])]) titles.set(v.protocol_id, v.title);
-  for (const [pid, title] of titles) {
+  for (const v of [...(a.protocols || []), ...(b.protocols || [])]) titles.set(v.protocol_id, v);
+  for (const [pid, voted] of titles) {
     const vote = (answers) => {
       const v = (answers.protocols || []).find((p) => p.protocol_id === pid);
       return v ? [label(VOTES, v.vote), ...(v.comment ? [" — “", answerWords(review, answers, "comment", pid), "”"] : [])] : null;
     };
-    rows.push(row(`“${title}”`, vote(a), vote(b)));
+    rows.push(row(titleOf(voted, review.dynamic_id), vote(a), vote(b)));
   }
   const words = (answers, field) => answerWords(review, answers, field);
   rows.push(
