@@ -8,8 +8,12 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.browser import axe, pair_partners, shot, watch_console
 
-# The promise: the partner's open home shows a red within two seconds.
-AT_ONCE_MS = 2_000
+# The promise: the partner's open home shows a red within two seconds. How fast is
+# measured by `make bench-live`, not here (a test asserts no time: on a loaded machine the red
+# took longer than two seconds once). What this test proves is the path: while the stream is
+# open the app polls nothing (js/live.js), so a change shown with no reload and no tap came
+# through the live stream; the bound stays well under the 30 s catch-up of a dropped stream.
+AT_ONCE_MS = 15_000
 
 
 async def holds_the_stream(page: Page) -> None:
@@ -38,6 +42,7 @@ async def test_a_red_takes_over_the_partners_open_home_and_i_see_you_answers_it(
     await expect(takeover).to_contain_text("Bob called red", timeout=AT_ONCE_MS)
     await expect(takeover).to_contain_text("Bob: “I need a minute”")
     await expect(alice.locator("#state")).to_have_text("Paused")
+    await holds_the_stream(alice)  # it came by the stream, not by a catch-up after a drop
     await shot(alice, "live-red-takeover")
     await axe(alice, "live red takeover")
 

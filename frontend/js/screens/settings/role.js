@@ -71,5 +71,12 @@ export function roleSection(account) {
     if (!fresh || fresh.id !== dynamic.id) account.ctx.render();
     else partnerLine(line, fresh, account.me);
   });
+  // A catch-up that landed while this screen was being drawn (after `dynamic` was read, before
+  // the subscription) told nobody: read the local copy once more.
+  currentDynamic()
+    .then((fresh) => {
+      if (fresh && fresh.id === dynamic.id) partnerLine(line, fresh, account.me);
+    })
+    .catch((error) => console.warn("settings: the partner's role stays as first read", error));
   return [section("role", `You and ${account.partnerName}`, roleForm(account, mine, line)), stop];
 }
