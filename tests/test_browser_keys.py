@@ -121,7 +121,14 @@ async def test_two_phones_set_up_keys_compare_codes_and_recover(
         )
         dynamic = (await http.get("/api/dynamics", headers=headers)).json()["items"][0]
         view = (await http.get(f"/api/dynamics/{dynamic['id']}/keys", headers=headers)).json()
-        assert len(e2ee.open_sealed(private, view["pair_key"]["sealed_key"])) == 32
+        # Sealed by the phone that made it, to this member, for this dynamic and key id.
+        copy = view["pair_key"]
+        sealer = next(m for m in view["members"] if m["user_id"] == copy["sealed_by"])
+        context = e2ee.pair_key_context(
+            dynamic["id"], copy["key_id"], copy["sealed_by"], str(alice_user["id"])
+        )
+        opened = e2ee.open_pair_key_from(copy["sealed_key"], private, sealer["public_key"], context)
+        assert len(opened) == 32
     for errors in (alice_errors, bob_errors, new_errors):
         assert real_errors(errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO) == []
     for context in (alice_context, bob_context, new_context):

@@ -341,6 +341,49 @@ async def test_a_stolen_token_cannot_replace_the_kit_or_the_wrap(
     assert (await client.get("/api/me", headers=alice.headers)).status_code == 200
 
 
+async def test_a_copy_sealed_by_a_member_says_who_sealed_it(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    """Authenticated copies (docs/e2ee.md, "Pair key"): the server stores who sealed each copy,
+    and the recipient opens it only with that member's public key and this dynamic's names."""
+    dynamic_id = await pair(client, alice, bob)
+    alice_keys, bob_keys = await set_up_keys(client, alice), await set_up_keys(client, bob)
+    key_id, pair_key = e2ee.new_pair_key()
+
+    def copy(user_id: str, public_key: str) -> dict[str, str]:
+        context = e2ee.pair_key_context(dynamic_id, key_id, alice.id, user_id)
+        sealed = e2ee.seal_pair_key_for(pair_key, alice_keys.private_key, public_key, context)
+        return {"user_id": user_id, "sealed_key": sealed}
+
+    copies = [copy(alice.id, alice_keys.public_key), copy(bob.id, bob_keys.public_key)]
+    odd = [copies[0], {**copies[1], "sealed_key": e2ee.b64(bytes(73))}]
+    refused = await client.post(
+        f"/api/dynamics/{dynamic_id}/pair-key",
+        json={"key_id": key_id, "sealed": odd},
+        headers=alice.idem(),
+    )
+    assert refused.status_code == 422 and "sealed_key" in refused.text, refused.text
+    made = await client.post(
+        f"/api/dynamics/{dynamic_id}/pair-key",
+        json={"key_id": key_id, "sealed": copies},
+        headers=alice.idem(),
+    )
+    assert made.status_code == 201, made.text
+    mine = (await _dynamic_keys(client, bob, dynamic_id))["pair_key"]
+    assert mine["sealed_by"] == alice.id
+    context = e2ee.pair_key_context(dynamic_id, key_id, alice.id, bob.id)
+    opened = e2ee.open_pair_key_from(
+        mine["sealed_key"], bob_keys.private_key, alice_keys.public_key, context
+    )
+    assert opened == pair_key
+    # A copy an operator sealed with a key of its own does not open as Alice's.
+    forged = e2ee.seal_pair_key_for(
+        nacl.utils.random(32), nacl.utils.random(32), bob_keys.public_key, context
+    )
+    with pytest.raises(nacl.exceptions.CryptoError):
+        e2ee.open_pair_key_from(forged, bob_keys.private_key, alice_keys.public_key, context)
+
+
 async def test_keys_need_a_signed_in_caller(client: httpx.AsyncClient) -> None:
     for method, path in (
         ("GET", "/api/keys/kdf"),

@@ -6,6 +6,7 @@
 import { api, recoverPassword } from "./api.js";
 import * as crypto from "./crypto.js";
 import { ApiError } from "./errors.js";
+import { KeyMismatch, trustedKeys } from "./key-trust.js";
 
 const held = { userId: null, privateKey: null, kit: null, stale: false };
 // Each private dynamic's pair key, opened here (dynamic id -> key); and whether a dynamic has a
@@ -91,10 +92,25 @@ async function learn(dynamicId, keys) {
   remember(dynamicId, keys.state === "sealed");
   if (keys.state !== "sealed" || !keys.pair_key || !held.privateKey) return;
   try {
-    pairKeys.set(dynamicId, await crypto.openSealed(keys.pair_key.sealed_key, held.privateKey));
+    pairKeys.set(dynamicId, await openCopy(dynamicId, keys));
   } catch {
-    // A copy sealed to an earlier key pair: this phone cannot open it, and says so where words show.
+    // A copy sealed to an earlier key pair, or not by one of the two of you: this phone does not
+    // open it, and says so where words show.
   }
+}
+
+// This phone's copy of the pair key opens only if one of the two members whose keys the safety
+// code covers sealed it, for this dynamic and this key id (docs/e2ee.md, "Pair key"). Copies
+// sealed anonymously before that (crypto_box_seal) still open, so older dynamics keep their words.
+async function openCopy(dynamicId, keys) {
+  const copy = keys.pair_key;
+  if (await crypto.isAnonymousSeal(copy.sealed_key)) return crypto.openSealed(copy.sealed_key, held.privateKey);
+  const trusted = await trustedKeys(keys.members, held.userId, held.privateKey);
+  const sealers = { [held.userId]: trusted.own, [trusted.partnerId]: trusted.partner };
+  const sealerKey = copy.sealed_by ? sealers[copy.sealed_by] : null;
+  if (!sealerKey) throw new Error("not sealed by a member of this dynamic");
+  const context = { dynamicId, keyId: copy.key_id, sealerId: copy.sealed_by, recipientId: held.userId };
+  return crypto.openPairKeyFrom(copy.sealed_key, held.privateKey, sealerKey, context);
 }
 
 // Whoever signs out, or is replaced by another account in another tab, takes their keys along.
@@ -184,18 +200,23 @@ async function privateKeyFor(user, password) {
 export async function replaceKit(user, password) {
   const privateKey = await privateKeyFor(user, password);
   const kit = await newKit(user.id, privateKey);
-  await api("PUT", "/api/keys/mine/recovery", { recovery_wrap: kit.wrap, recovery_proof: kit.proof });
+  await api("PUT", "/api/keys/mine/recovery", {
+    current_password: password,
+    recovery_wrap: kit.wrap,
+    recovery_proof: kit.proof,
+  });
   return crypto.recoveryKitText(kit.recoveryKey);
 }
 
-// After the password changed: the private key wrapped again under the new one.
+// After the password changed: the private key wrapped again under the new one (which the server
+// checks, being the account's password now).
 export async function rewrap(user, currentPassword, newPassword) {
   const keys = await myKeys();
   if (!keys) return;
   const privateKey = await privateKeyFor(user, currentPassword);
   const kdf = await api("GET", "/api/keys/kdf");
   const wrap = await crypto.wrapWithPassword(user.id, privateKey, newPassword, kdf);
-  await api("PUT", "/api/keys/mine/password-wrap", { password_wrap: wrap });
+  await api("PUT", "/api/keys/mine/password-wrap", { current_password: newPassword, password_wrap: wrap });
 }
 
 // A key wrapped under an earlier password, opened with the kit and wrapped under the current one.
@@ -206,6 +227,7 @@ export async function rewrapWithKit(user, kitText, password) {
   const privateKey = await crypto.unwrapWithRecovery(user.id, keys.recovery_wrap, recoveryKey);
   const kdf = await api("GET", "/api/keys/kdf");
   await api("PUT", "/api/keys/mine/password-wrap", {
+    current_password: password,
     password_wrap: await crypto.wrapWithPassword(user.id, privateKey, password, kdf),
   });
   hold(user.id, privateKey);
@@ -243,10 +265,17 @@ export async function unlock(user, password) {
   await sealWhereReady();
 }
 
+// Sealed by this phone's private key, so each copy proves who made it. The own copy is sealed to
+// the key derived here, never to the server's word for it: a listed key that differs is refused
+// (KeyMismatch), and nothing is sealed.
 async function sealPairKey(dynamicId, members) {
+  const trusted = await trustedKeys(members, held.userId, held.privateKey);
   const { keyId, key } = await crypto.newPairKey();
-  const sealed = [];
-  for (const member of members) sealed.push({ user_id: member.user_id, sealed_key: await crypto.sealTo(member.public_key, key) });
+  const sealFor = async (recipientId, publicKey) => ({
+    user_id: recipientId,
+    sealed_key: await crypto.sealPairKeyFor(key, held.privateKey, publicKey, { dynamicId, keyId, sealerId: held.userId, recipientId }),
+  });
+  const sealed = [await sealFor(held.userId, trusted.own), await sealFor(trusted.partnerId, trusted.partner)];
   try {
     await api("POST", `/api/dynamics/${dynamicId}/pair-key`, { key_id: keyId, sealed });
   } catch (error) {
@@ -254,11 +283,19 @@ async function sealPairKey(dynamicId, members) {
   }
 }
 
-// The safety code of a dynamic, computed here from the two public keys; null until both have keys.
+// The safety code of a dynamic, computed here from this phone's own public key (derived from the
+// private key it holds) and the partner's. No code while locked ({locked: true}), nor when the
+// server lists another key for this phone ({mismatch: true}); null until both have keys.
 export async function safetyCodeOf(dynamicId, myId) {
   const keys = await api("GET", `/api/dynamics/${dynamicId}/keys`);
-  const mine = keys.members.find((m) => m.user_id === myId);
-  const theirs = keys.members.find((m) => m.user_id !== myId);
-  if (!mine?.public_key || !theirs?.public_key) return { code: null, keys };
-  return { code: await crypto.safetyCode(mine.public_key, theirs.public_key), keys };
+  if (!held.privateKey || held.userId !== myId) return { code: null, locked: true, keys };
+  let trusted;
+  try {
+    trusted = await trustedKeys(keys.members, myId, held.privateKey);
+  } catch (error) {
+    if (error instanceof KeyMismatch) return { code: null, mismatch: true, keys };
+    throw error;
+  }
+  if (!trusted.partner || !keys.members.find((m) => m.user_id === myId)?.public_key) return { code: null, keys };
+  return { code: await crypto.safetyCode(trusted.own, trusted.partner), keys };
 }
