@@ -31,9 +31,9 @@ from tests.browser import (
     watch_console,
 )
 from tests.conftest import Served
-from tests.helpers import PASSWORD, register
+from tests.helpers import register
 from tests.helpers.keys import set_up_keys
-from tests.test_browser_keys import written_down_kit
+from tests.test_browser_keys import open_words, written_down_kit
 
 ALICE_NOTE = "The walk by the river made my whole week"
 ALICE_NEED = "a slow Sunday"
@@ -210,11 +210,7 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
         "Locked on this phone"
     )
     await shot(alice, "checkins-locked")
-    await alice.goto("/#/settings")
-    unlock = alice.locator("#unlock-words")
-    await unlock.get_by_label("Password for your keys").fill(PASSWORD)
-    await unlock.get_by_role("button", name="Open my words").click()
-    await expect(unlock.get_by_role("status")).to_contain_text("open on this phone")
+    await open_words(alice)
     await alice.goto("/#/checkins")
     await expect(alice.locator(f'[data-checkin="{record}"] .note')).to_have_text(PYNACL_NOTE)
 

@@ -6,7 +6,7 @@
 import { api, recoverPassword } from "./api.js";
 import * as crypto from "./crypto.js";
 import { ApiError } from "./errors.js";
-import { KeyMismatch, trustedKeys } from "./key-trust.js";
+import { CLEAR_AGAIN, comparePin, KEY_CHANGED, KeyMismatch, pinOf, trustedKeys } from "./key-trust.js";
 
 const held = { userId: null, privateKey: null, kit: null, stale: false };
 // Each private dynamic's pair key, opened here (dynamic id -> key); and whether a dynamic has a
@@ -14,6 +14,10 @@ const held = { userId: null, privateKey: null, kit: null, stale: false };
 // not yet unlocked still knows not to write words in clear there).
 const pairKeys = new Map();
 const PRIVATE_DYNAMICS = "accord:private-dynamics";
+// Per account and dynamic, the partner's public key and the pair key's id this phone first
+// opened the pair key with (public values only); and what was found wrong, to say where shown.
+const PINNED_KEYS = "accord:pinned-keys";
+const warnings = new Map();
 
 function announce() {
   globalThis.dispatchEvent(new CustomEvent("accord:keys"));
@@ -28,23 +32,40 @@ function hold(userId, privateKey) {
 export function forget() {
   Object.assign(held, { userId: null, privateKey: null, kit: null, stale: false });
   pairKeys.clear();
+  warnings.clear();
   announce();
 }
 
-function remembered() {
+function stored(name, fallback) {
   try {
-    return new Set(JSON.parse(localStorage.getItem(PRIVATE_DYNAMICS) || "[]"));
+    return JSON.parse(localStorage.getItem(name)) ?? fallback;
   } catch {
-    return new Set(); // unreadable: learnt again from the server
+    return fallback; // unreadable: learnt again from the server
   }
 }
 
-function remember(dynamicId, isPrivate) {
+function remembered() {
+  return new Set(stored(PRIVATE_DYNAMICS, []));
+}
+
+// Only ever added: a dynamic this phone has seen private stays private here, whatever the
+// server says later (docs/e2ee.md, "On the phone"), so words are never sent in clear there.
+function remember(dynamicId) {
   const known = remembered();
-  if (isPrivate === known.has(dynamicId)) return;
-  if (isPrivate) known.add(dynamicId);
-  else known.delete(dynamicId);
+  if (known.has(dynamicId)) return;
+  known.add(dynamicId);
   localStorage.setItem(PRIVATE_DYNAMICS, JSON.stringify([...known]));
+}
+
+function warn(dynamicId, words) {
+  if (warnings.get(dynamicId) === words) return;
+  warnings.set(dynamicId, words);
+  announce();
+}
+
+// What this phone found wrong with a dynamic's keys, in words to show, or null.
+export function keyWarning(dynamicId) {
+  return warnings.get(dynamicId) || null;
 }
 
 // The pair key of a dynamic, if this phone has opened it; else null.
@@ -83,16 +104,20 @@ export function isPrivate(dynamicId) {
 async function current(dynamicId, seal) {
   const path = `/api/dynamics/${dynamicId}/keys`;
   const keys = await api("GET", path);
-  if (!(seal && held.privateKey && keys.state === "ready_to_seal")) return keys;
+  // A dynamic seen private here that the server says has no pair key is not sealed anew: its
+  // words stay locked and More says what is wrong (learn).
+  if (!(seal && held.privateKey && keys.state === "ready_to_seal") || remembered().has(dynamicId)) return keys;
   await sealPairKey(dynamicId, keys.members);
   return api("GET", path);
 }
 
 async function learn(dynamicId, keys) {
-  remember(dynamicId, keys.state === "sealed");
+  if (keys.state === "sealed") remember(dynamicId);
+  else if (remembered().has(dynamicId)) warn(dynamicId, CLEAR_AGAIN);
   if (keys.state !== "sealed" || !keys.pair_key || !held.privateKey) return;
   try {
-    pairKeys.set(dynamicId, await openCopy(dynamicId, keys));
+    const key = await openCopy(dynamicId, keys);
+    if (await keptPin(dynamicId, keys)) pairKeys.set(dynamicId, key);
   } catch {
     // A copy sealed to an earlier key pair, or not by one of the two of you: this phone does not
     // open it, and says so where words show.
@@ -113,11 +138,23 @@ async function openCopy(dynamicId, keys) {
   return crypto.openPairKeyFrom(copy.sealed_key, held.privateKey, sealerKey, context);
 }
 
+// The partner's key and the pair key id, pinned the first time; false (with a warning) when
+// either changed since, and the pair key is then not used.
+async function keptPin(dynamicId, keys) {
+  const trusted = await trustedKeys(keys.members, held.userId, held.privateKey);
+  const seen = pinOf(trusted, keys.pair_key.key_id);
+  const pins = stored(PINNED_KEYS, {});
+  const name = `${held.userId}:${dynamicId}`;
+  const verdict = comparePin(pins[name], seen);
+  if (verdict === "changed") warn(dynamicId, KEY_CHANGED);
+  if (verdict === "new") localStorage.setItem(PINNED_KEYS, JSON.stringify({ ...pins, [name]: seen }));
+  return verdict !== "changed";
+}
+
 // Whoever signs out, or is replaced by another account in another tab, takes their keys along.
-globalThis.addEventListener("accord:signed-out", () => {
-  forget();
-  localStorage.removeItem(PRIVATE_DYNAMICS);
-});
+// Which dynamics were private and the pinned keys stay: they are ids and public keys, and they
+// are what keeps this phone from trusting a server that changes its story later.
+globalThis.addEventListener("accord:signed-out", forget);
 globalThis.addEventListener("accord:session-changed", forget);
 
 // The kit made on this phone and not yet marked as written down, or null.

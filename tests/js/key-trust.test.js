@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as c from "../../frontend/js/crypto.js";
-import { KeyMismatch, trustedKeys } from "../../frontend/js/key-trust.js";
+import { comparePin, KeyMismatch, pinOf, trustedKeys } from "../../frontend/js/key-trust.js";
 
 async function member(userId) {
   const pair = await c.generateKeyPair();
@@ -33,4 +33,12 @@ test("a listed own key that is not this phone's is refused", async () => {
   ];
   await assert.rejects(trustedKeys(swapped, "me", me.privateKey), KeyMismatch);
   await assert.rejects(trustedKeys(swapped.slice(1), "me", me.privateKey), KeyMismatch);
+});
+
+test("a pinned partner key or pair key that changes is seen as changed", () => {
+  const pinned = pinOf({ partner: "K1" }, "id-1");
+  assert.equal(comparePin(null, pinned), "new");
+  assert.equal(comparePin(pinned, { partner: "K1", keyId: "id-1" }), "same");
+  assert.equal(comparePin(pinned, { partner: "K2", keyId: "id-1" }), "changed");
+  assert.equal(comparePin(pinned, { partner: "K1", keyId: "id-2" }), "changed");
 });

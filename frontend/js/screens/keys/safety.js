@@ -2,7 +2,7 @@
 // the other's true key. Made here from the two public keys, never taken from the server.
 import { h } from "../../dom.js";
 import { KeyMismatch } from "../../key-trust.js";
-import { safetyCodeOf, sealWhereReady } from "../../keyring.js";
+import { keyWarning, safetyCodeOf, sealWhereReady } from "../../keyring.js";
 
 const MISMATCH =
   "Something is not right: the server shows a key for you that is not the one your phone holds. No safety code is shown and nothing new is locked with that key. Please tell whoever runs Accord for you.";
@@ -16,8 +16,8 @@ export function safetyPart(account) {
     // A pair key is made here if this phone is the first to see you both with keys.
     await sealWhereReady();
     const found = await safetyCodeOf(dynamic.id, me.id);
-    if (found.mismatch) {
-      line.textContent = MISMATCH;
+    if (found.mismatch || keyWarning(dynamic.id)) {
+      line.textContent = found.mismatch ? MISMATCH : keyWarning(dynamic.id);
       return;
     }
     if (found.locked) {
