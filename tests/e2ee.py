@@ -105,6 +105,28 @@ def open_sealed(private_key: bytes, sealed: str) -> bytes:
     return SealedBox(PrivateKey(private_key)).decrypt(unb64(sealed))
 
 
+def pair_key_context(dynamic_id: str, key_id: str, sealer_id: str, recipient_id: str) -> str:
+    return f"pair-key:{dynamic_id}:{key_id}:{sealer_id}:{recipient_id}"
+
+
+def seal_pair_key_for(
+    pair_key: bytes, sealer_private: bytes, recipient_public: str, context: str
+) -> str:
+    """A pair key sealed so that its recipient knows who sealed it: the AEAD under the key
+    crypto_box_beforenm gives the sealer's private key and the recipient's public key."""
+    shared = sodium.crypto_box_beforenm(unb64(recipient_public), sealer_private)
+    sealed = aead_seal(shared, pair_key, context)
+    return b64(unb64(sealed["n"]) + unb64(sealed["c"]))
+
+
+def open_pair_key_from(
+    sealed: str, recipient_private: bytes, sealer_public: str, context: str
+) -> bytes:
+    raw = unb64(sealed)
+    shared = sodium.crypto_box_beforenm(unb64(sealer_public), recipient_private)
+    return aead_open(shared, {"n": b64(raw[:24]), "c": b64(raw[24:])}, context)
+
+
 @dataclass
 class DeviceKeys:
     """One account's keys as its device holds them after key setup."""

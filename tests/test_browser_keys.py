@@ -5,6 +5,8 @@ same key (the recovered password opens it, and it opens the pair key sealed befo
 
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
 from playwright.async_api import Browser, Page, expect
 
@@ -13,6 +15,7 @@ from tests.browser import (
     ANY_REFUSAL,
     NO_PUSH_IN_INCOGNITO,
     axe,
+    open_words,
     pair_partners,
     phone,
     real_errors,
@@ -20,6 +23,7 @@ from tests.browser import (
     stored_session,
     watch_console,
 )
+from tests.conftest import Served
 
 NEW_PASSWORD = "found again with my kit"
 
@@ -121,8 +125,39 @@ async def test_two_phones_set_up_keys_compare_codes_and_recover(
         )
         dynamic = (await http.get("/api/dynamics", headers=headers)).json()["items"][0]
         view = (await http.get(f"/api/dynamics/{dynamic['id']}/keys", headers=headers)).json()
-        assert len(e2ee.open_sealed(private, view["pair_key"]["sealed_key"])) == 32
+        # Sealed by the phone that made it, to this member, for this dynamic and key id.
+        copy = view["pair_key"]
+        sealer = next(m for m in view["members"] if m["user_id"] == copy["sealed_by"])
+        ad = e2ee.pair_key_context(
+            dynamic["id"], copy["key_id"], copy["sealed_by"], str(alice_user["id"])
+        )
+        opened = e2ee.open_pair_key_from(copy["sealed_key"], private, sealer["public_key"], ad)
+        assert len(opened) == 32
     for errors in (alice_errors, bob_errors, new_errors):
         assert real_errors(errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO) == []
     for context in (alice_context, bob_context, new_context):
+        await context.close()
+
+
+async def test_a_dynamic_seen_private_stays_private_when_the_server_says_otherwise(
+    served: Served, server: str, browser: Browser
+) -> None:
+    """An operator who deletes a dynamic's sealed pair keys (to have the phones write in clear,
+    or seal a pair key of its own) meets a phone that remembers: no new pair key is sealed, and
+    More says in plain words that something is not right (docs/e2ee.md, "On the phone")."""
+    alice_context, alice, bob_context, _ = await pair_partners(browser, server)
+    await written_down_kit(alice)
+    assert await safety_code(alice)  # the pair key is made, opened and pinned here
+    database = str(served.data_dir / "accord.db")
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM sealed_pair_keys")
+    await alice.reload()
+    await open_words(alice)
+    await alice.goto("/#/home")
+    await alice.get_by_role("link", name="More").click()
+    await expect(alice.locator("#safety-code-note")).to_contain_text("now says they are not")
+    await expect(alice.locator("#safety-code")).to_be_hidden()
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM sealed_pair_keys").fetchone() == (0,)
+    for context in (alice_context, bob_context):
         await context.close()

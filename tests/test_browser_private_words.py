@@ -26,6 +26,7 @@ from tests.browser import (
     NO_PUSH_IN_INCOGNITO,
     OFFLINE,
     axe,
+    open_words,
     pair_partners,
     phone,
     real_errors,
@@ -35,7 +36,7 @@ from tests.browser import (
     watch_console,
 )
 from tests.conftest import Served
-from tests.helpers import PASSWORD, register
+from tests.helpers import register
 from tests.helpers.keys import seal_pair_key, set_up_keys
 from tests.test_browser_keys import written_down_kit
 from tests.test_browser_push import deliver, notifications
@@ -298,11 +299,7 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
         "Locked on this phone"
     )
     await shot(alice, "checkins-locked")
-    await alice.goto("/#/settings")
-    unlock = alice.locator("#unlock-words")
-    await unlock.get_by_label("Password for your keys").fill(PASSWORD)
-    await unlock.get_by_role("button", name="Open my words").click()
-    await expect(unlock.get_by_role("status")).to_contain_text("open on this phone")
+    await open_words(alice)
     await alice.goto("/#/checkins")
     await expect(alice.locator(f'[data-checkin="{record}"] .note')).to_have_text(PYNACL_NOTE)
 

@@ -140,6 +140,56 @@ async def test_sealed_pair_keys_and_safety_codes_cross(page: Page) -> None:
     )
     assert opened == e2ee.b64(pair_key)
 
+    # Sealed by its sealer (docs/e2ee.md, "Pair key"): each side opens what the other sealed,
+    # and only with the sealer's public key and the same dynamic, key id, sealer and recipient.
+    context = {"dynamicId": "d-1", "keyId": "k-1", "sealerId": "browser", "recipientId": "py"}
+    ad = e2ee.pair_key_context("d-1", "k-1", "browser", "py")
+    authenticated = await js(
+        page,
+        "return c.sealPairKeyFor(c.unb64(arg.pairKey), window.mine, arg.theirs, arg.context);",
+        {
+            "theirs": e2ee.b64(bytes(python_side.public_key)),
+            "pairKey": e2ee.b64(pair_key),
+            "context": context,
+        },
+    )
+    assert len(e2ee.unb64(authenticated)) == 72
+    mine = bytes(python_side)
+    assert e2ee.open_pair_key_from(authenticated, mine, browser_side["public"], ad) == pair_key
+    stranger = e2ee.b64(bytes(PrivateKey.generate().public_key))
+    for sealer, moved in ((stranger, ad), (browser_side["public"], ad.replace("d-1", "d-2"))):
+        with pytest.raises(nacl.exceptions.CryptoError):
+            e2ee.open_pair_key_from(authenticated, mine, sealer, moved)
+    back_ad = e2ee.pair_key_context("d-1", "k-1", "py", "browser")
+    back = e2ee.seal_pair_key_for(pair_key, mine, browser_side["public"], back_ad)
+    opened_back = await js(
+        page,
+        """const out = [];
+        for (const context of arg.contexts) {
+          try {
+            const key = await c.openPairKeyFrom(arg.sealed, window.mine, arg.sealer, context);
+            out.push(c.b64(key));
+          }
+          catch { out.push('refused'); }
+        }
+        return out;""",
+        {
+            "sealed": back,
+            "sealer": e2ee.b64(bytes(python_side.public_key)),
+            "contexts": [
+                {"dynamicId": "d-1", "keyId": "k-1", "sealerId": "py", "recipientId": "browser"},
+                {"dynamicId": "d-1", "keyId": "k-2", "sealerId": "py", "recipientId": "browser"},
+                {
+                    "dynamicId": "d-1",
+                    "keyId": "k-1",
+                    "sealerId": "browser",
+                    "recipientId": "browser",
+                },
+            ],
+        },
+    )
+    assert opened_back == [e2ee.b64(pair_key), "refused", "refused"]
+
     ours = e2ee.b64(bytes(python_side.public_key))
     codes = await js(
         page,

@@ -91,6 +91,8 @@ async def test_key_setup_keeps_only_wrapped_keys(
         (lambda b: b.update(public_key="+" * 43), "public_key"),
         (lambda b: b["password_wrap"].update(ops_limit=1), "ops_limit"),
         (lambda b: b["password_wrap"].update(mem_limit=1 << 20), "mem_limit"),
+        (lambda b: b["password_wrap"].update(ops_limit=7), "ops_limit"),
+        (lambda b: b["password_wrap"].update(mem_limit=(256 << 20) + 1), "mem_limit"),
         (lambda b: b["password_wrap"].update(salt=e2ee.b64(bytes(8))), "salt"),
         (lambda b: b["recovery_wrap"].update(nonce=e2ee.b64(bytes(12))), "nonce"),
         (lambda b: b["recovery_wrap"].update(ciphertext="A" * 65), "ciphertext"),
@@ -269,6 +271,7 @@ async def test_a_new_kit_replaces_the_old_and_a_password_change_rewraps(
     replaced = await client.put(
         "/api/keys/mine/recovery",
         json={
+            "current_password": PASSWORD,
             "recovery_wrap": e2ee.recovery_wrap(alice.id, keys.private_key, new_kit),
             "recovery_proof": e2ee.recovery_proof(new_kit),
         },
@@ -290,13 +293,95 @@ async def test_a_new_kit_replaces_the_old_and_a_password_change_rewraps(
     assert changed.status_code == 200, changed.text
     wrap = e2ee.password_wrap(alice.id, keys.private_key, new_password, await kdf(client, alice))
     rewrapped = await client.put(
-        "/api/keys/mine/password-wrap", json={"password_wrap": wrap}, headers=alice.headers
+        "/api/keys/mine/password-wrap",
+        json={"current_password": new_password, "password_wrap": wrap},
+        headers=alice.headers,
     )
     assert rewrapped.status_code == 200, rewrapped.text
     mine = (await client.get("/api/keys/mine", headers=alice.headers)).json()
     assert e2ee.open_password_wrap(alice.id, mine["password_wrap"], new_password) == (
         keys.private_key
     )
+
+
+async def test_a_stolen_token_cannot_replace_the_kit_or_the_wrap(
+    client: httpx.AsyncClient, alice: Member
+) -> None:
+    """Replacing the kit or the password wrap is a way into the account (the kit then recovers
+    it with a new password, ending the owner's sessions): the token alone is not enough."""
+    await set_up_keys(client, alice)
+    thief_kit = nacl.utils.random(32)
+    garbage = {"nonce": e2ee.b64(nacl.utils.random(24)), "ciphertext": e2ee.b64(bytes(48))}
+    params = await kdf(client, alice)
+    wrap = {k: params[k] for k in ("salt", "ops_limit", "mem_limit")} | garbage
+    attempts: dict[str, dict[str, Any]] = {
+        "/api/keys/mine/recovery": {
+            "recovery_wrap": garbage,
+            "recovery_proof": e2ee.recovery_proof(thief_kit),
+        },
+        "/api/keys/mine/password-wrap": {"password_wrap": wrap},
+    }
+    for path, body in attempts.items():
+        bare = await client.put(path, json=body, headers=alice.headers)
+        assert bare.status_code == 422 and "current_password" in bare.text, bare.text
+        wrong = await client.put(
+            path, json={**body, "current_password": "a guess"}, headers=alice.headers
+        )
+        assert wrong.status_code == 403 and error_code(wrong) == "wrong_password", wrong.text
+    taken = await client.post(
+        "/api/keys/recover",
+        json={
+            "email": alice.email,
+            "recovery_proof": e2ee.recovery_proof(thief_kit),
+            "new_password": "the thief's own passphrase",
+            "password_wrap": wrap,
+        },
+    )
+    assert taken.status_code == 403, taken.text
+    assert (await client.get("/api/me", headers=alice.headers)).status_code == 200
+
+
+async def test_a_copy_sealed_by_a_member_says_who_sealed_it(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    """Authenticated copies (docs/e2ee.md, "Pair key"): the server stores who sealed each copy,
+    and the recipient opens it only with that member's public key and this dynamic's names."""
+    dynamic_id = await pair(client, alice, bob)
+    alice_keys, bob_keys = await set_up_keys(client, alice), await set_up_keys(client, bob)
+    key_id, pair_key = e2ee.new_pair_key()
+
+    def copy(user_id: str, public_key: str) -> dict[str, str]:
+        context = e2ee.pair_key_context(dynamic_id, key_id, alice.id, user_id)
+        sealed = e2ee.seal_pair_key_for(pair_key, alice_keys.private_key, public_key, context)
+        return {"user_id": user_id, "sealed_key": sealed}
+
+    copies = [copy(alice.id, alice_keys.public_key), copy(bob.id, bob_keys.public_key)]
+    odd = [copies[0], {**copies[1], "sealed_key": e2ee.b64(bytes(73))}]
+    refused = await client.post(
+        f"/api/dynamics/{dynamic_id}/pair-key",
+        json={"key_id": key_id, "sealed": odd},
+        headers=alice.idem(),
+    )
+    assert refused.status_code == 422 and "sealed_key" in refused.text, refused.text
+    made = await client.post(
+        f"/api/dynamics/{dynamic_id}/pair-key",
+        json={"key_id": key_id, "sealed": copies},
+        headers=alice.idem(),
+    )
+    assert made.status_code == 201, made.text
+    mine = (await _dynamic_keys(client, bob, dynamic_id))["pair_key"]
+    assert mine["sealed_by"] == alice.id
+    context = e2ee.pair_key_context(dynamic_id, key_id, alice.id, bob.id)
+    opened = e2ee.open_pair_key_from(
+        mine["sealed_key"], bob_keys.private_key, alice_keys.public_key, context
+    )
+    assert opened == pair_key
+    # A copy an operator sealed with a key of its own does not open as Alice's.
+    forged = e2ee.seal_pair_key_for(
+        nacl.utils.random(32), nacl.utils.random(32), bob_keys.public_key, context
+    )
+    with pytest.raises(nacl.exceptions.CryptoError):
+        e2ee.open_pair_key_from(forged, bob_keys.private_key, alice_keys.public_key, context)
 
 
 async def test_keys_need_a_signed_in_caller(client: httpx.AsyncClient) -> None:

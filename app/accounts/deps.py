@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,9 +12,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.accounts.models import User
 from app.accounts.repository import load_signed_in_user
+from app.accounts.service import confirm_password
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.deps import unauthorized
+from app.core.deps import (
+    ClientAddress,
+    DatabaseDep,
+    PasswordsDep,
+    SessionDep,
+    SettingsDep,
+    unauthorized,
+)
 from app.core.requests import READ_METHODS, request_session
 from app.core.security import InvalidToken, decode_access_token
 
@@ -62,3 +71,28 @@ async def current_caller(
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+PasswordCheck = Callable[[str], Awaitable[None]]
+
+
+async def password_check(
+    caller: CallerDep,
+    session: SessionDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    address: ClientAddress,
+) -> PasswordCheck:
+    """The caller's password, checked before a change a stolen access token must not be able to
+    make: 403 ``wrong_password`` if wrong, throttled like sign-ins."""
+
+    async def confirm(password: str) -> None:
+        await confirm_password(
+            db, session, settings, passwords, caller.user, password, address=address
+        )
+
+    return confirm
+
+
+PasswordCheckDep = Annotated[PasswordCheck, Depends(password_check)]

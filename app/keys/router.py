@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from app.accounts.deps import CallerDep
+from app.accounts.deps import CallerDep, PasswordCheckDep
 from app.accounts.schemas import UserPublic
 from app.core.deps import (
     ClientAddress,
@@ -68,21 +68,29 @@ async def create_my_keys(body: KeysCreate, caller: CallerDep, session: SessionDe
     return service.public_view(await service.create_keys(session, caller.user, body))
 
 
-@router.put("/mine/password-wrap", response_model=KeysPublic, responses=responses(401, 404, 422))
+@router.put(
+    "/mine/password-wrap", response_model=KeysPublic, responses=responses(401, 403, 404, 422, 429)
+)
 async def rewrap_password(
-    body: PasswordWrapIn, caller: CallerDep, session: SessionDep
+    body: PasswordWrapIn, caller: CallerDep, session: SessionDep, check_password: PasswordCheckDep
 ) -> KeysPublic:
-    """Your private key wrapped anew under your (new) password, after a password change."""
+    """Your private key wrapped anew under your (new) password, after a password change. Needs
+    the account's current password (403 if wrong, throttled like sign-ins)."""
+    await check_password(body.current_password)
     return service.public_view(
         await service.rewrap_password(session, caller.user, body.password_wrap)
     )
 
 
-@router.put("/mine/recovery", response_model=KeysPublic, responses=responses(401, 404, 422))
+@router.put(
+    "/mine/recovery", response_model=KeysPublic, responses=responses(401, 403, 404, 422, 429)
+)
 async def replace_recovery_kit(
-    body: RecoveryKitIn, caller: CallerDep, session: SessionDep
+    body: RecoveryKitIn, caller: CallerDep, session: SessionDep, check_password: PasswordCheckDep
 ) -> KeysPublic:
-    """A new recovery kit: its wrap and proof replace the old kit's, which stops working."""
+    """A new recovery kit: its wrap and proof replace the old kit's, which stops working. Needs
+    the account's password (403 if wrong, throttled like sign-ins)."""
+    await check_password(body.current_password)
     return service.public_view(await service.replace_recovery_kit(session, caller.user, body))
 
 

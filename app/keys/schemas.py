@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.accounts.schemas import Password, TokenOut
-from app.core.envelopes import NONCE_BYTES, TAG_BYTES, exact_bytes
+from app.core.envelopes import NONCE_BYTES, TAG_BYTES, b64_chars, decoded_size, exact_bytes
 from app.core.validation import CleanLine
 
 # libsodium's sizes (crypto_box, crypto_aead_xchacha20poly1305_ietf, crypto_pwhash).
@@ -18,12 +18,14 @@ KEY_BYTES = 32
 SALT_BYTES = 16
 SEAL_BYTES = 48  # crypto_box_SEALBYTES: an ephemeral public key and a tag
 KEY_ID_BYTES = 16
-# Argon2id: what the server hands out for new wraps, and the range it accepts (a phone must be
-# able to redo the derivation; a wrap far below the floor would be cheap to guess at).
+# Argon2id: what the server hands out for new wraps, and the range it accepts. A wrap far below
+# the floor would be cheap to guess at; one above the ceiling is more than a phone's browser can
+# redo (libsodium's WebAssembly memory, seconds of CPU on a slow phone), so it would lock its
+# owner out of their own key.
 OPS_LIMIT = 2
 MEM_LIMIT = 64 * 1024 * 1024
-OPS_RANGE = (2, 10)
-MEM_RANGE = (64 * 1024 * 1024, 1024 * 1024 * 1024)
+OPS_RANGE = (2, 6)
+MEM_RANGE = (64 * 1024 * 1024, 256 * 1024 * 1024)
 
 PublicKey = Annotated[str, *exact_bytes(KEY_BYTES)]
 Nonce = Annotated[str, *exact_bytes(NONCE_BYTES)]
@@ -31,7 +33,25 @@ WrappedKey = Annotated[str, *exact_bytes(KEY_BYTES + TAG_BYTES)]
 Salt = Annotated[str, *exact_bytes(SALT_BYTES)]
 RecoveryProof = Annotated[str, *exact_bytes(KEY_BYTES)]
 KeyId = Annotated[str, *exact_bytes(KEY_ID_BYTES)]
-SealedKey = Annotated[str, *exact_bytes(KEY_BYTES + SEAL_BYTES)]
+# A pair key sealed by its sealer to one member: XChaCha20-Poly1305 under crypto_box_beforenm's
+# key, a nonce then the key and its tag (docs/e2ee.md, "Pair key"). The first copies were
+# anonymous crypto_box_seal boxes, a few bytes longer: still taken, so older phones keep working.
+AUTHENTICATED_SEAL_BYTES = NONCE_BYTES + KEY_BYTES + TAG_BYTES
+ANONYMOUS_SEAL_BYTES = KEY_BYTES + SEAL_BYTES
+
+
+def _a_sealed_key(value: str) -> str:
+    if decoded_size(value) not in (AUTHENTICATED_SEAL_BYTES, ANONYMOUS_SEAL_BYTES):
+        raise ValueError(
+            f"expected {AUTHENTICATED_SEAL_BYTES} (or, sealed anonymously, "
+            f"{ANONYMOUS_SEAL_BYTES}) bytes in base64url"
+        )
+    return value
+
+
+SealedKey = Annotated[
+    str, Field(max_length=b64_chars(ANONYMOUS_SEAL_BYTES)), AfterValidator(_a_sealed_key)
+]
 
 
 class _In(BaseModel):
@@ -66,13 +86,21 @@ class KeysCreate(_In):
     recovery_proof: RecoveryProof
 
 
+# A bearer token alone must not be enough to replace a way into the account (docs/e2ee.md).
+CurrentPassword = Annotated[
+    str, Field(min_length=1, max_length=1024, description="the account's password, checked")
+]
+
+
 class PasswordWrapIn(_In):
+    current_password: CurrentPassword
     password_wrap: PasswordWrap
 
 
 class RecoveryKitIn(_In):
     """A new recovery kit: the old kit stops working."""
 
+    current_password: CurrentPassword
     recovery_wrap: RecoveryWrap
     recovery_proof: RecoveryProof
 
@@ -129,6 +157,9 @@ class MyPairKey(BaseModel):
     key_id: str
     sealed_key: str = Field(description="sealed to your public key; open it on your device")
     sealed_to: str
+    sealed_by: uuid.UUID | None = Field(
+        description="the member whose phone sealed it (null once that account is deleted)"
+    )
     created_at: datetime
 
 
@@ -152,6 +183,7 @@ class ExportedPairKey(BaseModel):
     key_id: str
     sealed_key: str = Field(description="sealed to sealed_to, your public key at the time")
     sealed_to: str
+    sealed_by: uuid.UUID | None
     created_at: datetime
 
 

@@ -258,6 +258,7 @@ async def dynamic_keys(session: AsyncSession, dynamic_id: uuid.UUID, user: User)
             key_id=mine.key_id,
             sealed_key=mine.sealed_key,
             sealed_to=mine.sealed_to,
+            sealed_by=mine.sealed_by,
             created_at=mine.created_at,
         )
         if mine is not None

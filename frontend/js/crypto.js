@@ -1,8 +1,9 @@
 // Every piece of cryptography the app uses, each a few lines over libsodium (vendored, pinned:
 // vendor/libsodium/LICENSE). Nothing here is hand-made: key pairs are crypto_box (X25519),
 // wraps and envelopes crypto_aead_xchacha20poly1305_ietf, the password key crypto_pwhash
-// (Argon2id), the recovery kit's two subkeys crypto_kdf, pair keys crypto_box_seal and the safety
-// code crypto_generichash (BLAKE2b). The design, and what it cannot promise, is docs/e2ee.md.
+// (Argon2id), the recovery kit's two subkeys crypto_kdf, pair keys the AEAD under the key of
+// crypto_box_beforenm (the first ones crypto_box_seal) and the safety code crypto_generichash
+// (BLAKE2b). The design, and what it cannot promise, is docs/e2ee.md.
 //
 // Bytes travel as base64url without padding; keys stay Uint8Arrays in memory.
 //
@@ -134,6 +135,41 @@ export async function parseRecoveryKit(text) {
 export async function newPairKey() {
   await ready();
   return { keyId: b64(sodium.randombytes_buf(16)), key: sodium.crypto_aead_xchacha20poly1305_ietf_keygen() };
+}
+
+// A pair key sealed so that its recipient knows who sealed it (docs/e2ee.md, "Pair key"): the
+// key crypto_box_beforenm gives the sealer's private key and the recipient's public key (the
+// same from either side) encrypts it with XChaCha20-Poly1305, under associated data naming the
+// dynamic, the pair key's id, the sealer and the recipient. 24 bytes of nonce, then 48.
+export function pairKeyContext({ dynamicId, keyId, sealerId, recipientId }) {
+  return `pair-key:${dynamicId}:${keyId}:${sealerId}:${recipientId}`;
+}
+
+export async function sealPairKeyFor(pairKey, privateKey, recipientPublicKey, context) {
+  await ready();
+  const shared = sodium.crypto_box_beforenm(unb64(recipientPublicKey), privateKey);
+  const nonce = sodium.randombytes_buf(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  const cipher = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(pairKey, pairKeyContext(context), null, nonce, shared);
+  const sealed = new Uint8Array(nonce.length + cipher.length);
+  sealed.set(nonce, 0);
+  sealed.set(cipher, nonce.length);
+  return b64(sealed);
+}
+
+// Throws unless it was sealed by the holder of `sealerPublicKey`, for this phone, with `context`.
+export async function openPairKeyFrom(sealed, privateKey, sealerPublicKey, context) {
+  await ready();
+  const bytes = unb64(sealed);
+  const at = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  const shared = sodium.crypto_box_beforenm(unb64(sealerPublicKey), privateKey);
+  return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, bytes.slice(at), pairKeyContext(context), bytes.slice(0, at), shared);
+}
+
+// The first copies were sealed anonymously (crypto_box_seal, 80 bytes against 72): still opened,
+// so that older dynamics keep their words, but they prove nothing of who sealed them.
+export async function isAnonymousSeal(sealed) {
+  await ready();
+  return unb64(sealed).length === sodium.crypto_box_SEALBYTES + 32;
 }
 
 export async function sealTo(publicKey, pairKey) {

@@ -8,6 +8,7 @@ import * as crypto from "./crypto.js";
 import { ApiError } from "./errors.js";
 import { sealOlderWords } from "./older-words.js";
 import { entities, subscribe, announce as tellScreens, trySync } from "./store.js";
+import { CLEAR_AGAIN, comparePin, KEY_CHANGED, KeyMismatch, pinOf, trustedKeys } from "./key-trust.js";
 
 const held = { userId: null, privateKey: null, kit: null, stale: false };
 // Each private dynamic's pair key, opened here (dynamic id -> key); and whether a dynamic has a
@@ -15,6 +16,10 @@ const held = { userId: null, privateKey: null, kit: null, stale: false };
 // not yet unlocked still knows not to write words in clear there).
 const pairKeys = new Map();
 const PRIVATE_DYNAMICS = "accord:private-dynamics";
+// Per account and dynamic, the partner's public key and the pair key's id this phone first
+// opened the pair key with (public values only); and what was found wrong, to say where shown.
+const PINNED_KEYS = "accord:pinned-keys";
+const warnings = new Map();
 
 function announce() {
   globalThis.dispatchEvent(new CustomEvent("accord:keys"));
@@ -29,23 +34,40 @@ function hold(userId, privateKey) {
 export function forget() {
   Object.assign(held, { userId: null, privateKey: null, kit: null, stale: false });
   pairKeys.clear();
+  warnings.clear();
   announce();
 }
 
-function remembered() {
+function stored(name, fallback) {
   try {
-    return new Set(JSON.parse(localStorage.getItem(PRIVATE_DYNAMICS) || "[]"));
+    return JSON.parse(localStorage.getItem(name)) ?? fallback;
   } catch {
-    return new Set(); // unreadable: learnt again from the server
+    return fallback; // unreadable: learnt again from the server
   }
 }
 
-function remember(dynamicId, isPrivate) {
+function remembered() {
+  return new Set(stored(PRIVATE_DYNAMICS, []));
+}
+
+// Only ever added: a dynamic this phone has seen private stays private here, whatever the
+// server says later (docs/e2ee.md, "On the phone"), so words are never sent in clear there.
+function remember(dynamicId) {
   const known = remembered();
-  if (isPrivate === known.has(dynamicId)) return;
-  if (isPrivate) known.add(dynamicId);
-  else known.delete(dynamicId);
+  if (known.has(dynamicId)) return;
+  known.add(dynamicId);
   localStorage.setItem(PRIVATE_DYNAMICS, JSON.stringify([...known]));
+}
+
+function warn(dynamicId, words) {
+  if (warnings.get(dynamicId) === words) return;
+  warnings.set(dynamicId, words);
+  announce();
+}
+
+// What this phone found wrong with a dynamic's keys, in words to show, or null.
+export function keyWarning(dynamicId) {
+  return warnings.get(dynamicId) || null;
 }
 
 // The pair key of a dynamic, if this phone has opened it; else null.
@@ -84,19 +106,25 @@ export function isPrivate(dynamicId) {
 async function current(dynamicId, seal) {
   const path = `/api/dynamics/${dynamicId}/keys`;
   const keys = await api("GET", path);
-  if (!(seal && held.privateKey && keys.state === "ready_to_seal")) return keys;
+  // A dynamic seen private here that the server says has no pair key is not sealed anew: its
+  // words stay locked and More says what is wrong (learn).
+  if (!(seal && held.privateKey && keys.state === "ready_to_seal") || remembered().has(dynamicId)) return keys;
   await sealPairKey(dynamicId, keys.members);
   return api("GET", path);
 }
 
 async function learn(dynamicId, keys) {
-  remember(dynamicId, keys.state === "sealed");
+  if (keys.state === "sealed") remember(dynamicId);
+  else if (remembered().has(dynamicId)) warn(dynamicId, CLEAR_AGAIN);
   if (keys.state !== "sealed" || !keys.pair_key || !held.privateKey) return;
   let key;
   try {
-    key = await crypto.openSealed(keys.pair_key.sealed_key, held.privateKey);
+    key = await openCopy(dynamicId, keys);
+    if (!(await keptPin(dynamicId, keys))) return;
   } catch {
-    return; // A copy sealed to an earlier key pair: this phone cannot open it, and says so where words show.
+    // A copy sealed to an earlier key pair, or not by one of the two of you: this phone does not
+    // open it, and says so where words show.
+    return;
   }
   pairKeys.set(dynamicId, key);
   // Words written before the pair key, sealed now (once; in the background: the next opening
@@ -126,11 +154,37 @@ subscribe((message) => {
   if (message.type === "sync" && message.entities.includes("dynamic_keys")) keysChanged().catch(() => {});
 });
 
+// This phone's copy of the pair key opens only if one of the two members whose keys the safety
+// code covers sealed it, for this dynamic and this key id (docs/e2ee.md, "Pair key"). Copies
+// sealed anonymously before that (crypto_box_seal) still open, so older dynamics keep their words.
+async function openCopy(dynamicId, keys) {
+  const copy = keys.pair_key;
+  if (await crypto.isAnonymousSeal(copy.sealed_key)) return crypto.openSealed(copy.sealed_key, held.privateKey);
+  const trusted = await trustedKeys(keys.members, held.userId, held.privateKey);
+  const sealers = { [held.userId]: trusted.own, [trusted.partnerId]: trusted.partner };
+  const sealerKey = copy.sealed_by ? sealers[copy.sealed_by] : null;
+  if (!sealerKey) throw new Error("not sealed by a member of this dynamic");
+  const context = { dynamicId, keyId: copy.key_id, sealerId: copy.sealed_by, recipientId: held.userId };
+  return crypto.openPairKeyFrom(copy.sealed_key, held.privateKey, sealerKey, context);
+}
+
+// The partner's key and the pair key id, pinned the first time; false (with a warning) when
+// either changed since, and the pair key is then not used.
+async function keptPin(dynamicId, keys) {
+  const trusted = await trustedKeys(keys.members, held.userId, held.privateKey);
+  const seen = pinOf(trusted, keys.pair_key.key_id);
+  const pins = stored(PINNED_KEYS, {});
+  const name = `${held.userId}:${dynamicId}`;
+  const verdict = comparePin(pins[name], seen);
+  if (verdict === "changed") warn(dynamicId, KEY_CHANGED);
+  if (verdict === "new") localStorage.setItem(PINNED_KEYS, JSON.stringify({ ...pins, [name]: seen }));
+  return verdict !== "changed";
+}
+
 // Whoever signs out, or is replaced by another account in another tab, takes their keys along.
-globalThis.addEventListener("accord:signed-out", () => {
-  forget();
-  localStorage.removeItem(PRIVATE_DYNAMICS);
-});
+// Which dynamics were private and the pinned keys stay: they are ids and public keys, and they
+// are what keeps this phone from trusting a server that changes its story later.
+globalThis.addEventListener("accord:signed-out", forget);
 globalThis.addEventListener("accord:session-changed", forget);
 
 // The kit made on this phone and not yet marked as written down, or null.
@@ -213,18 +267,23 @@ async function privateKeyFor(user, password) {
 export async function replaceKit(user, password) {
   const privateKey = await privateKeyFor(user, password);
   const kit = await newKit(user.id, privateKey);
-  await api("PUT", "/api/keys/mine/recovery", { recovery_wrap: kit.wrap, recovery_proof: kit.proof });
+  await api("PUT", "/api/keys/mine/recovery", {
+    current_password: password,
+    recovery_wrap: kit.wrap,
+    recovery_proof: kit.proof,
+  });
   return crypto.recoveryKitText(kit.recoveryKey);
 }
 
-// After the password changed: the private key wrapped again under the new one.
+// After the password changed: the private key wrapped again under the new one (which the server
+// checks, being the account's password now).
 export async function rewrap(user, currentPassword, newPassword) {
   const keys = await myKeys();
   if (!keys) return;
   const privateKey = await privateKeyFor(user, currentPassword);
   const kdf = await api("GET", "/api/keys/kdf");
   const wrap = await crypto.wrapWithPassword(user.id, privateKey, newPassword, kdf);
-  await api("PUT", "/api/keys/mine/password-wrap", { password_wrap: wrap });
+  await api("PUT", "/api/keys/mine/password-wrap", { current_password: newPassword, password_wrap: wrap });
 }
 
 // A key wrapped under an earlier password, opened with the kit and wrapped under the current one.
@@ -235,6 +294,7 @@ export async function rewrapWithKit(user, kitText, password) {
   const privateKey = await crypto.unwrapWithRecovery(user.id, keys.recovery_wrap, recoveryKey);
   const kdf = await api("GET", "/api/keys/kdf");
   await api("PUT", "/api/keys/mine/password-wrap", {
+    current_password: password,
     password_wrap: await crypto.wrapWithPassword(user.id, privateKey, password, kdf),
   });
   hold(user.id, privateKey);
@@ -272,10 +332,17 @@ export async function unlock(user, password) {
   await sealWhereReady();
 }
 
+// Sealed by this phone's private key, so each copy proves who made it. The own copy is sealed to
+// the key derived here, never to the server's word for it: a listed key that differs is refused
+// (KeyMismatch), and nothing is sealed.
 async function sealPairKey(dynamicId, members) {
+  const trusted = await trustedKeys(members, held.userId, held.privateKey);
   const { keyId, key } = await crypto.newPairKey();
-  const sealed = [];
-  for (const member of members) sealed.push({ user_id: member.user_id, sealed_key: await crypto.sealTo(member.public_key, key) });
+  const sealFor = async (recipientId, publicKey) => ({
+    user_id: recipientId,
+    sealed_key: await crypto.sealPairKeyFor(key, held.privateKey, publicKey, { dynamicId, keyId, sealerId: held.userId, recipientId }),
+  });
+  const sealed = [await sealFor(held.userId, trusted.own), await sealFor(trusted.partnerId, trusted.partner)];
   try {
     await api("POST", `/api/dynamics/${dynamicId}/pair-key`, { key_id: keyId, sealed });
   } catch (error) {
@@ -283,11 +350,19 @@ async function sealPairKey(dynamicId, members) {
   }
 }
 
-// The safety code of a dynamic, computed here from the two public keys; null until both have keys.
+// The safety code of a dynamic, computed here from this phone's own public key (derived from the
+// private key it holds) and the partner's. No code while locked ({locked: true}), nor when the
+// server lists another key for this phone ({mismatch: true}); null until both have keys.
 export async function safetyCodeOf(dynamicId, myId) {
   const keys = await api("GET", `/api/dynamics/${dynamicId}/keys`);
-  const mine = keys.members.find((m) => m.user_id === myId);
-  const theirs = keys.members.find((m) => m.user_id !== myId);
-  if (!mine?.public_key || !theirs?.public_key) return { code: null, keys };
-  return { code: await crypto.safetyCode(mine.public_key, theirs.public_key), keys };
+  if (!held.privateKey || held.userId !== myId) return { code: null, locked: true, keys };
+  let trusted;
+  try {
+    trusted = await trustedKeys(keys.members, myId, held.privateKey);
+  } catch (error) {
+    if (error instanceof KeyMismatch) return { code: null, mismatch: true, keys };
+    throw error;
+  }
+  if (!trusted.partner || !keys.members.find((m) => m.user_id === myId)?.public_key) return { code: null, keys };
+  return { code: await crypto.safetyCode(trusted.own, trusted.partner), keys };
 }

@@ -10,9 +10,10 @@ function passwordInput(id) {
   return h("input", { type: "password", id, required: true, autocomplete: "current-password" });
 }
 
-// Wrong password, offline, or anything else, in words.
+// Wrong password (the phone's check or the server's), offline, or anything else, in words.
 function refusal(error) {
   if (error instanceof Error && error.message.includes("decrypt")) return "That password does not open your keys. Check it and try again.";
+  if (error?.code === "wrong_password") return "That is not the password you sign in with. Check it and try again.";
   return error;
 }
 

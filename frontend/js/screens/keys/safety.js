@@ -1,7 +1,11 @@
 // The safety code of the dynamic: the same six groups of digits on both phones when each has
 // the other's true key. Made here from the two public keys, never taken from the server.
 import { h } from "../../dom.js";
-import { safetyCodeOf, sealWhereReady } from "../../keyring.js";
+import { KeyMismatch } from "../../key-trust.js";
+import { keyWarning, safetyCodeOf, sealWhereReady } from "../../keyring.js";
+
+const MISMATCH =
+  "Something is not right: the server shows a key for you that is not the one your phone holds. No safety code is shown and nothing new is locked with that key. Please tell whoever runs Accord for you.";
 
 export function safetyPart(account) {
   const { dynamic, me, partnerName } = account;
@@ -12,6 +16,15 @@ export function safetyPart(account) {
     // A pair key is made here if this phone is the first to see you both with keys.
     await sealWhereReady();
     const found = await safetyCodeOf(dynamic.id, me.id);
+    if (found.mismatch || keyWarning(dynamic.id)) {
+      line.textContent = found.mismatch ? MISMATCH : keyWarning(dynamic.id);
+      return;
+    }
+    if (found.locked) {
+      line.textContent =
+        "Open your private words on this phone to see your safety code: it is made here, from the key your password opens.";
+      return;
+    }
     if (!found.code) {
       line.textContent = `Once you and ${partnerName} both have keys, your safety code appears here.`;
       return;
@@ -19,9 +32,9 @@ export function safetyPart(account) {
     code.textContent = found.code;
     code.hidden = false;
     line.textContent = `Compare it with the code on ${partnerName}’s phone, in person or on a call. The same code on both means your words reach each other and nobody in between.`;
-  })().catch(() => {
+  })().catch((error) => {
     // Offline or refused: the code is simply not shown now; nothing is changed by this part.
-    line.textContent = "Your safety code can be shown when you are online.";
+    line.textContent = error instanceof KeyMismatch ? MISMATCH : "Your safety code can be shown when you are online.";
   });
   return part;
 }
