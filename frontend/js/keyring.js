@@ -6,9 +6,9 @@
 import { api, recoverPassword } from "./api.js";
 import * as crypto from "./crypto.js";
 import { ApiError } from "./errors.js";
+import { CLEAR_AGAIN, comparePin, KEY_CHANGED, KeyMismatch, pinOf, trustedKeys } from "./key-trust.js";
 import { sealOlderWords } from "./older-words.js";
 import { entities, subscribe, announce as tellScreens, trySync } from "./store.js";
-import { CLEAR_AGAIN, comparePin, KEY_CHANGED, KeyMismatch, pinOf, trustedKeys } from "./key-trust.js";
 
 const held = { userId: null, privateKey: null, kit: null, stale: false };
 // Each private dynamic's pair key, opened here (dynamic id -> key); and whether a dynamic has a
