@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from typing import Any
 
 import httpx
 from playwright.async_api import Browser, Page, expect
 
+from tests import e2ee
 from tests.browser import pair_partners, shot, watch_console
 from tests.helpers import PASSWORD
 from tests.test_browser_checkins import api, axe, real_errors, token
+from tests.test_browser_private_words import pair_key_of
 
 
 async def dynamic_of(server: str, page: Page) -> str:
@@ -157,15 +160,23 @@ async def test_home_lists_what_waits_and_switches_between_partners(
     await expect(alice.locator("#state-detail")).not_to_contain_text("Everything you agreed")
     await expect(alice.locator("#waiting-title")).to_have_text("Nothing is waiting for you")
 
-    # Bob proposes; Alice's home lists it, by its title.
+    # Bob proposes; Alice's home lists it, by its title. Their words are private (both phones
+    # have keys since sign-up), so Bob's words go sealed with the pair key his phone holds.
+    key = await pair_key_of(bob, with_bob)
+    version_id = str(uuid.uuid4())
+
+    def sealed(text: str, field: str) -> dict[str, Any]:
+        return e2ee.aead_seal(key, text.encode(), f"protocol_version:{version_id}:{field}")
+
     proposal = await api(
         server,
         bob,
         "POST",
         f"/api/dynamics/{with_bob}/protocols",
         {
-            "title": "Morning message",
-            "description": "",
+            "version_id": version_id,
+            "title": sealed("Morning message", "title"),
+            "description": sealed("", "description"),
             "kind": "ritual",
             "performer_ids": [(await api(server, alice, "GET", "/api/me"))["id"]],
             "schedule": None,

@@ -20,7 +20,12 @@ from tests.browser import (
     watch_console,
 )
 
-FIRST_LOAD_LIMIT = 200_000
+# 200 kB until the private words: their modules on the phone (keyring, crypto, words, signals,
+# key-trust, protocol and push words, older words, the decrypted export) add ~14 kB compressed
+# to what every screen needs offline, and the measured first visit is ~212 kB. libsodium itself
+# (~250 kB) stays on demand. Loading the network-only ones (the export, the one-time sealing,
+# recovery) on first use would win some of it back: not done yet.
+FIRST_LOAD_LIMIT = 220_000
 
 
 async def controlled(page: Page) -> None:

@@ -89,7 +89,10 @@ def exact_bytes(size: int) -> tuple[object, ...]:
 
 
 def _cipher(max_bytes: int) -> tuple[object, ...]:
-    return (Field(max_length=b64_chars(max_bytes)), _between(TAG_BYTES, max_bytes))
+    return (
+        Field(min_length=b64_chars(TAG_BYTES), max_length=b64_chars(max_bytes)),
+        _between(TAG_BYTES, max_bytes),
+    )
 
 
 def ciphertext_of(max_chars: int) -> tuple[object, ...]:

@@ -50,7 +50,15 @@ def _a_sealed_key(value: str) -> str:
 
 
 SealedKey = Annotated[
-    str, Field(max_length=b64_chars(ANONYMOUS_SEAL_BYTES)), AfterValidator(_a_sealed_key)
+    str,
+    # Its lengths and alphabet in the schema (so schema-made examples are well formed), then
+    # one of the two sizes, decoded.
+    Field(
+        min_length=b64_chars(AUTHENTICATED_SEAL_BYTES),
+        max_length=b64_chars(ANONYMOUS_SEAL_BYTES),
+        pattern=r"^[A-Za-z0-9_-]*$",
+    ),
+    AfterValidator(_a_sealed_key),
 ]
 
 

@@ -3,6 +3,7 @@
 // marks everything read; each update links to the screen it is about, as its push does.
 import { h } from "../dom.js";
 import { write } from "../outbox.js";
+import { LOCKED_TEXT, openProtocols } from "../protocol-words.js";
 import { entities, subscribe, trySync } from "../store.js";
 
 const TEXT = {
@@ -92,7 +93,9 @@ export async function render(root, ctx) {
 
   async function draw() {
     const all = (await entities("notification")).sort((a, b) => (a.created_at < b.created_at ? 1 : -1)).slice(0, 100);
-    const titles = new Map((await entities("protocol")).map((p) => [p.id, p.title]));
+    // Titles opened on this phone; sealed ones it cannot open (locked) are "a protocol".
+    const protocols = await openProtocols(await entities("protocol"));
+    const titles = new Map(protocols.map((p) => [p.id, typeof p.title === "string" && p.title !== LOCKED_TEXT ? p.title : null]));
     if (!all.length) {
       list.replaceChildren(
         h("p", { class: "muted", id: "inbox-empty" }, "Nothing yet. What your partner does, and your reminders, will show here."),
