@@ -35,6 +35,34 @@ async def imbalanced(server: str, alice: Page, bob: Page, dynamic_id: str) -> No
         await api(server, bob, "POST", path, {"mood": 4, "gave": 2, "received": 5, "deal": 2})
 
 
+async def propose_sealed(
+    server: str, page: Page, dynamic_id: str, title: str, description: str, **terms: Any
+) -> Any:
+    """A proposal through the API with its words sealed by the pair key the phone holds, as the
+    phone would send it (both phones have keys since sign-up, so the dynamic is private)."""
+    # A phone makes the pair key where it first meets both keys (More, a form with words):
+    # More here, until it shows the safety code (made once the pair key is open), then back.
+    where = page.url
+    await page.goto("/#/settings")
+    await expect(page.locator("#safety-code")).to_be_visible()
+    key = await pair_key_of(page, dynamic_id)
+    await page.goto(where)
+    version_id = str(uuid.uuid4())
+
+    def sealed(text: str, field: str) -> dict[str, Any]:
+        return e2ee.aead_seal(key, text.encode(), f"protocol_version:{version_id}:{field}")
+
+    body = {
+        "version_id": version_id,
+        "title": sealed(title, "title"),
+        "description": sealed(description, "description"),
+        "schedule": None,
+        "review_on": None,
+        **terms,
+    }
+    return await api(server, page, "POST", f"/api/dynamics/{dynamic_id}/protocols", body)
+
+
 async def test_the_balance_reads_in_words_with_its_trend_and_details(
     server: str, browser: Browser
 ) -> None:
@@ -160,23 +188,16 @@ async def test_home_lists_what_waits_and_switches_between_partners(
     await expect(alice.locator("#state-detail")).not_to_contain_text("Everything you agreed")
     await expect(alice.locator("#waiting-title")).to_have_text("Nothing is waiting for you")
 
-    # Bob proposes; Alice's home lists it, by its title. Their words are private (both phones
-    # have keys since sign-up), so Bob's words go sealed with the pair key his phone holds.
-    key = await pair_key_of(bob, with_bob)
-    version_id = str(uuid.uuid4())
-
-    def sealed(text: str, field: str) -> dict[str, Any]:
-        return e2ee.aead_seal(key, text.encode(), f"protocol_version:{version_id}:{field}")
-
+    # Bob proposes; Alice's home lists it, by its title. (Sent before either phone opened More
+    # or a form with words, so before the pair key: in clear, as the server still takes then.)
     proposal = await api(
         server,
         bob,
         "POST",
         f"/api/dynamics/{with_bob}/protocols",
         {
-            "version_id": version_id,
-            "title": sealed("Morning message", "title"),
-            "description": sealed("", "description"),
+            "title": "Morning message",
+            "description": "",
             "kind": "ritual",
             "performer_ids": [(await api(server, alice, "GET", "/api/me"))["id"]],
             "schedule": None,
@@ -343,19 +364,14 @@ async def test_the_bugs_of_the_walk(server: str, browser: Browser) -> None:
 
     # A decline's reason is on top for the proposer, and both can suggest another version.
     me = (await api(server, alice, "GET", "/api/me"))["id"]
-    proposed = await api(
+    proposed = await propose_sealed(
         server,
         alice,
-        "POST",
-        f"/api/dynamics/{dynamic_id}/protocols",
-        {
-            "title": "Evening call",
-            "description": "Ten minutes, every evening.",
-            "kind": "communication",
-            "performer_ids": [me],
-            "schedule": None,
-            "review_on": None,
-        },
+        dynamic_id,
+        "Evening call",
+        "Ten minutes, every evening.",
+        kind="communication",
+        performer_ids=[me],
     )
     await bob.goto(f"/#/protocol/{proposed['id']}")
     await bob.locator("#reason").fill("Not every evening, please")

@@ -78,19 +78,17 @@ async def headers_of(page: Page) -> dict[str, str]:
 
 
 async def pair_key_of(page: Page, dynamic_id: str) -> bytes:
-    """The pair key as the phone opened it (the keyring module the app itself uses), once it has
-    (a phone makes or opens it a moment after pairing)."""
-    opened = await page.wait_for_function(
+    """The pair key as the phone opened it (the keyring module the app itself uses)."""
+    text = await page.evaluate(
         """async (id) => {
           const keyring = await import('/js/keyring.js');
           const crypto = await import('/js/crypto.js');
           const key = keyring.pairKeyOf(id);
           return key ? crypto.b64(key) : null;
         }""",
-        arg=dynamic_id,
+        dynamic_id,
     )
-    text = await opened.json_value()
-    assert isinstance(text, str), "the phone has not opened the pair key"
+    assert text, "the phone has not opened the pair key"
     return e2ee.unb64(text)
 
 
