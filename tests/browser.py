@@ -14,6 +14,7 @@ import struct
 import uuid
 from typing import Any
 
+import httpx
 from playwright.async_api import (
     Browser,
     BrowserContext,
@@ -22,6 +23,7 @@ from playwright.async_api import (
     expect,
 )
 
+from tests import e2ee
 from tests.conftest import ROOT
 from tests.helpers import PASSWORD
 
@@ -239,3 +241,62 @@ async def to_service_worker(
         {"origin": server, "registrationId": registration["registrationId"], **params},
     )
     await cdp.detach()
+
+
+async def token(page: Page) -> str:
+    session = await stored_session(page)
+    assert session is not None
+    access = session["access_token"]
+    assert isinstance(access, str)
+    return access
+
+
+async def api(server: str, page: Page, method: str, path: str, body: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {await token(page)}"}
+    async with httpx.AsyncClient(base_url=server, headers=headers) as http:
+        answer = await http.request(method, path, json=body)
+    assert answer.status_code < 300, answer.text
+    return answer.json()
+
+
+async def pair_key_of(page: Page, dynamic_id: str) -> bytes:
+    """The pair key as the phone opened it (the keyring module the app itself uses)."""
+    text = await page.evaluate(
+        """async (id) => {
+          const keyring = await import('/js/keyring.js');
+          const crypto = await import('/js/crypto.js');
+          const key = keyring.pairKeyOf(id);
+          return key ? crypto.b64(key) : null;
+        }""",
+        dynamic_id,
+    )
+    assert text, "the phone has not opened the pair key"
+    return e2ee.unb64(text)
+
+
+async def propose_sealed(
+    server: str, page: Page, dynamic_id: str, title: str, description: str, **terms: Any
+) -> Any:
+    """A proposal through the API with its words sealed by the pair key the phone holds, as the
+    phone would send it (both phones have keys since sign-up, so the dynamic is private)."""
+    # A phone makes the pair key where it first meets both keys (More, a form with words):
+    # More here, until it shows the safety code (made once the pair key is open), then back.
+    where = page.url
+    await page.goto("/#/settings")
+    await expect(page.locator("#safety-code")).to_be_visible()
+    key = await pair_key_of(page, dynamic_id)
+    await page.goto(where)
+    version_id = str(uuid.uuid4())
+
+    def sealed(text: str, field: str) -> dict[str, Any]:
+        return e2ee.aead_seal(key, text.encode(), f"protocol_version:{version_id}:{field}")
+
+    body = {
+        "version_id": version_id,
+        "title": sealed(title, "title"),
+        "description": sealed(description, "description"),
+        "schedule": None,
+        "review_on": None,
+        **terms,
+    }
+    return await api(server, page, "POST", f"/api/dynamics/{dynamic_id}/protocols", body)

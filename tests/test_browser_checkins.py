@@ -8,39 +8,21 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
 
-import httpx
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.browser import (
     AXE,
     OFFLINE,
+    api,
     pair_partners,
     real_errors,
     refused,
     shot,
-    stored_session,
     watch_console,
     without_live_stream,
 )
 from tests.browser import axe as run_axe
-
-
-async def token(page: Page) -> str:
-    session = await stored_session(page)
-    assert session is not None
-    access = session["access_token"]
-    assert isinstance(access, str)
-    return access
-
-
-async def api(server: str, page: Page, method: str, path: str, body: Any = None) -> Any:
-    headers = {"Authorization": f"Bearer {await token(page)}"}
-    async with httpx.AsyncClient(base_url=server, headers=headers) as http:
-        answer = await http.request(method, path, json=body)
-    assert answer.status_code < 300, answer.text
-    return answer.json()
 
 
 async def axe(page: Page, name: str) -> None:

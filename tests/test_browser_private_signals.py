@@ -21,6 +21,7 @@ from tests.browser import (
     NO_PUSH_IN_INCOGNITO,
     OFFLINE,
     axe,
+    pair_key_of,
     phone,
     real_errors,
     shot,
@@ -31,7 +32,7 @@ from tests.conftest import Served
 from tests.helpers import PASSWORD, register
 from tests.test_browser_account import sign_in
 from tests.test_browser_keys import written_down_kit
-from tests.test_browser_private_words import clear_text_in, headers_of, outbox_bodies, pair_key_of
+from tests.test_browser_private_words import clear_text_in, headers_of, outbox_bodies
 
 RED_NOTE = "The scene went somewhere I could not follow"
 SEEN_NOTE = "I am right here, take all the time you need"

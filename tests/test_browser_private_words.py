@@ -27,6 +27,7 @@ from tests.browser import (
     OFFLINE,
     axe,
     open_words,
+    pair_key_of,
     pair_partners,
     phone,
     real_errors,
@@ -75,21 +76,6 @@ async def headers_of(page: Page) -> dict[str, str]:
     stored = await stored_session(page)
     assert stored is not None
     return {"Authorization": f"Bearer {stored['access_token']}"}
-
-
-async def pair_key_of(page: Page, dynamic_id: str) -> bytes:
-    """The pair key as the phone opened it (the keyring module the app itself uses)."""
-    text = await page.evaluate(
-        """async (id) => {
-          const keyring = await import('/js/keyring.js');
-          const crypto = await import('/js/crypto.js');
-          const key = keyring.pairKeyOf(id);
-          return key ? crypto.b64(key) : null;
-        }""",
-        dynamic_id,
-    )
-    assert text, "the phone has not opened the pair key"
-    return e2ee.unb64(text)
 
 
 async def outbox_bodies(page: Page) -> list[Any]:

@@ -14,6 +14,7 @@ from tests.browser import (
     OFFLINE,
     axe,
     pair_partners,
+    propose_sealed,
     real_errors,
     refused,
     shot,
@@ -43,17 +44,16 @@ async def test_two_partners_review_then_renegotiate_from_the_agenda(
 ) -> None:
     alice_context, alice, bob_context, bob = await pair_partners(browser, server)
     alice_errors, bob_errors = watch_console(alice), watch_console(bob)
-    # A protocol both agreed to, through the API (the protocol screens have their own tests).
+    # A protocol both agreed to, through the API (the protocol screens have their own tests),
+    # its words sealed as Alice's phone would send them (both phones have keys since sign-up).
     async with httpx.AsyncClient(base_url=server) as api:
         a, b = await token(alice), await token(bob)
         dynamic = (await api.get("/api/dynamics", headers=a)).json()["items"][0]
         bob_id = next(m["user_id"] for m in dynamic["members"] if m["display_name"] == "Bob")
-        proposed = await api.post(
-            f"/api/dynamics/{dynamic['id']}/protocols",
-            json={"title": TITLE, "kind": "communication", "performer_ids": [bob_id]},
-            headers=a,
+        proposed = await propose_sealed(
+            server, alice, dynamic["id"], TITLE, "", kind="communication", performer_ids=[bob_id]
         )
-        pid = proposed.json()["id"]
+        pid = proposed["id"]
         agreed = await api.post(f"/api/protocols/{pid}/agree", json={"version": 1}, headers=b)
         assert agreed.status_code == 200, agreed.text
 

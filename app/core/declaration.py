@@ -39,6 +39,8 @@ Collect = Callable[[AsyncSession, uuid.UUID], Awaitable[Mapping[str, Any]]]
 # (session, a dynamic's id) -> whether its words are private (it has a pair key): asked by parts
 # that cannot import the keys part (it stands above them), through ``words_private``.
 WordsPrivate = Callable[[AsyncSession, uuid.UUID], Awaitable[bool]]
+# (session, a dynamic's id, the words just sealed there) -> their copies sealed or dropped too.
+WordsSealed = Callable[[AsyncSession, uuid.UUID, list[str]], Awaitable[None]]
 # now -> the condition on a table's rows that have had their time.
 Expired = Callable[[datetime], ColumnElement[bool]]
 
@@ -83,11 +85,16 @@ class Words:
     dynamic has a pair key (``app/keys/migration.py``, docs/e2ee.md). One line per field:
 
     - ``entity``, ``field``: how an envelope's associated data names it (``checkin:<id>:note``);
-    - ``column``: the column holding it, in a table with ``id`` and ``dynamic_id``: a text
-      column, or a JSON list when ``keep`` says which of its items stay in clear (fixed chips);
+    - ``column``: the column holding it, in a table with ``dynamic_id``: a text column, or a
+      JSON list when ``keep`` says which of its items stay in clear (fixed chips);
     - ``feed``: the sync entity told of the change, named by ``feed_id`` (the row's own id
       unless told: a protocol version's words change its protocol);
-    - ``envelope``: the field's envelope type, with its size cap.
+    - ``envelope``: the field's envelope type, with its size cap;
+    - ``record``: the columns naming the record in the associated data, joined by "." (the
+      row's own id unless told: a member's notes are named by the member's user id, a review's
+      answers by ``<review id>.<author's id>``);
+    - ``within``: for a JSON list of objects, the key of each object that holds its words; the
+      field is then a template filled from that object (``protocols.{protocol_id}.comment``).
     """
 
     entity: str
@@ -97,6 +104,13 @@ class Words:
     envelope: Any
     feed_id: Any = None
     keep: Callable[[str], bool] | None = None
+    record: tuple[Any, ...] = ()
+    within: str | None = None
+
+    @property
+    def listed(self) -> bool:
+        """Whether its words are items of a list, each named by its place (``index``)."""
+        return self.keep is not None or self.within is not None
 
 
 @dataclass(frozen=True)
@@ -115,7 +129,9 @@ class Part:
       user's name or pronouns and so changes with them;
     - ``sweeps``: housekeeping of what is kept only for a while;
     - ``words``: its fields of a dynamic's words that become envelopes (``Words``).
-    - ``words_private``: whether a dynamic's words are private (the keys part; docs/e2ee.md).
+    - ``words_private``: whether a dynamic's words are private (the keys part; docs/e2ee.md);
+      ``words_sealed``: what a part does with its copies of words the one-time encryption
+      just sealed (a review's agenda quotes titles and needs).
     """
 
     name: str
@@ -130,6 +146,7 @@ class Part:
     sweeps: tuple[Sweep, ...] = ()
     words: tuple[Words, ...] = ()
     words_private: WordsPrivate | None = None
+    words_sealed: WordsSealed | None = None
 
 
 Parts = Sequence[Part]

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.accounts.repository import account
-from app.core.declaration import Export, Part, SyncEntity
+from app.core.declaration import Export, Part, SyncEntity, Words
 from app.dynamics import repository, service
 from app.dynamics.models import DYNAMIC, Dynamic, DynamicPause, Invite, Membership
 from app.dynamics.router import invites_router, router
-from app.dynamics.schemas import DynamicPublic
+from app.dynamics.schemas import DynamicPublic, SignalNoteEnvelope
 from app.sync import record as sync
 
 
@@ -63,4 +63,17 @@ PART = Part(
     export=Export({"dynamics": list[DynamicPublic], "invites": list[ExportedInvite]}, _export),
     erase=_end_every_dynamic,
     profile_changed=_every_dynamic_changed,
+    # A member's red, yellow and "I see you" notes, named by the member: member:<user id>:<field>.
+    words=tuple(
+        Words(
+            "member",
+            field,
+            getattr(Membership, field),
+            DYNAMIC,
+            SignalNoteEnvelope,
+            feed_id=Membership.dynamic_id,
+            record=(Membership.user_id,),
+        )
+        for field in ("red_note", "yellow_note", "saw_note")
+    ),
 )

@@ -16,11 +16,13 @@ more: the phone asks again until nothing is left in clear.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete, update
+from sqlalchemy import select as sa_select  # of any number of columns
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -35,11 +37,14 @@ from app.sync import record as sync
 
 PAGE = 100
 BATCH = 200
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# A record as the associated data names it: its id, or ids joined by "." (a review's answers).
+RecordId = Annotated[str, Field(pattern=rf"^{_UUID}(\.{_UUID})?$", max_length=73)]
 
 
 class ClearText(BaseModel):
     entity: str
-    id: uuid.UUID
+    id: str = Field(description="the record as the associated data names it")
     field: str
     index: int | None = Field(
         default=None, description="the item's place in a list of words (custom needs)"
@@ -56,9 +61,9 @@ class SealedText(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     entity: Annotated[str, Field(max_length=40)]
-    id: uuid.UUID
-    field: Annotated[str, Field(max_length=40)]
-    index: Annotated[int | None, Field(ge=0, le=20)] = None
+    id: RecordId
+    field: Annotated[str, Field(max_length=80)]
+    index: Annotated[int | None, Field(ge=0, le=100)] = None
     envelope: Envelope
 
 
@@ -73,27 +78,62 @@ class Sealed(BaseModel):
     already: int = Field(description="envelopes already, or words gone since: left as they are")
 
 
-def _fields(parts: Parts) -> dict[tuple[str, str], Words]:
-    return {(w.entity, w.field): w for part in parts for w in part.words}
+def _fields(parts: Parts) -> list[Words]:
+    return [w for part in parts for w in part.words]
+
+
+def _field_of(fields: list[Words], entity: str, field: str) -> Words | None:
+    """The declared field an item names: by its name, or for the items of a list of objects
+    by its template (``protocols.{protocol_id}.comment``)."""
+    for words in fields:
+        if words.entity != entity:
+            continue
+        if words.field == field or (words.within and _template(words.field).fullmatch(field)):
+            return words
+    return None
+
+
+def _template(field: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{\w+\\\}", "[^.]+", re.escape(field)))
 
 
 def _table(words: Words) -> Any:
     return words.column.class_
 
 
-def _clear_in(words: Words, value: object) -> list[tuple[int | None, str]]:
-    """The words in clear of one stored value: the text of a text column, or the free items of
-    a list (``keep`` says which stay in clear), with their place."""
+def _record(words: Words) -> tuple[Any, ...]:
+    return words.record or (_table(words).id,)
+
+
+def _clear_in(words: Words, value: object) -> list[tuple[int | None, str, str]]:
+    """The words in clear of one stored value, each with its place and field: the text of a
+    text column, the free items of a list (``keep`` says which stay in clear), or the words
+    of each object of a list (``within``)."""
+    if words.within is not None:
+        objects = value if isinstance(value, list) else []
+        return [
+            (i, words.field.format_map(obj), obj[words.within])
+            for i, obj in enumerate(objects)
+            if isinstance(obj, dict)
+            and isinstance(obj.get(words.within), str)
+            and obj[words.within]
+            and _names_all(words.field, obj)
+        ]
     if words.keep is not None:
         items = value if isinstance(value, list) else []
         return [
-            (i, item)
+            (i, words.field, item)
             for i, item in enumerate(items)
             if isinstance(item, str) and not words.keep(item)
         ]
     if isinstance(value, str) and value and not isinstance(_stored(value), Envelope):
-        return [(None, value)]
+        return [(None, words.field, value)]
     return []
+
+
+def _names_all(field: str, obj: dict[str, Any]) -> bool:
+    names = re.findall(r"\{(\w+)\}", field)
+    return all(isinstance(obj.get(n), str) and "." not in obj[n] for n in names)
 
 
 def _stored(value: str) -> str | Envelope:
@@ -120,18 +160,23 @@ async def clear_words(
     """The dynamic's words still in clear, a page at a time."""
     await _private(session, dynamic_id, user)
     found: list[ClearText] = []
-    for words in _fields(parts).values():
-        table = _table(words)
+    for words in _fields(parts):
+        record = _record(words)
         rows = await session.execute(
-            select(table.id, words.column)
-            .where(col(table.dynamic_id) == dynamic_id, words.column.is_not(None))
-            .order_by(col(table.id))
+            sa_select(*record, words.column)
+            .where(
+                col(_table(words).dynamic_id) == dynamic_id,
+                words.column.is_not(None),
+                *(c.is_not(None) for c in record),
+            )
+            .order_by(*record)
         )
-        for row_id, value in rows.all():
-            for index, text in _clear_in(words, value):
+        for *ids, value in rows.all():
+            record_id = ".".join(str(i) for i in ids)
+            for index, field, text in _clear_in(words, value):
                 found.append(
                     ClearText(
-                        entity=words.entity, id=row_id, field=words.field, index=index, text=text
+                        entity=words.entity, id=record_id, field=field, index=index, text=text
                     )
                 )
                 if len(found) > PAGE:
@@ -148,31 +193,41 @@ def _refused(at: int, name: str, code: str, msg: str) -> AppError:
     )
 
 
-def _checked(fields: dict[tuple[str, str], Words], at: int, item: SealedText) -> Envelope:
-    """The item's envelope, checked against its field: a known field, a place only in a list,
-    and the field's own size cap."""
-    words = fields.get((item.entity, item.field))
+def _checked(fields: list[Words], at: int, item: SealedText) -> tuple[Words, Envelope]:
+    """The item's field and envelope, checked: a known field, a place only in a list, the
+    record named as that field's records are, and the field's own size cap."""
+    words = _field_of(fields, item.entity, item.field)
     if words is None:
         raise _refused(at, "field", "not_words", f"{item.entity}.{item.field} holds no words")
-    if (item.index is not None) != (words.keep is not None):
+    if (item.index is not None) != words.listed:
         raise _refused(at, "index", "index", "give index for an item of a list, and only there")
+    if item.id.count(".") + 1 != len(_record(words)):
+        raise _refused(at, "id", "record", f"{item.entity} records are named otherwise")
     try:
         envelope: Envelope = words.envelope.model_validate(item.envelope.model_dump())
     except ValidationError:
         raise _refused(at, "envelope", "envelope_too_long", "too long for this field") from None
-    return envelope
+    return words, envelope
 
 
-def _replaced(words: Words, stored: object, item: SealedText, envelope: Envelope) -> object:
-    """The stored value with the envelope in place of the words in clear; ``None`` where
-    there are none there (sealed already, or gone since)."""
-    if words.keep is None:
-        return to_column(envelope) if _clear_in(words, stored) else None
-    items = list(stored) if isinstance(stored, list) else []
-    if item.index is None or item.index not in {i for i, _ in _clear_in(words, items)}:
+def _replaced(
+    words: Words, stored: object, item: SealedText, envelope: Envelope
+) -> tuple[object, str] | None:
+    """The stored value with the envelope in place of the words in clear, and those words;
+    ``None`` where there are none there (sealed already, or gone since)."""
+    here = {i: (field, text) for i, field, text in _clear_in(words, stored)}
+    if item.index not in here or here[item.index][0] != item.field:
         return None
-    items[item.index] = envelope.model_dump()
-    return items
+    text = here[item.index][1]
+    if not words.listed:
+        return to_column(envelope), text
+    items = list(stored) if isinstance(stored, list) else []
+    assert item.index is not None  # a listed field's item has its place (checked)
+    if words.within is not None:
+        items[item.index] = {**items[item.index], words.within: envelope.model_dump()}
+    else:
+        items[item.index] = envelope.model_dump()
+    return items, text
 
 
 async def seal_words(
@@ -181,38 +236,38 @@ async def seal_words(
     """Replace words in clear by the envelopes sealed for them on the device."""
     await _private(session, dynamic_id, user)
     fields = _fields(parts)
-    checked = [(item, _checked(fields, at, item)) for at, item in enumerate(data.items)]
+    checked = [(item, *_checked(fields, at, item)) for at, item in enumerate(data.items)]
     sealed, told, gone = 0, set(), []
-    for item, envelope in checked:
-        words = fields[(item.entity, item.field)]
+    for item, words, envelope in checked:
         table = _table(words)
         feed_id = words.feed_id if words.feed_id is not None else table.id
+        named = [c == uuid.UUID(i) for c, i in zip(_record(words), item.id.split("."), strict=True)]
         row = (
             await session.execute(
-                select(words.column, feed_id).where(
-                    col(table.id) == item.id, col(table.dynamic_id) == dynamic_id
-                )
+                select(words.column, feed_id).where(*named, col(table.dynamic_id) == dynamic_id)
             )
         ).one_or_none()
         if row is None:
             raise not_found(item.entity)
-        value = _replaced(words, row[0], item, envelope)
-        if value is None:
+        replaced = _replaced(words, row[0], item, envelope)
+        if replaced is None:
             continue
-        gone.append(_text_at(row[0], item.index))
+        value, text = replaced
+        gone.append(text)
         await session.execute(
-            update(table).where(col(table.id) == item.id).values({words.column.key: value})
+            update(table)
+            .where(*named, col(table.dynamic_id) == dynamic_id)
+            .values({words.column.key: value})
         )
         sealed += 1
         if (words.feed, row[1]) not in told:
             told.add((words.feed, row[1]))
             await sync.in_dynamic(session, dynamic_id, words.feed, row[1])
     await _forget_replies(session, dynamic_id, gone)
+    for part in parts:
+        if part.words_sealed is not None and gone:
+            await part.words_sealed(session, dynamic_id, gone)
     return Sealed(sealed=sealed, already=len(checked) - sealed)
-
-
-def _text_at(value: object, index: int | None) -> str:
-    return str(value[index] if isinstance(value, list) and index is not None else value)
 
 
 async def _forget_replies(session: AsyncSession, dynamic_id: uuid.UUID, texts: list[str]) -> None:

@@ -25,7 +25,14 @@ from app.protocols.models import (
     ProtocolVersion,
 )
 from app.protocols.router import router
-from app.protocols.schemas import CompletionPublic, ProtocolHistory, ProtocolPublic
+from app.protocols.schemas import (
+    CompletionPublic,
+    DescriptionEnvelope,
+    ProtocolHistory,
+    ProtocolPublic,
+    ReasonEnvelope,
+    TitleEnvelope,
+)
 from app.sync import record as sync
 
 
@@ -114,6 +121,31 @@ PART = Part(
     export=Export({"protocols": list[ExportedProtocol]}, _export),
     erase=_erase_words,
     words=(
+        # A version's words change its protocol: protocol_version:<version id>:title.
+        Words(
+            "protocol_version",
+            "title",
+            ProtocolVersion.title,
+            PROTOCOL,
+            TitleEnvelope,
+            feed_id=ProtocolVersion.protocol_id,
+        ),
+        Words(
+            "protocol_version",
+            "description",
+            ProtocolVersion.description,
+            PROTOCOL,
+            DescriptionEnvelope,
+            feed_id=ProtocolVersion.protocol_id,
+        ),
+        Words(
+            "protocol_event",
+            "reason",
+            ProtocolEvent.reason,
+            PROTOCOL,
+            ReasonEnvelope,
+            feed_id=ProtocolEvent.protocol_id,
+        ),
         Words("completion", "note", Completion.note, COMPLETION, NoteEnvelope),
         Words(
             "completion",

@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.accounts.repository import account
-from app.core.declaration import Export, Part, SyncEntity
+from app.core.declaration import Export, Part, SyncEntity, Words
+from app.core.envelopes import NoteEnvelope
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.models import Dynamic
-from app.reviews import repository, service
+from app.reviews import copies, repository, service
 from app.reviews.models import REVIEW, REVIEW_SCHEDULE, Review, ReviewAnswer, ReviewSchedule
 from app.reviews.router import router
-from app.reviews.schemas import ReviewPublic, ReviewState, SchedulePublic
+from app.reviews.schemas import CommentEnvelope, ReviewPublic, ReviewState, SchedulePublic
 from app.sync import record as sync
 from app.today.waiting import EXTRA_SOURCES, WaitingItem
 
@@ -72,6 +73,7 @@ async def _to_answer(
 
 
 EXTRA_SOURCES.append(_to_answer)
+ANSWER_RECORD = (ReviewAnswer.review_id, ReviewAnswer.user_id)
 
 PART = Part(
     name="reviews",
@@ -83,4 +85,33 @@ PART = Part(
     ),
     export=Export({"reviews": list[ReviewPublic]}, _export),
     erase=service.erase_for,
+    # A member's answers are named by the review and their author: review_answer:<review
+    # id>.<user id>:<field>, a vote's comment protocols.<protocol id>.comment; the summary is
+    # the review's own. Either changes the review.
+    words=(
+        *(
+            Words(
+                "review_answer",
+                field,
+                getattr(ReviewAnswer, field),
+                REVIEW,
+                NoteEnvelope,
+                feed_id=ReviewAnswer.review_id,
+                record=ANSWER_RECORD,
+            )
+            for field in ("went_well", "wish", "note")
+        ),
+        Words(
+            "review_answer",
+            "protocols.{protocol_id}.comment",
+            ReviewAnswer.protocols,
+            REVIEW,
+            CommentEnvelope,
+            feed_id=ReviewAnswer.review_id,
+            record=ANSWER_RECORD,
+            within="comment",
+        ),
+        Words("review", "summary", Review.summary, REVIEW, NoteEnvelope),
+    ),
+    words_sealed=copies.scrub,
 )

@@ -20,6 +20,8 @@ LOW_FOLLOW_THROUGH = 0.6  # done in fewer than 6 of 10 scheduled occurrences
 MIN_SCHEDULED = 3  # fewer occurrences than this say nothing yet
 LOW_HEARD = 2  # "I feel as important …" answered 1 or 2 of 5
 MAX_BALANCE_ITEMS = 3
+# A protocol whose title the server cannot read (sealed on the phones), as the agenda names it.
+SEALED_PROTOCOL = "One of your protocols"
 # The strongest vote decides the first action: retiring outweighs pausing outweighs changing.
 _WEIGHT = {Vote.keep: 0, Vote.change: 1, Vote.pause: 2, Vote.retire: 3}
 _VERB = {
@@ -159,7 +161,7 @@ def _protocol_items(facts: Facts) -> list[AgendaItem]:
 def _named(protocol: ProtocolFact) -> str:
     """A protocol as the agenda names it: its title in quotes, or, sealed, by its id alone (the
     item carries protocol_id, whose title the phone opens)."""
-    return f"“{protocol.title}”" if protocol.title is not None else "One of your protocols"
+    return f"“{protocol.title}”" if protocol.title is not None else SEALED_PROTOCOL
 
 
 def _protocol_actions(protocol: ProtocolFact, strongest: Vote) -> list[AgendaAction]:
