@@ -80,12 +80,14 @@ test-js:
 typecheck: install-dev
 	$(BIN)/mypy app tests bench
 
-# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`),
+# with a colour emoji font, so screenshots show the 🔒 and the moods as a phone does.
 browser-deps:
-	@test -x /usr/bin/chromium || { \
+	@test -x /usr/bin/chromium && test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver \
+	    fonts-noto-color-emoji; }
 
 # The reverse proxy of compose.yaml (deploy/Caddyfile), which tests/test_deploy_caddy.py runs in
 # front of two app processes: Debian's caddy.

@@ -10,6 +10,7 @@ vendored under ``tests/vendor/axe-core`` (MPL-2.0).
 
 from __future__ import annotations
 
+import re
 import struct
 import uuid
 from typing import Any
@@ -81,10 +82,24 @@ async def shot(page: Page, name: str) -> None:
     and ``-dark.png`` (360 x 740 in a phone context)."""
     ARTIFACTS.mkdir(exist_ok=True)
     await fits_a_phone(page, name)
+    await no_code_words(page, name)
     for scheme in ("light", "dark"):
         await page.emulate_media(color_scheme=scheme)
         await page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}.png"))
     await page.emulate_media(color_scheme="light")
+
+
+# Words a person should never read: a value the code forgot to turn into words.
+CODE_WORDS = r"(?<![\w-])(?:null|undefined|NaN)+(?![\w-])|\[object \w+\]"
+
+
+async def no_code_words(page: Page, name: str) -> None:
+    """Fails where the screen shows ``null``, ``undefined``, ``NaN`` or ``[object Object]``."""
+    text = await page.locator("body").inner_text()
+    found = re.search(CODE_WORDS, text)
+    if found is not None:
+        around = text[max(0, found.start() - 60) : found.end() + 20]
+        raise AssertionError(f"{name}: the screen shows {found.group(0)!r}: …{around}…")
 
 
 # Controls a thumb must hit: buttons, fields, tabs and links styled as buttons.

@@ -169,11 +169,24 @@ async def invite_qr_revoke_and_join(server: str, browser: Browser) -> None:
     # Both land on home; Alice's pairing screen moved on by itself.
     await expect(bob.get_by_role("heading", name="You and Alice")).to_be_visible()
     await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
+    # Both had keys since sign-up: the pair key is made at pairing, and both phones hold it
+    # before either opens More or writes a word (nothing else on these screens asks for it).
+    for page in (alice, bob):
+        await page.wait_for_function(HOLDS_A_PAIR_KEY, timeout=10_000)
 
     assert real_errors(alice_errors, ANY_REFUSAL) == []
     assert real_errors(bob_errors, ANY_REFUSAL) == []
     await alice_context.close()
     await bob_context.close()
+
+
+# Whether the phone holds the pair key of its one dynamic (the keyring module the app uses).
+HOLDS_A_PAIR_KEY = """async () => {
+  const { entities } = await import("/js/store.js");
+  const { pairKeyOf } = await import("/js/keyring.js");
+  const [dynamic] = (await entities("dynamic")).filter((d) => d.state !== "ended");
+  return Boolean(dynamic && pairKeyOf(dynamic.id));
+}"""
 
 
 async def sign_in_lockout_taken_email_and_share(server: str, browser: Browser) -> None:
