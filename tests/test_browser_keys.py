@@ -66,7 +66,7 @@ async def test_two_phones_set_up_keys_compare_codes_and_recover(
     alice_code = await safety_code(alice)
     bob_code = await safety_code(bob)
     assert alice_code == bob_code
-    await expect(alice.locator("#keys-today")).to_contain_text("protocols’ titles")
+    await expect(alice.locator("#keys-today")).to_contain_text("titles, descriptions and reasons")
     await alice.locator("#keys-today").scroll_into_view_if_needed()
     await shot(alice, "settings-private-words")
     await axe(alice, "settings-private-words")
