@@ -153,6 +153,16 @@ async def invite_qr_revoke_and_join(server: str, browser: Browser) -> None:
     await expect(bob.get_by_role("button", name="Not now")).to_be_visible()
     await expect(bob.get_by_role("button", name="Create an invite")).to_be_hidden()
     assert await bob.locator("h1").count() == 1
+    # Alice's key code under her QR code is the one Bob's phone makes from the key the server
+    # hands out for her: four groups of five digits, the same on both screens.
+    alice_code = alice.locator("#my-key-code .kit-code")
+    await expect(alice_code).to_have_text(re.compile(r"^\d{5}( \d{5}){3}$"))
+    await expect(bob.locator("#inviter-key-code")).to_contain_text("Alice’s key code")
+    await expect(bob.locator("#inviter-key-code .kit-code")).to_have_text(
+        await alice_code.inner_text()
+    )
+    await alice.locator("#my-key-code").scroll_into_view_if_needed()
+    await shot(alice, "pair-invite-key-code")
     await shot(bob, "join-preview")
     await axe(bob, "join-preview")
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from app.core.envelopes import Envelope
 from app.keys.models import AccountKeys, SealedPairKey
 from tests import e2ee
-from tests.helpers import PASSWORD, Member, error_code, pair
+from tests.helpers import PASSWORD, Member, error_code, pair, register
 from tests.helpers.keys import kdf, set_up_keys
 
 
@@ -419,3 +419,26 @@ async def test_an_ended_dynamic_gets_no_pair_key(
     to_both = [(alice.id, alice_keys.public_key), (bob.id, bob_keys.public_key)]
     refused, _ = await _seal(client, alice, dynamic_id, to_both)
     assert refused.status_code == 409 and error_code(refused) == "dynamic_ended"
+
+
+async def test_the_join_screen_gets_the_inviters_key_as_the_invite_is_seen(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    carol = await register(client, "Carol")
+    invite = await client.post("/api/invites", json={}, headers=alice.headers)
+    code = invite.json()["code"]
+    url = f"/api/invites/{code}/key"
+    # Before Alice has keys: her id, no key (the join screen then shows no key code).
+    before = await client.get(url, headers=bob.headers)
+    assert before.json() == {"user_id": alice.id, "public_key": None}, before.text
+    alice_keys = await set_up_keys(client, alice)
+    seen = await client.get(url, headers=bob.headers)
+    assert seen.json() == {"user_id": alice.id, "public_key": alice_keys.public_key}
+    # Unknown codes are 404, no caller 401, a spent invite 410 for anyone but its inviter.
+    assert (await client.get("/api/invites/ZZZZZZZZ/key", headers=bob.headers)).status_code == 404
+    assert (await client.get(url)).status_code == 401
+    joined = await client.post(f"/api/invites/{code}/accept", json={}, headers=bob.headers)
+    assert joined.status_code == 201, joined.text
+    spent = await client.get(url, headers=carol.headers)
+    assert spent.status_code == 410 and error_code(spent) == "invite_accepted", spent.text
+    assert (await client.get(url, headers=alice.headers)).status_code == 200

@@ -16,7 +16,7 @@ from app.core.declaration import Export, Part, SyncEntity
 from app.core.errors import AppError
 from app.keys import repository, service
 from app.keys.models import DYNAMIC_KEYS, AccountKeys, SealedPairKey
-from app.keys.router import dynamic_keys_router, router
+from app.keys.router import dynamic_keys_router, invite_keys_router, router
 from app.keys.schemas import ExportedKeys, ExportedPairKey, SyncedKeys
 
 
@@ -56,7 +56,7 @@ async def _erase(session: AsyncSession, user_id: uuid.UUID) -> None:
 
 PART = Part(
     name="keys",
-    routers=(router, dynamic_keys_router),
+    routers=(router, dynamic_keys_router, invite_keys_router),
     models=(AccountKeys, SealedPairKey),
     sync=(SyncEntity(DYNAMIC_KEYS, _load_keys),),
     export=Export({"keys": ExportedKeys}, _export),

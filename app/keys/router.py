@@ -22,6 +22,7 @@ from app.keys.schemas import (
     KdfParams,
     KeysCreate,
     KeysPublic,
+    MemberKey,
     PairKeyCreate,
     PasswordWrapIn,
     RecoverIn,
@@ -33,6 +34,7 @@ from app.keys.schemas import (
 
 router = APIRouter(prefix="/api/keys", tags=["keys"])
 dynamic_keys_router = APIRouter(prefix="/api/dynamics", tags=["keys"])
+invite_keys_router = APIRouter(prefix="/api/invites", tags=["keys"])
 
 UserAgent = Annotated[str | None, Header(include_in_schema=False)]
 
@@ -130,6 +132,14 @@ async def recover(
         expires_in=issued.expires_in,
         keys=service.public_view(keys),
     )
+
+
+@invite_keys_router.get("/{code}/key", response_model=MemberKey, responses=responses(401, 404, 410))
+async def read_inviter_key(code: str, caller: CallerDep, session: SessionDep) -> MemberKey:
+    """The inviter's public key, for the join screen to show its key code beside the one on the
+    inviter's screen (next to the QR code): the same digits mean the key the server hands out
+    is theirs. 404 and 410 as for the invite itself."""
+    return await service.inviter_key(session, code, caller.user)
 
 
 @dynamic_keys_router.get(

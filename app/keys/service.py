@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.core.db import Database, utcnow
 from app.core.errors import AppError, conflict, not_found, unprocessable
 from app.core.security import Passwords
+from app.dynamics import service as dynamics_service
 from app.dynamics.repository import dynamic_ids_of, member_dynamic
 from app.dynamics.service import ensure_open
 from app.keys import repository
@@ -238,6 +239,13 @@ async def recover(
 
 
 # --- pair keys ------------------------------------------------------------------------------
+
+
+async def inviter_key(session: AsyncSession, code: str, user: User) -> MemberKey:
+    """The public key of an invite's inviter, seen by whoever may see the invite."""
+    _, inviter = await dynamics_service.view_invite(session, code, user)
+    keys = await find_keys(session, inviter)
+    return MemberKey(user_id=inviter.id, public_key=keys.public_key if keys else None)
 
 
 async def dynamic_keys(session: AsyncSession, dynamic_id: uuid.UUID, user: User) -> DynamicKeys:

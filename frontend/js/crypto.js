@@ -190,6 +190,16 @@ function byteOrder(a, b) {
   return at < 0 ? 0 : a[at] - b[at];
 }
 
+// A digest as groups of five digits, one group per five bytes.
+function digitGroups(digest) {
+  const groups = [];
+  for (let i = 0; i < digest.length; i += 5) {
+    const value = digest.slice(i, i + 5).reduce((acc, byte) => acc * 256 + byte, 0);
+    groups.push(String(value % 100000).padStart(5, "0"));
+  }
+  return groups.join(" ");
+}
+
 // The same six groups of five digits on both phones: BLAKE2b over the two public keys in
 // sorted order. Computed here from the keys, never taken from the server's word.
 export async function safetyCode(publicKeyA, publicKeyB) {
@@ -198,11 +208,12 @@ export async function safetyCode(publicKeyA, publicKeyB) {
   const joined = new Uint8Array(64);
   joined.set(keys[0], 0);
   joined.set(keys[1], 32);
-  const digest = sodium.crypto_generichash(30, joined, null);
-  const groups = [];
-  for (let i = 0; i < 30; i += 5) {
-    const value = digest.slice(i, i + 5).reduce((acc, byte) => acc * 256 + byte, 0);
-    groups.push(String(value % 100000).padStart(5, "0"));
-  }
-  return groups.join(" ");
+  return digitGroups(sodium.crypto_generichash(30, joined, null));
+}
+
+// One person's key as four groups of five digits (BLAKE2b keyed for this use, so it never
+// equals part of a safety code): shown beside an invite's QR code and on the join screen.
+export async function keyCode(publicKey) {
+  await ready();
+  return digitGroups(sodium.crypto_generichash(20, unb64(publicKey), sodium.from_string("accord-key-code:v1")));
 }

@@ -353,6 +353,21 @@ async function sealPairKey(dynamicId, members) {
 // The safety code of a dynamic, computed here from this phone's own public key (derived from the
 // private key it holds) and the partner's. No code while locked ({locked: true}), nor when the
 // server lists another key for this phone ({mismatch: true}); null until both have keys.
+// The key code of this person's own key, made from the private key held here (never from the
+// server's word); null where it is not open on this phone.
+export async function myKeyCode() {
+  if (!held.privateKey) return null;
+  await crypto.ready();
+  return crypto.keyCode(crypto.b64(crypto.publicKeyOf(held.privateKey)));
+}
+
+// The key code of the inviter of invite `code`, made here from the public key the server hands
+// out for them; null where they have no keys yet.
+export async function inviterKeyCode(code) {
+  const { public_key: publicKey } = await api("GET", `/api/invites/${encodeURIComponent(code)}/key`);
+  return publicKey ? crypto.keyCode(publicKey) : null;
+}
+
 export async function safetyCodeOf(dynamicId, myId) {
   const keys = await api("GET", `/api/dynamics/${dynamicId}/keys`);
   if (!held.privateKey || held.userId !== myId) return { code: null, locked: true, keys };

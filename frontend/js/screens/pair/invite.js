@@ -6,6 +6,7 @@ import { alertBox, confirmDialog, h } from "../../dom.js";
 import { describe } from "../../errors.js";
 import { dayTimeText } from "../../format.js";
 import { del, get, put } from "../../idb.js";
+import { myKeyCode } from "../../keyring.js";
 import { write } from "../../outbox.js";
 import { addQr, shareButton } from "./share.js";
 
@@ -53,6 +54,29 @@ function revokeButton(made, part, screen) {
   return button;
 }
 
+// This person's key code under the QR code, for the partner to compare with the one their phone
+// shows on joining (docs/e2ee.md, "Key codes"). Shown only where the key is open on this phone.
+function keyCodeLine() {
+  const line = h("div", { id: "my-key-code", class: "key-code", hidden: true });
+  myKeyCode()
+    .then((code) => {
+      if (!code) return;
+      line.replaceChildren(
+        h("p", { class: "invite-label" }, "Your key code"),
+        h("p", { class: "kit-code", translate: "no" }, code),
+        h(
+          "p",
+          { class: "muted" },
+          "Your partner’s phone shows the same digits when they open this invite. The same digits mean your words reach each other and nobody in between.",
+        ),
+      );
+      line.hidden = false;
+    })
+    // Without the key code the invite works all the same: the safety code in More does this job later.
+    .catch(() => {});
+  return line;
+}
+
 // Shows an open invite; resolves with its code's element once its QR code is in place.
 async function showInvite(made, part, screen) {
   part.current = made;
@@ -74,6 +98,7 @@ async function showInvite(made, part, screen) {
     h("div", { class: "actions" }, shareButton(made.url, link, status)),
     status,
     qrBox,
+    keyCodeLine(),
     h("p", { class: "muted" }, "This page moves on by itself when your partner joins."),
     h("div", { class: "actions" }, revokeButton(made, part, screen)),
   );

@@ -2,6 +2,7 @@
 // ("Invite from Alice"), then Join or Not now.
 import { api, OfflineError } from "../../api.js";
 import { alertBox, h } from "../../dom.js";
+import { inviterKeyCode } from "../../keyring.js";
 import { write } from "../../outbox.js";
 import { trySync } from "../../store.js";
 import { inviteProblem, normalise } from "./words.js";
@@ -63,8 +64,32 @@ function showPreview(part, found, notNow) {
   const later = h("button", { type: "button", class: "secondary", id: "not-now" }, "Not now");
   later.addEventListener("click", notNow);
   const text = `${name} invited you to link your profiles in Accord. You will share your agreements, check-ins and balance, with the same rights. Either of you can pause or leave at any time.`;
-  part.preview.replaceChildren(h("p", { class: "invite-from" }, text));
+  part.preview.replaceChildren(h("p", { class: "invite-from" }, text), inviterKeyLine(found, part));
   part.buttons.replaceChildren(h("button", { type: "submit", id: "accept-invite" }, "Join"), later);
+}
+
+// The inviter's key code, made on this phone from the key the server hands out for them, to
+// compare with the digits under their QR code (docs/e2ee.md, "Key codes").
+function inviterKeyLine(found, part) {
+  const line = h("div", { id: "inviter-key-code", class: "key-code", hidden: true });
+  const name = found.inviter_name;
+  inviterKeyCode(found.code)
+    .then((code) => {
+      if (!code || part.previewed !== found) return;
+      line.replaceChildren(
+        h("p", { class: "invite-label" }, `${name}’s key code`),
+        h("p", { class: "kit-code", translate: "no" }, code),
+        h(
+          "p",
+          { class: "muted" },
+          `Compare it with the digits under ${name}’s QR code. The same digits mean your words will reach ${name} and nobody in between.`,
+        ),
+      );
+      line.hidden = false;
+    })
+    // Offline, or no key yet: joining works without it, and the safety code in More does this job later.
+    .catch(() => {});
+  return line;
 }
 
 function ownInvite(part, found, screen) {
