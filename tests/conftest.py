@@ -122,6 +122,9 @@ def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
         # Real argon2id, cheap parameters: the suite hashes hundreds of passwords.
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
+        # Key wraps, too: one pass of 8 MiB (the defaults, 2 of 64 MiB, have their own test).
+        "key_wrap_ops_limit": 1,
+        "key_wrap_memory_kib": 8192,
         "housekeeping": False,
         # The in-process suite's SQLite skips the fsync of each commit (WAL with NORMAL still
         # survives a crash of the process; only a power loss could take the last commits). The

@@ -82,6 +82,9 @@ def base_env(database_url: str, data_dir: Path, **env: str) -> dict[str, str]:
             "HOUSEKEEPING": "0",
             "ARGON2_TIME_COST": "1",
             "ARGON2_MEMORY_KIB": "1024",
+            # The phones' key wraps: one pass of 8 MiB (a browser sign-up redid 64 MiB).
+            "KEY_WRAP_OPS_LIMIT": "1",
+            "KEY_WRAP_MEMORY_KIB": "8192",
             # Every test signs people up from this one address.
             "REGISTER_MAX_PER_ADDRESS_PER_HOUR": "10000",
             "PYTHONUNBUFFERED": "1",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,9 +18,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from app.core.config import Settings
 from app.core.envelopes import Envelope
 from app.keys.models import AccountKeys, SealedPairKey
 from tests import e2ee
+from tests.conftest import app_on, asgi_client
 from tests.helpers import PASSWORD, Member, error_code, pair, register
 from tests.helpers.keys import kdf, set_up_keys
 
@@ -51,7 +54,8 @@ async def test_key_setup_keeps_only_wrapped_keys(
     assert missing.status_code == 204 and missing.content == b""
     first, second = await kdf(client, alice), await kdf(client, alice)
     assert first["salt"] != second["salt"]  # a fresh salt for every wrap
-    assert (first["ops_limit"], first["mem_limit"], first["alg"]) == (2, 64 << 20, "argon2id13")
+    # The suite's limits (cheap); the defaults have their own test below.
+    assert (first["ops_limit"], first["mem_limit"], first["alg"]) == (1, 8 << 20, "argon2id13")
 
     keys = await set_up_keys(client, alice)
     mine = (await client.get("/api/keys/mine", headers=alice.headers)).json()
@@ -89,7 +93,7 @@ async def test_key_setup_keeps_only_wrapped_keys(
     [
         (lambda b: b.update(public_key=e2ee.b64(bytes(31))), "public_key"),
         (lambda b: b.update(public_key="+" * 43), "public_key"),
-        (lambda b: b["password_wrap"].update(ops_limit=1), "ops_limit"),
+        (lambda b: b["password_wrap"].update(ops_limit=0), "ops_limit"),
         (lambda b: b["password_wrap"].update(mem_limit=1 << 20), "mem_limit"),
         (lambda b: b["password_wrap"].update(ops_limit=7), "ops_limit"),
         (lambda b: b["password_wrap"].update(mem_limit=(256 << 20) + 1), "mem_limit"),
@@ -442,3 +446,41 @@ async def test_the_join_screen_gets_the_inviters_key_as_the_invite_is_seen(
     spent = await client.get(url, headers=carol.headers)
     assert spent.status_code == 410 and error_code(spent) == "invite_accepted", spent.text
     assert (await client.get(url, headers=alice.headers)).status_code == 200
+
+
+async def test_the_server_hands_out_and_takes_no_lighter_wrap_than_its_settings(
+    database_url: str, tmp_path: Path, alice: Member
+) -> None:
+    defaults = Settings(data_dir=tmp_path, database_url="", secret_key="")
+    assert (defaults.key_wrap_ops_limit, defaults.key_wrap_memory_kib) == (2, 64 * 1024)
+    # An app with the defaults: 2 passes of 64 MiB handed out, and nothing lighter taken.
+    async with app_on(
+        database_url, tmp_path, key_wrap_ops_limit=2, key_wrap_memory_kib=65_536
+    ) as heavy, asgi_client(heavy) as client:
+        params = await kdf(client, alice)
+        assert (params["ops_limit"], params["mem_limit"]) == (2, 64 << 20)
+        keys = e2ee.DeviceKeys.generate(alice.id)
+        for light, field in (
+            ({**params, "ops_limit": 1}, "ops_limit"),
+            ({**params, "mem_limit": 32 << 20}, "mem_limit"),
+        ):
+            refused = await client.post(
+                "/api/keys/mine", json=keys.create_body(PASSWORD, light), headers=alice.idem()
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["loc"] == ["body", "password_wrap", field]
+            assert refused.json()["errors"][0]["type"] == "weak_wrap"
+        made = await client.post(
+            "/api/keys/mine", json=keys.create_body(PASSWORD, params), headers=alice.idem()
+        )
+        assert made.status_code == 201, made.text
+        # A re-wrap (a password change) is held to the same floor.
+        light = e2ee.password_wrap(
+            alice.id, keys.private_key, PASSWORD, {**params, "ops_limit": 1}
+        )
+        rewrap = await client.put(
+            "/api/keys/mine/password-wrap",
+            json={"current_password": PASSWORD, "password_wrap": light},
+            headers=alice.headers,
+        )
+        assert rewrap.status_code == 422 and "ops_limit" in rewrap.json()["errors"][0]["loc"]

@@ -80,6 +80,10 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 1
+    # Argon2id limits the server hands out for the key wraps made on phones (docs/e2ee.md), and
+    # the least it accepts: lower them only for tests (a phone redoes this at every sign-in).
+    key_wrap_ops_limit: int = 2
+    key_wrap_memory_kib: int = 65_536
     # Argon2 computations running at once in a process; each holds argon2_memory_kib.
     password_hash_concurrency: int = 2
     login_window_seconds: int = 15 * 60
@@ -141,6 +145,8 @@ class Settings:
             "sqlite_synchronous": _sqlite_synchronous(),
             "argon2_time_cost": _int("ARGON2_TIME_COST", 3),
             "argon2_memory_kib": _int("ARGON2_MEMORY_KIB", 65_536),
+            "key_wrap_ops_limit": _int("KEY_WRAP_OPS_LIMIT", 2),
+            "key_wrap_memory_kib": _int("KEY_WRAP_MEMORY_KIB", 65_536),
             "password_hash_concurrency": _int("PASSWORD_HASH_CONCURRENCY", 2),
             "register_max_per_address_per_hour": _int("REGISTER_MAX_PER_ADDRESS_PER_HOUR", 5),
             "public_url": os.environ.get("PUBLIC_URL") or None,

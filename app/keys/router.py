@@ -40,9 +40,10 @@ UserAgent = Annotated[str | None, Header(include_in_schema=False)]
 
 
 @router.get("/kdf", response_model=KdfParams, responses=responses(401))
-async def kdf_params(caller: CallerDep) -> KdfParams:
-    """A fresh salt and the Argon2id limits for the next password wrap made on the device."""
-    return service.new_kdf_params()
+async def kdf_params(caller: CallerDep, settings: SettingsDep) -> KdfParams:
+    """A fresh salt and the Argon2id limits for the next password wrap made on the device (a
+    wrap lighter than these is refused)."""
+    return service.new_kdf_params(settings)
 
 
 @router.get(
@@ -65,22 +66,28 @@ async def read_my_keys(caller: CallerDep, session: SessionDep) -> KeysPublic | R
     response_model=KeysPublic,
     responses=responses(401, 409, 422),
 )
-async def create_my_keys(body: KeysCreate, caller: CallerDep, session: SessionDep) -> KeysPublic:
+async def create_my_keys(
+    body: KeysCreate, caller: CallerDep, session: SessionDep, settings: SettingsDep
+) -> KeysPublic:
     """Publish the key pair made on your device, once."""
-    return service.public_view(await service.create_keys(session, caller.user, body))
+    return service.public_view(await service.create_keys(session, settings, caller.user, body))
 
 
 @router.put(
     "/mine/password-wrap", response_model=KeysPublic, responses=responses(401, 403, 404, 422, 429)
 )
 async def rewrap_password(
-    body: PasswordWrapIn, caller: CallerDep, session: SessionDep, check_password: PasswordCheckDep
+    body: PasswordWrapIn,
+    caller: CallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    check_password: PasswordCheckDep,
 ) -> KeysPublic:
     """Your private key wrapped anew under your (new) password, after a password change. Needs
     the account's current password (403 if wrong, throttled like sign-ins)."""
     await check_password(body.current_password)
     return service.public_view(
-        await service.rewrap_password(session, caller.user, body.password_wrap)
+        await service.rewrap_password(session, settings, caller.user, body.password_wrap)
     )
 
 

@@ -18,14 +18,12 @@ KEY_BYTES = 32
 SALT_BYTES = 16
 SEAL_BYTES = 48  # crypto_box_SEALBYTES: an ephemeral public key and a tag
 KEY_ID_BYTES = 16
-# Argon2id: what the server hands out for new wraps, and the range it accepts. A wrap far below
-# the floor would be cheap to guess at; one above the ceiling is more than a phone's browser can
-# redo (libsodium's WebAssembly memory, seconds of CPU on a slow phone), so it would lock its
-# owner out of their own key.
-OPS_LIMIT = 2
-MEM_LIMIT = 64 * 1024 * 1024
-OPS_RANGE = (2, 6)
-MEM_RANGE = (64 * 1024 * 1024, 256 * 1024 * 1024)
+# Argon2id limits a wrap may name: libsodium's least, up to what a phone's browser can redo (its
+# WebAssembly memory, seconds of CPU on a slow phone; above, a wrap would lock its owner out of
+# their own key). What the server hands out, and the least it takes for a new wrap (so that none
+# is cheap to guess at), are settings: 2 passes of 64 MiB (``key_wrap_*``, app/core/config.py).
+OPS_RANGE = (1, 6)
+MEM_RANGE = (8 * 1024, 256 * 1024 * 1024)
 
 PublicKey = Annotated[str, *exact_bytes(KEY_BYTES)]
 Nonce = Annotated[str, *exact_bytes(NONCE_BYTES)]

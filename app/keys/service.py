@@ -26,8 +26,6 @@ from app.dynamics.service import ensure_open
 from app.keys import repository
 from app.keys.models import DYNAMIC_KEYS, AccountKeys, SealedPairKey
 from app.keys.schemas import (
-    MEM_LIMIT,
-    OPS_LIMIT,
     SALT_BYTES,
     DynamicKeys,
     KdfParams,
@@ -50,10 +48,22 @@ def _b64url(raw: bytes) -> str:
     return urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def new_kdf_params() -> KdfParams:
+def new_kdf_params(settings: Settings) -> KdfParams:
     """A fresh salt for the next password wrap, with the Argon2id limits phones can afford."""
     return KdfParams(
-        salt=_b64url(secrets.token_bytes(SALT_BYTES)), ops_limit=OPS_LIMIT, mem_limit=MEM_LIMIT
+        salt=_b64url(secrets.token_bytes(SALT_BYTES)),
+        ops_limit=settings.key_wrap_ops_limit,
+        mem_limit=settings.key_wrap_memory_kib * 1024,
+    )
+
+
+def _weak_wrap(name: str, least: int) -> AppError:
+    msg = f"at least {least}: a lighter wrap would be cheap to guess at"
+    return AppError(
+        422,
+        "validation_error",
+        f"password_wrap.{name}: {msg}",
+        errors=[{"loc": ["body", "password_wrap", name], "msg": msg, "type": "weak_wrap"}],
     )
 
 
@@ -68,7 +78,12 @@ def _proof_matches(keys: AccountKeys | None, proof: str) -> bool:
     return hmac.compare_digest(stored, proof_hash(proof)) and keys is not None
 
 
-def _password_columns(wrap: PasswordWrap) -> dict[str, Any]:
+def _password_columns(settings: Settings, wrap: PasswordWrap) -> dict[str, Any]:
+    """A new password wrap as stored, if it is at least as heavy as the server hands out."""
+    if wrap.ops_limit < settings.key_wrap_ops_limit:
+        raise _weak_wrap("ops_limit", settings.key_wrap_ops_limit)
+    if wrap.mem_limit < settings.key_wrap_memory_kib * 1024:
+        raise _weak_wrap("mem_limit", settings.key_wrap_memory_kib * 1024)
     return {
         "password_salt": wrap.salt,
         "password_ops_limit": wrap.ops_limit,
@@ -129,7 +144,9 @@ async def my_keys(session: AsyncSession, user: User) -> AccountKeys:
     return keys
 
 
-async def create_keys(session: AsyncSession, user: User, data: KeysCreate) -> AccountKeys:
+async def create_keys(
+    session: AsyncSession, settings: Settings, user: User, data: KeysCreate
+) -> AccountKeys:
     """Publish the key pair made on the device, once: a second key pair would strand every pair
     key sealed to the first."""
     if await repository.keys_of(session, user.id) is not None:
@@ -137,7 +154,7 @@ async def create_keys(session: AsyncSession, user: User, data: KeysCreate) -> Ac
     keys = AccountKeys(
         user_id=user.id,
         public_key=data.public_key,
-        **_password_columns(data.password_wrap),
+        **_password_columns(settings, data.password_wrap),
         **_recovery_columns(data.recovery_wrap, data.recovery_proof),
     )
     session.add(keys)
@@ -151,8 +168,10 @@ async def create_keys(session: AsyncSession, user: User, data: KeysCreate) -> Ac
     return keys
 
 
-async def rewrap_password(session: AsyncSession, user: User, wrap: PasswordWrap) -> AccountKeys:
-    return _update(session, await my_keys(session, user), _password_columns(wrap))
+async def rewrap_password(
+    session: AsyncSession, settings: Settings, user: User, wrap: PasswordWrap
+) -> AccountKeys:
+    return _update(session, await my_keys(session, user), _password_columns(settings, wrap))
 
 
 async def replace_recovery_kit(
@@ -210,7 +229,7 @@ async def recovery_wrap(
         user_id=user.id,
         public_key=keys.public_key,
         recovery_wrap=_recovery_wrap(keys),
-        kdf=new_kdf_params(),
+        kdf=new_kdf_params(settings),
     )
 
 
@@ -231,7 +250,9 @@ async def recover(
     # Hashed before the write transaction, as at sign-up; only for the kit's holder.
     new_hash = await passwords.hash(data.new_password) if found[2] else ""
     user, _ = await _settle_proof(session, settings, found, email=email, address=address)
-    keys = _update(session, await my_keys(session, user), _password_columns(data.password_wrap))
+    keys = _update(
+        session, await my_keys(session, user), _password_columns(settings, data.password_wrap)
+    )
     issued = await accounts.replace_password(
         session, settings, user, new_hash, reason="password_recovered", user_agent=user_agent
     )
