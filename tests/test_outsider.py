@@ -104,6 +104,8 @@ def example(
             return nested(options[0]) if options else None
     if "const" in schema:
         return schema["const"]
+    if "examples" in schema:  # a string of a pattern says what meets it
+        return schema["examples"][0]
     if "enum" in schema:
         return schema["enum"][0]
     kind = schema.get("type")

@@ -39,7 +39,17 @@ PAGE = 100
 BATCH = 200
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # A record as the associated data names it: its id, or ids joined by "." (a review's answers).
-RecordId = Annotated[str, Field(pattern=rf"^{_UUID}(\.{_UUID})?$", max_length=73)]
+RecordId = Annotated[
+    str,
+    Field(
+        pattern=rf"^{_UUID}(\.{_UUID})?$",
+        max_length=73,
+        examples=[
+            "0b6c4a64-27c3-4f4e-9d0b-3f1c6f3a8e21",
+            "0b6c4a64-27c3-4f4e-9d0b-3f1c6f3a8e21.5d2f1e0a-8c4b-4a7e-b1d9-2e6f0c9a7b13",
+        ],
+    ),
+]
 
 
 class ClearText(BaseModel):
