@@ -51,6 +51,7 @@ BOB_NOTE = "Missed you at lunch, thinking of you"
 PYNACL_NOTE = "Sealed far from any browser"
 EARLIER_NOTE = "Written before we had keys"
 EARLIER_NEED = "a quiet evening"
+EARLIER_TITLE = "Sunday letters"
 DONE_NOTE = "Watered them with the rain barrel"
 THANKS_NOTE = "They look so happy, thank you"
 PROTOCOL_TITLE = "Water the ferns by the window"
@@ -336,6 +337,12 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
             headers=bob.headers,
         )
         assert before.status_code == 201, before.text
+        proposed = await http.post(
+            f"/api/dynamics/{dynamic_id}/protocols",
+            json={"title": EARLIER_TITLE, "kind": "ritual", "performer_ids": [bob.id]},
+            headers=bob.headers,
+        )
+        assert proposed.status_code == 201, proposed.text
         await alice.goto("/#/checkins")
         # Bob's check-in asks for something: it shows with its needs, its note beneath.
         earlier = alice.locator("#checkins p").filter(has_text=EARLIER_NOTE)
@@ -378,7 +385,11 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
     await expect(
         alice.locator("#checkins [data-sealed]").filter(has_text=EARLIER_NEED)
     ).to_be_visible()
-    assert clear_text_in(database, (EARLIER_NOTE, EARLIER_NEED)) == []
+    # Every word of before, the protocol's title too: sealed, and shown opened on her phone.
+    assert clear_text_in(database, (EARLIER_NOTE, EARLIER_NEED, EARLIER_TITLE)) == []
+    await alice.goto("/#/protocols")
+    await expect(alice.locator("#protocols-mine")).to_contain_text(EARLIER_TITLE)
+    await alice.goto("/#/checkins")
     async with httpx.AsyncClient(base_url=server, headers=await headers_of(alice)) as http:
         item = (await http.get(f"/api/dynamics/{dynamic_id}/checkins")).json()["items"][0]
     ad = f"checkin:{item['id']}"

@@ -454,9 +454,10 @@ async def test_the_server_hands_out_and_takes_no_lighter_wrap_than_its_settings(
     defaults = Settings(data_dir=tmp_path, database_url="", secret_key="")
     assert (defaults.key_wrap_ops_limit, defaults.key_wrap_memory_kib) == (2, 64 * 1024)
     # An app with the defaults: 2 passes of 64 MiB handed out, and nothing lighter taken.
-    async with app_on(
-        database_url, tmp_path, key_wrap_ops_limit=2, key_wrap_memory_kib=65_536
-    ) as heavy, asgi_client(heavy) as client:
+    async with (
+        app_on(database_url, tmp_path, key_wrap_ops_limit=2, key_wrap_memory_kib=65_536) as heavy,
+        asgi_client(heavy) as client,
+    ):
         params = await kdf(client, alice)
         assert (params["ops_limit"], params["mem_limit"]) == (2, 64 << 20)
         keys = e2ee.DeviceKeys.generate(alice.id)
@@ -475,9 +476,7 @@ async def test_the_server_hands_out_and_takes_no_lighter_wrap_than_its_settings(
         )
         assert made.status_code == 201, made.text
         # A re-wrap (a password change) is held to the same floor.
-        light = e2ee.password_wrap(
-            alice.id, keys.private_key, PASSWORD, {**params, "ops_limit": 1}
-        )
+        light = e2ee.password_wrap(alice.id, keys.private_key, PASSWORD, {**params, "ops_limit": 1})
         rewrap = await client.put(
             "/api/keys/mine/password-wrap",
             json={"current_password": PASSWORD, "password_wrap": light},

@@ -1,11 +1,15 @@
 // The account export with its private words opened on this phone (docs/e2ee.md). The server's
 // export (GET /api/me/export) carries envelopes, as it stores them; this walks it and opens
-// each with the dynamic's pair key held here. Pure but for `open`: `node --test` imports it.
+// each with the dynamic's pair key held here, for the record and field its associated data
+// names. Pure but for `open`: `node --test` imports it.
 //
-// A record in the export is an object with `id` and `dynamic_id`, in a list named after what
-// it is; the list's name says which entity its envelopes were sealed for. Fields that other
-// parts encrypt later join here with one line.
-export const ENTITY_OF_LIST = {
+// Where an envelope was sealed is told by what holds it and where that sits in the export: a
+// check-in, an answer or a completion by its own id (the list it is in names the entity); a
+// protocol's words by the version they belong to (`version_id`), its reasons by their event; a
+// member's notes by the member; a review's answers by the review and their author, a vote's
+// comment as `protocols.<protocol id>.comment`, the summary by the review. A field encrypted
+// later joins here with one line.
+const IN_LIST = {
   checkins: "checkin",
   responses: "checkin_response",
   responses_given: "checkin_response",
@@ -16,30 +20,51 @@ function isEnvelope(value) {
   return Boolean(value) && typeof value === "object" && value.v === 1 && typeof value.c === "string";
 }
 
+const nearest = (trail, test) => [...trail].reverse().find(test);
+
+// [entity, record id, field] of an envelope in `holder`'s `field`; `trail` lists the objects
+// from the export down to `holder`, each with the key it sits under (a list's name for its items).
+export function sealedFor(holder, field, trail) {
+  const at = trail.at(-1)?.name;
+  const review = nearest(trail, (t) => t.name === "reviews")?.value;
+  const answers = nearest(trail, (t) => t.name === "mine" || t.name === "partner")?.value;
+  if (IN_LIST[at]) return [IN_LIST[at], holder.id, field];
+  if (holder.version_id && (field === "title" || field === "description")) return ["protocol_version", holder.version_id, field];
+  if (at === "events") return ["protocol_event", holder.id, field];
+  if (at === "members") return ["member", holder.user_id, field];
+  if (review && answers && at === "protocols")
+    return ["review_answer", `${review.id}.${answers.user_id}`, `protocols.${holder.protocol_id}.${field}`];
+  if (review && (at === "mine" || at === "partner")) return ["review_answer", `${review.id}.${holder.user_id}`, field];
+  if (review && at === "outcome") return ["review", review.id, field];
+  return null;
+}
+
+// The dynamic an object belongs to: its own or an enclosing `dynamic_id`, or the dynamic it is part of.
+function dynamicOf(trail) {
+  const found = nearest(trail, (t) => t.value?.dynamic_id || t.name === "dynamics");
+  return found ? found.value.dynamic_id || found.value.id : null;
+}
+
 // `open(dynamicId, envelope, entity, id, field)` resolves the words, or null where this phone
 // cannot open them. Resolves a copy of `data` with every envelope it could open replaced by its
 // words, and how many stayed sealed.
 export async function openExport(data, open) {
   let sealed = 0;
-  async function word(value, record, entity, field) {
-    if (!isEnvelope(value)) return walk(value, null);
-    const text = entity && record.dynamic_id ? await open(record.dynamic_id, value, entity, record.id, field) : null;
-    if (text === null || text === undefined) sealed += 1;
-    return text ?? value;
-  }
-  async function walk(value, entity) {
-    if (Array.isArray(value)) return Promise.all(value.map((item) => walk(item, entity)));
-    if (!value || typeof value !== "object") return value;
-    const record = value.id && value.dynamic_id ? value : null;
-    const out = {};
-    for (const [name, field] of Object.entries(value)) {
-      if (ENTITY_OF_LIST[name]) out[name] = await walk(field, ENTITY_OF_LIST[name]);
-      else if (record && Array.isArray(field) && field.some(isEnvelope)) {
-        out[name] = await Promise.all(field.map((item) => word(item, record, entity, name)));
-      } else if (record) out[name] = await word(field, record, entity, name);
-      else out[name] = await walk(field, null);
+  async function walk(value, trail, holder, field) {
+    if (isEnvelope(value)) {
+      const where = holder ? sealedFor(holder, field, trail) : null;
+      const dynamicId = dynamicOf(trail);
+      const text = where && dynamicId ? await open(dynamicId, value, ...where) : null;
+      if (text === null || text === undefined) sealed += 1;
+      return text ?? value;
     }
+    // A list of words (a check-in's needs) is its holder's field; a list of records, each a record.
+    if (Array.isArray(value)) return Promise.all(value.map((item) => walk(item, trail, holder, field)));
+    if (!value || typeof value !== "object") return value;
+    const here = [...trail, { name: field, value }];
+    const out = {};
+    for (const [name, item] of Object.entries(value)) out[name] = await walk(item, here, value, name);
     return out;
   }
-  return { data: await walk(data, null), sealed };
+  return { data: await walk(data, [], null, null), sealed };
 }

@@ -36,3 +36,66 @@ test("every envelope is opened for its own record and field; the rest stays as i
   assert.deepEqual(opened.protocols[0].completions[0].note, envelope("checkin:c1:note|moved"));
   assert.equal(sealed, 1);
 });
+
+test("signal notes, protocol words and reasons, and a review's words open for their own records", async () => {
+  const data = {
+    dynamics: [{ id: "d1", members: [{ user_id: "u1", red_note: envelope("member:u1:red_note|Stop, please") }] }],
+    protocols: [
+      {
+        id: "p1",
+        dynamic_id: "d1",
+        version_id: "v2",
+        title: envelope("protocol_version:v2:title|Sunday letters"),
+        description: "",
+        in_force: { version_id: "v1", title: envelope("protocol_version:v1:title|Letters") },
+        history: {
+          protocol_id: "p1",
+          versions: [{ version_id: "v1", description: envelope("protocol_version:v1:description|By hand") }],
+          events: [{ id: "e1", reason: envelope("protocol_event:e1:reason|Not this week") }],
+        },
+      },
+    ],
+    reviews: [
+      {
+        id: "r1",
+        dynamic_id: "d1",
+        mine: {
+          user_id: "u1",
+          went_well: envelope("review_answer:r1.u1:went_well|You listened"),
+          protocols: [
+            {
+              protocol_id: "p1",
+              version_id: "v1",
+              title: envelope("protocol_version:v1:title|Letters"),
+              comment: envelope("review_answer:r1.u1:protocols.p1.comment|Shorter"),
+            },
+          ],
+        },
+        partner: { user_id: "u2", wish: envelope("review_answer:r1.u2:wish|More play") },
+        outcome: { summary: envelope("review:r1:summary|Keep it") },
+      },
+    ],
+  };
+  const { data: opened, sealed } = await openExport(data, open);
+  assert.equal(sealed, 0);
+  assert.equal(opened.dynamics[0].members[0].red_note, "Stop, please");
+  const protocol = opened.protocols[0];
+  assert.equal(protocol.title, "Sunday letters");
+  assert.equal(protocol.in_force.title, "Letters");
+  assert.equal(protocol.history.versions[0].description, "By hand");
+  assert.equal(protocol.history.events[0].reason, "Not this week");
+  const review = opened.reviews[0];
+  assert.equal(review.mine.went_well, "You listened");
+  assert.equal(review.mine.protocols[0].title, "Letters");
+  assert.equal(review.mine.protocols[0].comment, "Shorter");
+  assert.equal(review.partner.wish, "More play");
+  assert.equal(review.outcome.summary, "Keep it");
+});
+
+test("an envelope moved to another member's notes stays sealed", async () => {
+  const moved = envelope("member:u1:red_note|Stop, please");
+  const data = { dynamics: [{ id: "d1", members: [{ user_id: "u2", red_note: moved }] }] };
+  const { data: opened, sealed } = await openExport(data, open);
+  assert.deepEqual(opened.dynamics[0].members[0].red_note, moved);
+  assert.equal(sealed, 1);
+});
