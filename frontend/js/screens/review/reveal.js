@@ -3,6 +3,7 @@ import { alertBox, confirmDialog, h } from "../../dom.js";
 import { write } from "../../outbox.js";
 import { suggestProposal } from "../../proposal-draft.js";
 import { titleOf } from "../../protocol-words.js";
+import { entity } from "../../store.js";
 import { LOCKED_WRITE, WordsLocked } from "../../words.js";
 import { answerWords, sealSummary } from "./sealed.js";
 import { AREAS, dealLabels, explain, HEARD_QUESTION, VOTES } from "./words.js";
@@ -108,6 +109,27 @@ function actionControl(action, index, review, them, message, done) {
   return h("button", { type: "button", class: "secondary", id, onclick: act }, action.type === "withdraw" ? "Pause it" : "Retire it");
 }
 
+// The agenda names a protocol whose title the server cannot read "One of your protocols"
+// (app/reviews/rules.py): here, where the title opens, the sentence names it, from a vote on it
+// or the protocol as this phone keeps it.
+const SEALED_PROTOCOL = "One of your protocols";
+
+function agendaText(item, review) {
+  const text = h("p", {}, item.text);
+  if (!item.protocol_id || !item.text.startsWith(SEALED_PROTOCOL)) return text;
+  const rest = item.text.slice(SEALED_PROTOCOL.length);
+  const votes = [review.mine, review.partner].flatMap((answers) => answers?.protocols || []);
+  const vote = votes.find((v) => v.protocol_id === item.protocol_id && v.title && v.version_id);
+  const named = vote ? Promise.resolve(vote) : entity("protocol", item.protocol_id);
+  named
+    .then((protocol) => {
+      if (protocol?.title && protocol.version_id) text.replaceChildren(titleOf(protocol, review.dynamic_id), rest);
+    })
+    // Not kept on this phone (yet): the sentence stays as the server wrote it, still true.
+    .catch(() => {});
+  return text;
+}
+
 export function agenda(review, them, done) {
   const message = alertBox();
   const items = review.agenda || [];
@@ -123,7 +145,7 @@ export function agenda(review, them, done) {
             h(
               "li",
               { class: `agenda-${item.kind}` },
-              h("p", {}, item.text),
+              agendaText(item, review),
               h(
                 "div",
                 { class: "actions" },
