@@ -74,8 +74,10 @@ def _vote(vote: dict[str, Any], sealed: set[str], titles: dict[str, Any]) -> dic
     title = vote.get("title")
     if not isinstance(title, str) or title not in sealed:
         return vote
-    # The version's own envelope (the same words, sealed for the same record), or none at all.
-    return {**vote, "title": stored_words(titles.get(str(vote.get("version_id")), ""))}
+    # The version's own envelope: the same words, sealed for the same record. Where the version
+    # is still in clear (the same words were sealed elsewhere), the copy waits for its version.
+    envelope = stored_words(titles.get(str(vote.get("version_id")), ""))
+    return {**vote, "title": envelope} if envelope is not None else vote
 
 
 def _item(item: dict[str, Any], sealed: set[str]) -> dict[str, Any]:
