@@ -297,9 +297,14 @@ class PushSender:
                 # Nothing reached the service: safe to try again.
                 status, retryable = type(error).__name__, True
             except httpx.HTTPError as error:
-                # It may have been received: no retry, so the device cannot get it twice.
-                log.info("push to %s failed: %s", host, type(error).__name__)
-                return "failed"
+                # It may have been received, or not. A message with a tag is sent again: the
+                # phone shows it once (a notification with the same tag silently replaces the
+                # first), and a red must not be lost on the way. Without a tag, it could show
+                # twice: no retry.
+                if not message.tag:
+                    log.info("push to %s failed: %s", host, type(error).__name__)
+                    return "failed"
+                status, retryable = type(error).__name__, True
             else:
                 code = response.status_code
                 if 200 <= code < 300:
