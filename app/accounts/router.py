@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.accounts import service
-from app.accounts.deps import CallerDep
+from app.accounts.deps import CallerDep, PasswordCheckDep
 from app.accounts.schemas import (
     DeleteMeIn,
     LoginIn,
@@ -182,17 +182,13 @@ async def delete_me(
     body: DeleteMeIn,
     caller: CallerDep,
     session: SessionDep,
-    db: DatabaseDep,
     settings: SettingsDep,
-    passwords: PasswordsDep,
-    address: ClientAddress,
+    check_password: PasswordCheckDep,
     parts: PartsDep,
 ) -> Response:
     """Delete the account. Needs the password. Every dynamic you are in ends, your partner is
     told, and your personal data is removed; what your partner wrote stays theirs."""
-    await service.confirm_password(
-        db, session, settings, passwords, caller.user, body.password, address=address
-    )
+    await check_password(body.password)
     await service.delete_account(session, settings, caller.user, parts)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
