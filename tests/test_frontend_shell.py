@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from app.core.frontend import ShellCache, build_shell
+from app.core.frontend import ON_DEMAND, ShellCache, build_shell
 
 
 def make_app(root: Path) -> None:
@@ -95,7 +95,29 @@ def test_libsodium_is_cached_on_first_use_not_precached(tmp_path: Path) -> None:
     first = build_shell(tmp_path)
     _version, paths = constants(first.worker)
     assert "/vendor/libsodium/libsodium-sumo.mjs" not in paths
-    assert 'const ON_DEMAND = ["/vendor/libsodium/"];' in first.worker.decode()
+    assert f"const ON_DEMAND = {json.dumps(ON_DEMAND)};" in first.worker.decode()
+    assert "/vendor/libsodium/" in ON_DEMAND
     # Still part of the version: a new libsodium makes a new worker, which fetches it again.
     library.write_text("export default 2;")
     assert build_shell(tmp_path).version != first.version
+
+
+# A static import: `import … from "x"` or `import "x"` (statements as Biome formats them).
+STATIC_IMPORT = re.compile(r"^import\s(?:[^\";]*?\sfrom\s)?\"([^\"]+)\";", re.MULTILINE)
+
+
+def test_nothing_that_opens_offline_imports_what_is_fetched_on_demand() -> None:
+    """What is fetched on first use (ON_DEMAND) is never in a first visit's cache, so a module
+    that opens offline must import it with ``import()`` where it is used: a static import of
+    it would stop the app from opening offline at all."""
+    frontend = Path(__file__).resolve().parent.parent / "frontend"
+    static: list[tuple[str, str]] = []
+    for path in build_shell(frontend).paths:
+        if not path.endswith((".js", ".mjs")):
+            continue
+        module = frontend / path.lstrip("/")
+        for target in STATIC_IMPORT.findall(module.read_text()):
+            found = module.parent.joinpath(target).resolve().relative_to(frontend)
+            static.append((path, "/" + found.as_posix()))
+    assert ("/js/keyring.js", "/js/crypto.js") in static  # the pattern finds what is there
+    assert [(p, t) for p, t in static if t.startswith(ON_DEMAND)] == []

@@ -7,7 +7,6 @@ import { api, recoverPassword } from "./api.js";
 import * as crypto from "./crypto.js";
 import { ApiError } from "./errors.js";
 import { CLEAR_AGAIN, comparePin, KEY_CHANGED, KeyMismatch, pinOf, trustedKeys } from "./key-trust.js";
-import { sealOlderWords } from "./older-words.js";
 import { entities, subscribe, announce as tellScreens, trySync } from "./store.js";
 
 const held = { userId: null, privateKey: null, kit: null, stale: false };
@@ -129,8 +128,11 @@ async function learn(dynamicId, keys) {
   pairKeys.set(dynamicId, key);
   // Words written before the pair key, sealed now (once; in the background: the next opening
   // goes on where an interrupted run stopped). The local copy hears of it through the feed.
-  sealOlderWords(dynamicId, key)
+  // Loaded on first use: it needs the network anyway, so a first visit does not download it.
+  import("./older-words.js")
+    .then(({ sealOlderWords }) => sealOlderWords(dynamicId, key))
     .then((sealed) => sealed && trySync())
+    // Offline or refused: nothing is lost, the next opening of the key goes on from here.
     .catch(() => {});
 }
 

@@ -1,7 +1,6 @@
 // Your data: a copy of everything the account holds, as a file; and signing out of this phone.
 import { api } from "../../api.js";
 import { confirmDialog, h } from "../../dom.js";
-import { openExport } from "../../export-words.js";
 import { count } from "../../format.js";
 import { items } from "../../outbox.js";
 import { signOutHere } from "../../sign-out.js";
@@ -42,6 +41,8 @@ function openedExportButton(note) {
     note.clear();
     button.disabled = true;
     try {
+      // Loaded on first use, like the export itself it needs the network.
+      const { openExport } = await import("../../export-words.js");
       const { data, sealed } = await openExport(await api("GET", "/api/me/export"), openWords);
       download(data, "accord-export-opened");
       note.ok(
