@@ -37,7 +37,7 @@ from tests.browser import (
     watch_console,
 )
 from tests.conftest import Served
-from tests.helpers import register
+from tests.helpers import PASSWORD, register
 from tests.helpers.keys import seal_pair_key, set_up_keys
 from tests.test_browser_keys import written_down_kit
 from tests.test_browser_push import deliver, notifications
@@ -408,5 +408,59 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
         (ALICE_NOTE, ["praise", ALICE_NEED])
     ]
     await expect(alice.get_by_text("private words opened on this phone")).to_be_visible()
+    assert real_errors(errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO, "ERR_FAILED") == []
+    await context.close()
+
+
+async def test_words_stay_readable_after_the_partner_who_sealed_the_pair_key_leaves(
+    server: str, browser: Browser
+) -> None:
+    """Bob's device (PyNaCl) makes the pair key, so Alice's copy is sealed by Bob. Alice writes
+    a private note; Bob deletes his account (the dynamic ends, his key set goes with him). After
+    a reload her password opens her words again: her copy keeps Bob's id and key, so it still
+    opens, and no warning says a key changed."""
+    context = await phone(browser, server)
+    alice = await context.new_page()
+    errors = watch_console(alice)
+    await alice.goto("/")
+    await sign_up(alice, "Alice")
+    await written_down_kit(alice)
+    # Alice's phone would make the pair key the moment it hears both have keys: held back here,
+    # so that Bob's device makes it.
+    await alice.route("**/pair-key", lambda route: route.abort())
+    async with httpx.AsyncClient(base_url=server) as http:
+        bob = await register(http, "Bob")
+        invite = await http.post("/api/invites", json={}, headers=bob.headers)
+        accepted = await http.post(
+            f"/api/invites/{invite.json()['code']}/accept", json={}, headers=await headers_of(alice)
+        )
+        assert accepted.status_code == 201, accepted.text
+        dynamic_id = accepted.json()["id"]
+        bob_keys = await set_up_keys(http, bob)
+        keys = (await http.get(f"/api/dynamics/{dynamic_id}/keys", headers=bob.headers)).json()
+        alice_id = next(m["user_id"] for m in keys["members"] if m["user_id"] != bob.id)
+        alice_key = next(m["public_key"] for m in keys["members"] if m["user_id"] == alice_id)
+        pair_key = await seal_pair_key(
+            http, bob, dynamic_id, {bob.id: bob_keys.public_key, alice_id: alice_key}
+        )
+        await alice.unroute("**/pair-key")
+        await alice_checks_in(alice)
+        assert await pair_key_of(alice, dynamic_id) == pair_key
+
+        gone = await http.request(
+            "DELETE", "/api/me", json={"password": PASSWORD}, headers=bob.headers
+        )
+        assert gone.status_code == 204, gone.text
+        copy = await http.get(f"/api/dynamics/{dynamic_id}/keys", headers=await headers_of(alice))
+        assert copy.json()["pair_key"]["sealed_by"] is None
+
+    await alice.reload()
+    await open_words(alice)
+    await expect(alice.locator("#keys-body")).not_to_contain_text("Something is not right")
+    assert await pair_key_of(alice, dynamic_id) == pair_key
+    async with httpx.AsyncClient(base_url=server, headers=await headers_of(alice)) as http:
+        mine = (await http.get(f"/api/dynamics/{dynamic_id}/checkins")).json()["items"][0]
+    ad = f"checkin:{mine['id']}:note"
+    assert e2ee.aead_open(pair_key, mine["note"], ad).decode() == ALICE_NOTE
     assert real_errors(errors, ANY_REFUSAL, NO_PUSH_IN_INCOGNITO, "ERR_FAILED") == []
     await context.close()

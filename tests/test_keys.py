@@ -387,6 +387,25 @@ async def test_a_copy_sealed_by_a_member_says_who_sealed_it(
     with pytest.raises(nacl.exceptions.CryptoError):
         e2ee.open_pair_key_from(forged, bob_keys.private_key, alice_keys.public_key, context)
 
+    # The copy keeps its sealer's public key: once Alice deletes her account (her key set goes
+    # with it, and the dynamic ends), Bob's copy still opens, so his words there stay his.
+    assert mine["sealer_public_key"] == alice_keys.public_key
+    gone = await client.request(
+        "DELETE", "/api/me", json={"password": PASSWORD}, headers=alice.headers
+    )
+    assert gone.status_code == 204, gone.text
+    after = await _dynamic_keys(client, bob, dynamic_id)
+    assert [m["public_key"] for m in after["members"] if m["user_id"] != bob.id] in ([], [None])
+    kept = after["pair_key"]
+    assert kept["sealed_by"] is None and kept["sealer_id"] == alice.id
+    assert kept["sealer_public_key"] == alice_keys.public_key
+    assert (
+        e2ee.open_pair_key_from(
+            kept["sealed_key"], bob_keys.private_key, kept["sealer_public_key"], context
+        )
+        == pair_key
+    )
+
 
 async def test_keys_need_a_signed_in_caller(client: httpx.AsyncClient) -> None:
     for method, path in (

@@ -53,4 +53,9 @@ class SealedPairKey(SQLModel, table=True):
     # The public key it was sealed to: a copy for an older key pair is recognisable as such.
     sealed_to: str = Field(max_length=43)
     sealed_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    # The sealer as the copy's associated data names them, and their public key as it was:
+    # their account and key set may go, and the copy must still open for the member who stays
+    # (their words of an ended dynamic are theirs). An id alone, once the account is gone.
+    sealer_id: uuid.UUID | None = None
+    sealer_public_key: str | None = Field(default=None, max_length=43)
     created_at: datetime = created_at_field()

@@ -166,6 +166,13 @@ class MyPairKey(BaseModel):
     sealed_by: uuid.UUID | None = Field(
         description="the member whose phone sealed it (null once that account is deleted)"
     )
+    sealer_id: uuid.UUID | None = Field(
+        description="the sealer's id as the copy's associated data names it (kept after the "
+        "sealer deleted their account, so the copy still opens)"
+    )
+    sealer_public_key: str | None = Field(
+        description="the sealer's public key when it sealed this copy (kept likewise)"
+    )
     created_at: datetime
 
 

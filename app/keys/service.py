@@ -288,6 +288,8 @@ async def dynamic_keys(session: AsyncSession, dynamic_id: uuid.UUID, user: User)
             sealed_key=mine.sealed_key,
             sealed_to=mine.sealed_to,
             sealed_by=mine.sealed_by,
+            sealer_id=mine.sealer_id,
+            sealer_public_key=mine.sealer_public_key,
             created_at=mine.created_at,
         )
         if mine is not None
@@ -325,6 +327,8 @@ async def seal_pair_key(
                 sealed_key=copy.sealed_key,
                 sealed_to=public_key,
                 sealed_by=user.id,
+                sealer_id=user.id,
+                sealer_public_key=members[user.id],
             )
         )
     try:

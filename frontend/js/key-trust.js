@@ -12,22 +12,44 @@ export class KeyMismatch extends Error {
 }
 
 // The two keys of a dynamic as this phone trusts them: its own, derived from `privateKey`, and
-// the partner's as listed (null until they have one). Throws KeyMismatch when the server lists
-// another key for this phone's own account.
+// the partner's as listed (null until they have one; `partnerGone` once their account is
+// deleted). Throws KeyMismatch when the server lists another key for this phone's own account.
 export async function trustedKeys(members, myId, privateKey) {
   await crypto.ready();
   const own = crypto.b64(crypto.publicKeyOf(privateKey));
   const listed = members.find((m) => m.user_id === myId);
   if (!listed || (listed.public_key && listed.public_key !== own)) throw new KeyMismatch();
   const partner = members.find((m) => m.user_id !== myId);
-  return { own, partnerId: partner?.user_id ?? null, partner: partner?.public_key ?? null };
+  return {
+    ownId: myId,
+    own,
+    partnerId: partner?.user_id ?? null,
+    partner: partner?.public_key ?? null,
+    partnerGone: !partner?.user_id,
+  };
+}
+
+// Who sealed a copy of the pair key, with the key it opens with ({id, key}), or null where it
+// was sealed by anyone but the two members. A partner who deleted their account is no longer
+// listed: the copy keeps their id and public key, trusted where that key is the one this phone
+// pinned for them, or where nothing was pinned here yet (a first look, as any first look is).
+export function sealerOf(copy, trusted, pinned) {
+  const id = copy.sealed_by ?? copy.sealer_id ?? null;
+  if (!id) return null;
+  if (id === trusted.ownId) return { id, key: trusted.own };
+  if (copy.sealed_by && id === trusted.partnerId && trusted.partner) return { id, key: trusted.partner };
+  const kept = copy.sealer_public_key;
+  if (!copy.sealed_by && trusted.partnerGone && kept && (!pinned || pinned.partner === kept)) return { id, key: kept };
+  return null;
 }
 
 // What this phone remembers of a dynamic's keys, once it has opened its pair key: the partner's
 // public key (the one the safety code was made from) and the pair key's id. Neither changes in
 // Accord today, so a change means someone in between, and the phone refuses the new one.
-export function pinOf(trusted, keyId) {
-  return { partner: trusted.partner, keyId };
+// A partner who left keeps the key this phone pinned for them (`kept`), or the one their copy
+// keeps: their key can no longer change, and the pair key still must not.
+export function pinOf(trusted, keyId, kept = null) {
+  return { partner: trusted.partner ?? (trusted.partnerGone ? kept : null), keyId };
 }
 
 // "new" (nothing pinned yet), "same", or "changed": the partner's key or the pair key differs.

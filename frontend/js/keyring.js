@@ -6,7 +6,7 @@
 import { api, recoverPassword } from "./api.js";
 import * as crypto from "./crypto.js";
 import { ApiError } from "./errors.js";
-import { CLEAR_AGAIN, comparePin, KEY_CHANGED, KeyMismatch, pinOf, trustedKeys } from "./key-trust.js";
+import { CLEAR_AGAIN, comparePin, KEY_CHANGED, KeyMismatch, pinOf, sealerOf, trustedKeys } from "./key-trust.js";
 import { entities, subscribe, announce as tellScreens, trySync } from "./store.js";
 
 const held = { userId: null, privateKey: null, kit: null, stale: false };
@@ -163,20 +163,25 @@ async function openCopy(dynamicId, keys) {
   const copy = keys.pair_key;
   if (await crypto.isAnonymousSeal(copy.sealed_key)) return crypto.openSealed(copy.sealed_key, held.privateKey);
   const trusted = await trustedKeys(keys.members, held.userId, held.privateKey);
-  const sealers = { [held.userId]: trusted.own, [trusted.partnerId]: trusted.partner };
-  const sealerKey = copy.sealed_by ? sealers[copy.sealed_by] : null;
-  if (!sealerKey) throw new Error("not sealed by a member of this dynamic");
-  const context = { dynamicId, keyId: copy.key_id, sealerId: copy.sealed_by, recipientId: held.userId };
-  return crypto.openPairKeyFrom(copy.sealed_key, held.privateKey, sealerKey, context);
+  const sealer = sealerOf(copy, trusted, pinOfDynamic(dynamicId));
+  if (!sealer) throw new Error("not sealed by a member of this dynamic");
+  const context = { dynamicId, keyId: copy.key_id, sealerId: sealer.id, recipientId: held.userId };
+  return crypto.openPairKeyFrom(copy.sealed_key, held.privateKey, sealer.key, context);
 }
 
 // The partner's key and the pair key id, pinned the first time; false (with a warning) when
 // either changed since, and the pair key is then not used.
+function pinOfDynamic(dynamicId) {
+  return stored(PINNED_KEYS, {})[`${held.userId}:${dynamicId}`] ?? null;
+}
+
 async function keptPin(dynamicId, keys) {
   const trusted = await trustedKeys(keys.members, held.userId, held.privateKey);
-  const seen = pinOf(trusted, keys.pair_key.key_id);
+  const copy = keys.pair_key;
   const pins = stored(PINNED_KEYS, {});
   const name = `${held.userId}:${dynamicId}`;
+  const onCopy = copy.sealer_id && copy.sealer_id !== held.userId ? copy.sealer_public_key : null;
+  const seen = pinOf(trusted, copy.key_id, pins[name]?.partner ?? onCopy);
   const verdict = comparePin(pins[name], seen);
   if (verdict === "changed") warn(dynamicId, KEY_CHANGED);
   if (verdict === "new") localStorage.setItem(PINNED_KEYS, JSON.stringify({ ...pins, [name]: seen }));
