@@ -37,7 +37,7 @@ from tests.browser import (
     watch_console,
 )
 from tests.conftest import Served
-from tests.helpers import PASSWORD, register
+from tests.helpers import PASSWORD, Member, register
 from tests.helpers.keys import seal_pair_key, set_up_keys
 from tests.test_browser_keys import written_down_kit
 from tests.test_browser_push import deliver, notifications
@@ -309,6 +309,28 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     await bob_context.close()
 
 
+async def alice_alone(browser: Browser, server: str) -> tuple[BrowserContext, Page]:
+    """Alice's phone, signed up (keys made, the kit written down), not yet paired."""
+    context = await phone(browser, server)
+    alice = await context.new_page()
+    await alice.goto("/")
+    await sign_up(alice, "Alice")
+    await written_down_kit(alice)
+    return context, alice
+
+
+async def bob_invites(http: httpx.AsyncClient, alice: Page) -> tuple[Member, str]:
+    """Bob, through the API (a device without keys yet), invites Alice, whose phone's session
+    accepts: Bob, and the dynamic's id."""
+    bob = await register(http, "Bob")
+    invite = await http.post("/api/invites", json={}, headers=bob.headers)
+    accepted = await http.post(
+        f"/api/invites/{invite.json()['code']}/accept", json={}, headers=await headers_of(alice)
+    )
+    assert accepted.status_code == 201, accepted.text
+    return bob, str(accepted.json()["id"])
+
+
 async def test_words_from_before_the_pair_key_are_sealed_once(
     served: Served, server: str, browser: Browser
 ) -> None:
@@ -316,21 +338,11 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
     key. Alice's phone, open on her check-ins, hears of it through the feed, opens it, and marks
     the older words until they are sealed; the first attempt is cut off, the next one (when she
     opens More) seals them, and then no table holds them in clear."""
-    context = await phone(browser, server)
-    alice = await context.new_page()
+    context, alice = await alice_alone(browser, server)
     errors = watch_console(alice)
-    await alice.goto("/")
-    await sign_up(alice, "Alice")
-    await written_down_kit(alice)
     async with httpx.AsyncClient(base_url=server) as http:
         # Bob has no keys yet, so their words are not private: his words are stored as written.
-        bob = await register(http, "Bob")
-        invite = await http.post("/api/invites", json={}, headers=bob.headers)
-        accepted = await http.post(
-            f"/api/invites/{invite.json()['code']}/accept", json={}, headers=await headers_of(alice)
-        )
-        assert accepted.status_code == 201, accepted.text
-        dynamic_id = accepted.json()["id"]
+        bob, dynamic_id = await bob_invites(http, alice)
         before = await http.post(
             f"/api/dynamics/{dynamic_id}/checkins",
             json={"mood": 3, "note": EARLIER_NOTE, "needs": ["rest", EARLIER_NEED]},
@@ -419,23 +431,13 @@ async def test_words_stay_readable_after_the_partner_who_sealed_the_pair_key_lea
     a private note; Bob deletes his account (the dynamic ends, his key set goes with him). After
     a reload her password opens her words again: her copy keeps Bob's id and key, so it still
     opens, and no warning says a key changed."""
-    context = await phone(browser, server)
-    alice = await context.new_page()
+    context, alice = await alice_alone(browser, server)
     errors = watch_console(alice)
-    await alice.goto("/")
-    await sign_up(alice, "Alice")
-    await written_down_kit(alice)
     # Alice's phone would make the pair key the moment it hears both have keys: held back here,
     # so that Bob's device makes it.
     await alice.route("**/pair-key", lambda route: route.abort())
     async with httpx.AsyncClient(base_url=server) as http:
-        bob = await register(http, "Bob")
-        invite = await http.post("/api/invites", json={}, headers=bob.headers)
-        accepted = await http.post(
-            f"/api/invites/{invite.json()['code']}/accept", json={}, headers=await headers_of(alice)
-        )
-        assert accepted.status_code == 201, accepted.text
-        dynamic_id = accepted.json()["id"]
+        bob, dynamic_id = await bob_invites(http, alice)
         bob_keys = await set_up_keys(http, bob)
         keys = (await http.get(f"/api/dynamics/{dynamic_id}/keys", headers=bob.headers)).json()
         alice_id = next(m["user_id"] for m in keys["members"] if m["user_id"] != bob.id)
