@@ -158,6 +158,8 @@ async def test_a_dynamic_seen_private_stays_private_when_the_server_says_otherwi
     await alice.get_by_role("link", name="More").click()
     await expect(alice.locator("#safety-code-note")).to_contain_text("now says they are not")
     await expect(alice.locator("#safety-code")).to_be_hidden()
+    await alice.locator("#safety-code-note").scroll_into_view_if_needed()
+    await shot(alice, "settings-keys-clear-again")
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM sealed_pair_keys").fetchone() == (0,)
     for context in (alice_context, bob_context):

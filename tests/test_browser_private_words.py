@@ -381,6 +381,7 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
         )
     # Heard through the feed, without Alice doing anything: the older words are marked.
     await expect(earlier).to_contain_text(WRITTEN_BEFORE)
+    await shot(alice, "checkins-written-before")
     assert await pair_key_of(alice, dynamic_id) == pair_key
     database = str(served.data_dir / "accord.db")
     assert ("checkins", EARLIER_NOTE) in clear_text_in(database, (EARLIER_NOTE,))
