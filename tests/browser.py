@@ -214,11 +214,18 @@ async def open_words(page: Page) -> None:
     unlock = page.locator("#unlock-words")
     await unlock.get_by_label("Password for your keys").fill(PASSWORD)
     await unlock.get_by_role("button", name="Open my words").click()
-    # Opened: the phone holds its key (More may redraw at once, taking the form and its "open
-    # on this phone" with it, when the keys it opens change what it shows).
-    await page.wait_for_function(
-        "async () => (await import('/js/keyring.js')).unlocked()", timeout=10_000
-    )
+    await expect(unlock.get_by_role("status")).to_contain_text("open on this phone")
+
+
+async def until(page: Page, script: str, arg: Any = None, what: str = "", tries: int = 100) -> None:
+    """Asks the page ``script`` (an async function of ``arg``) every 100 ms until it answers
+    true, as ``expect`` does for a locator; fails after ``tries``. (``wait_for_function`` would
+    take the promise an async function returns for a true answer.)"""
+    for _ in range(tries):
+        if await page.evaluate(script, arg):
+            return
+        await page.wait_for_timeout(100)
+    raise AssertionError(f"the page never said so: {what or script}")
 
 
 async def stored_session(page: Page) -> dict[str, object] | None:

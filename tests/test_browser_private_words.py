@@ -34,6 +34,7 @@ from tests.browser import (
     shot,
     sign_up,
     stored_session,
+    until,
     watch_console,
 )
 from tests.conftest import Served
@@ -309,6 +310,9 @@ async def test_private_words_on_two_phones(served: Served, server: str, browser:
     await bob_context.close()
 
 
+HOLDS_PAIR_KEY = "async (id) => Boolean((await import('/js/keyring.js')).pairKeyOf(id))"
+
+
 async def alice_alone(browser: Browser, server: str) -> tuple[BrowserContext, Page]:
     """Alice's phone, signed up (keys made, the kit written down), not yet paired."""
     context = await phone(browser, server)
@@ -461,7 +465,13 @@ async def test_words_stay_readable_after_the_partner_who_sealed_the_pair_key_lea
     # The app settles first on what it shows after a dynamic ended (a later move of its own
     # would otherwise take More away from under the test).
     await expect(alice.locator("#ended")).to_contain_text("has ended")
-    await open_words(alice)
+    # Her password opens her words again, and then each dynamic's pair key, this ended one's
+    # too (More may redraw as they open, so the phone itself is asked).
+    await alice.goto("/#/settings")
+    unlock = alice.locator("#unlock-words")
+    await unlock.get_by_label("Password for your keys").fill(PASSWORD)
+    await unlock.get_by_role("button", name="Open my words").click()
+    await until(alice, HOLDS_PAIR_KEY, dynamic_id, "the pair key is open")
     await expect(alice.locator("#keys-body")).not_to_contain_text("Something is not right")
     assert await pair_key_of(alice, dynamic_id) == pair_key
     async with httpx.AsyncClient(base_url=server, headers=await headers_of(alice)) as http:
