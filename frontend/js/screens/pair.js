@@ -22,8 +22,9 @@ let carried = null;
 function watcher(screen, known) {
   let timer = null;
   const partnerJoined = async () => (await entities("dynamic")).some((d) => d.state !== "ended" && !known.has(d.id));
-  // The partner joined: the pair key is made now if this phone is first to find you both with
-  // keys (offline or refused: the first screen with words, or More, makes it instead).
+  // The partner joined: this phone, the inviter's, makes the pair key now if you both have keys
+  // (offline or refused: the first screen with words, or More, makes it instead). The joining
+  // phone leaves it to this one, so the two do not race.
   const paired = () => sealWhereReady().catch(() => {});
   screen.joined = async () => {
     await trySync();

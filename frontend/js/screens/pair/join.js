@@ -2,7 +2,7 @@
 // ("Invite from Alice"), then Join or Not now.
 import { api, OfflineError } from "../../api.js";
 import { alertBox, h } from "../../dom.js";
-import { inviterKeyCode, sealWhereReady } from "../../keyring.js";
+import { inviterKeyCode } from "../../keyring.js";
 import { write } from "../../outbox.js";
 import { trySync } from "../../store.js";
 import { inviteProblem, normalise } from "./words.js";
@@ -135,9 +135,8 @@ async function accept(part, value, screen) {
   try {
     await write({ method: "POST", path: `/api/invites/${encodeURIComponent(value)}/accept`, body: {}, offline: false, label: "Join" });
     screen.accepted();
-    // Both of you may have keys already: the pair key is made now, before the first word.
-    // Offline or refused: the first screen with words, or More, makes it instead.
-    sealWhereReady().catch(() => {});
+    // The inviter's phone makes the pair key as it sees you join (pair.js): not this one too,
+    // or one of the two would be refused (409). Without it, the first screen with words does.
     await trySync(); // home catches up by itself if this could not
     screen.ctx.go("home");
   } catch (error) {
