@@ -135,8 +135,6 @@ async function accept(part, value, screen) {
   try {
     await write({ method: "POST", path: `/api/invites/${encodeURIComponent(value)}/accept`, body: {}, offline: false, label: "Join" });
     screen.accepted();
-    // The inviter's phone makes the pair key as it sees you join (pair.js): not this one too,
-    // or one of the two would be refused (409). Without it, the first screen with words does.
     await trySync(); // home catches up by itself if this could not
     screen.ctx.go("home");
   } catch (error) {
