@@ -169,12 +169,13 @@ async function openCopy(dynamicId, keys) {
   return crypto.openPairKeyFrom(copy.sealed_key, held.privateKey, sealer.key, context);
 }
 
-// The partner's key and the pair key id, pinned the first time; false (with a warning) when
-// either changed since, and the pair key is then not used.
+// What this phone pinned for a dynamic, or null.
 function pinOfDynamic(dynamicId) {
   return stored(PINNED_KEYS, {})[`${held.userId}:${dynamicId}`] ?? null;
 }
 
+// The partner's key and the pair key id, pinned the first time; false (with a warning) when
+// either changed since, and the pair key is then not used.
 async function keptPin(dynamicId, keys) {
   const trusted = await trustedKeys(keys.members, held.userId, held.privateKey);
   const copy = keys.pair_key;
@@ -357,9 +358,6 @@ async function sealPairKey(dynamicId, members) {
   }
 }
 
-// The safety code of a dynamic, computed here from this phone's own public key (derived from the
-// private key it holds) and the partner's. No code while locked ({locked: true}), nor when the
-// server lists another key for this phone ({mismatch: true}); null until both have keys.
 // The key code of this person's own key, made from the private key held here (never from the
 // server's word); null where it is not open on this phone.
 export async function myKeyCode() {
@@ -375,6 +373,9 @@ export async function inviterKeyCode(code) {
   return publicKey ? crypto.keyCode(publicKey) : null;
 }
 
+// The safety code of a dynamic, computed here from this phone's own public key (derived from the
+// private key it holds) and the partner's. No code while locked ({locked: true}), nor when the
+// server lists another key for this phone ({mismatch: true}); null until both have keys.
 export async function safetyCodeOf(dynamicId, myId) {
   const keys = await api("GET", `/api/dynamics/${dynamicId}/keys`);
   if (!held.privateKey || held.userId !== myId) return { code: null, locked: true, keys };
