@@ -151,8 +151,12 @@ async def test_pair_key_is_sealed_to_both_and_read_only_by_members(
     to_both = [(alice.id, alice_keys.public_key), (bob.id, bob_keys.public_key)]
     sealed, pair_key = await _seal(client, alice, dynamic_id, to_both)
     assert sealed.status_code == 201, sealed.text
+    # Bob's phone, a moment later, is handed the pair key that won (his copy), and its own is
+    # not stored.
     late, _ = await _seal(client, bob, dynamic_id, to_both)
-    assert late.status_code == 409 and error_code(late) == "pair_key_exists"
+    assert late.status_code == 200, late.text
+    assert late.json()["pair_key"]["sealed_by"] == alice.id
+    assert e2ee.open_sealed(bob_keys.private_key, late.json()["pair_key"]["sealed_key"]) == pair_key
 
     # Each opens their own copy and gets the same key; a note written by one opens for the other.
     alice_view = await _dynamic_keys(client, alice, dynamic_id)
@@ -425,11 +429,13 @@ async def test_two_phones_sealing_at_once_agree_on_one_pair_key(
     (first, first_key), (second, second_key) = await asyncio.gather(
         _seal(client, alice, dynamic_id, to_both), _seal(client, bob, dynamic_id, to_both)
     )
-    assert sorted([first.status_code, second.status_code]) == [201, 409]
+    # One is stored; the other phone is answered with its copy of the one that won.
+    assert sorted([first.status_code, second.status_code]) == [200, 201]
     won = first_key if first.status_code == 201 else second_key
-    for member, keys in ((alice, alice_keys), (bob, bob_keys)):
+    for member, keys, answer in ((alice, alice_keys, first), (bob, bob_keys, second)):
         copy = (await _dynamic_keys(client, member, dynamic_id))["pair_key"]
         assert e2ee.open_sealed(keys.private_key, copy["sealed_key"]) == won
+        assert answer.json()["pair_key"] == copy
 
 
 async def test_an_ended_dynamic_gets_no_pair_key(

@@ -166,10 +166,19 @@ async def read_dynamic_keys(
     responses=responses(401, 404, 409, 422),
 )
 async def seal_pair_key(
-    dynamic_id: uuid.UUID, body: PairKeyCreate, caller: CallerDep, session: SessionDep
+    dynamic_id: uuid.UUID,
+    body: PairKeyCreate,
+    caller: CallerDep,
+    session: SessionDep,
+    response: Response,
 ) -> DynamicKeys:
-    """The pair key made on your device, sealed to each member's public key."""
-    return await service.seal_pair_key(session, dynamic_id, caller.user, body)
+    """The pair key made on your device, sealed to each member's public key: 201 when it is
+    stored, 200 with your copy of the pair key that was there first when your partner's phone
+    made one before yours."""
+    keys, stored = await service.seal_pair_key(session, dynamic_id, caller.user, body)
+    if not stored:
+        response.status_code = status.HTTP_200_OK
+    return keys
 
 
 @dynamic_keys_router.get(

@@ -299,9 +299,10 @@ async def dynamic_keys(session: AsyncSession, dynamic_id: uuid.UUID, user: User)
 
 async def seal_pair_key(
     session: AsyncSession, dynamic_id: uuid.UUID, user: User, data: PairKeyCreate
-) -> DynamicKeys:
-    """Store a new pair key, sealed on the device to every member at once. The first phone to
-    do it wins; the other's attempt is a 409, and it reads the pair key that won."""
+) -> tuple[DynamicKeys, bool]:
+    """Store a new pair key, sealed on the device to every member at once, and say whether it
+    was stored. The first phone to do it wins; the other is handed the pair key that won (its
+    own copy of it), so that two phones sealing at once is not an error for either."""
     dynamic, _ = await member_dynamic(session, dynamic_id, user.id, for_update=True)
     ensure_open(dynamic)
     members = dict(await repository.member_public_keys(session, dynamic_id))
@@ -310,30 +311,30 @@ async def seal_pair_key(
             "partner_without_keys", "both of you need keys before the pair key can be made"
         )
     if await repository.sealed_copies(session, dynamic_id):
-        raise conflict("pair_key_exists", "this dynamic has its pair key already")
+        return await dynamic_keys(session, dynamic_id, user), False
     given = [copy.user_id for copy in data.sealed]
     if sorted(given) != sorted(members) or len(set(given)) != len(given):
         raise unprocessable(
             "sealed_members", "sealed: give exactly one copy for each member of the dynamic"
         )
-    for copy in data.sealed:
-        public_key = members[copy.user_id]
-        assert public_key is not None  # checked above
-        session.add(
-            SealedPairKey(
-                dynamic_id=dynamic_id,
-                user_id=copy.user_id,
-                key_id=data.key_id,
-                sealed_key=copy.sealed_key,
-                sealed_to=public_key,
-                sealed_by=user.id,
-                sealer_id=user.id,
-                sealer_public_key=members[user.id],
-            )
-        )
     try:
-        await session.flush()
+        async with session.begin_nested():
+            for copy in data.sealed:
+                public_key = members[copy.user_id]
+                assert public_key is not None  # checked above
+                session.add(
+                    SealedPairKey(
+                        dynamic_id=dynamic_id,
+                        user_id=copy.user_id,
+                        key_id=data.key_id,
+                        sealed_key=copy.sealed_key,
+                        sealed_to=public_key,
+                        sealed_by=user.id,
+                        sealer_id=user.id,
+                        sealer_public_key=members[user.id],
+                    )
+                )
     except IntegrityError:  # the partner's phone sealed one at the same moment (SQLite too)
-        raise conflict("pair_key_exists", "this dynamic has its pair key already") from None
+        return await dynamic_keys(session, dynamic_id, user), False
     await sync.in_dynamic(session, dynamic_id, DYNAMIC_KEYS, dynamic_id)
-    return await dynamic_keys(session, dynamic_id, user)
+    return await dynamic_keys(session, dynamic_id, user), True

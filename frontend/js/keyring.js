@@ -5,7 +5,6 @@
 // The server is asked only through app/keys' routes, and gets keys only wrapped or sealed.
 import { api, recoverPassword } from "./api.js";
 import * as crypto from "./crypto.js";
-import { ApiError } from "./errors.js";
 import { CLEAR_AGAIN, comparePin, KEY_CHANGED, KeyMismatch, pinOf, sealerOf, trustedKeys } from "./key-trust.js";
 import { entities, subscribe, announce as tellScreens, trySync } from "./store.js";
 
@@ -108,8 +107,7 @@ async function current(dynamicId, seal) {
   // A dynamic seen private here that the server says has no pair key is not sealed anew: its
   // words stay locked and More says what is wrong (learn).
   if (!(seal && held.privateKey && keys.state === "ready_to_seal") || remembered().has(dynamicId)) return keys;
-  await sealPairKey(dynamicId, keys.members);
-  return api("GET", path);
+  return sealPairKey(dynamicId, keys.members);
 }
 
 async function learn(dynamicId, keys) {
@@ -325,7 +323,7 @@ export async function recover(email, kitText, newPassword) {
 }
 
 // Every open dynamic whose two members have keys and no pair key yet gets one, made here and
-// sealed to both. If the partner's phone was first, the server says so (409) and theirs stands.
+// sealed to both. If the partner's phone was first, the server answers with theirs, which stands.
 // Then every pair key of this person's dynamics is opened here.
 export async function sealWhereReady() {
   const { items } = await api("GET", "/api/dynamics?limit=50");
@@ -351,11 +349,9 @@ async function sealPairKey(dynamicId, members) {
     sealed_key: await crypto.sealPairKeyFor(key, held.privateKey, publicKey, { dynamicId, keyId, sealerId: held.userId, recipientId }),
   });
   const sealed = [await sealFor(held.userId, trusted.own), await sealFor(trusted.partnerId, trusted.partner)];
-  try {
-    await api("POST", `/api/dynamics/${dynamicId}/pair-key`, { key_id: keyId, sealed });
-  } catch (error) {
-    if (!(error instanceof ApiError && error.code === "pair_key_exists")) throw error;
-  }
+  // The answer is the dynamic's keys as they now stand: this pair key, or the one the partner's
+  // phone made a moment before (the server keeps the first).
+  return api("POST", `/api/dynamics/${dynamicId}/pair-key`, { key_id: keyId, sealed });
 }
 
 // The key code of this person's own key, made from the private key held here (never from the
