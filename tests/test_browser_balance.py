@@ -269,6 +269,12 @@ async def test_the_first_minute_after_pairing_is_shown_once(server: str, browser
     await expect(intro.locator("#intro-checkin")).to_have_attribute("href", "#/checkin")
     await intro.get_by_role("button", name="Next").click()
     await intro.get_by_label("Remind me at").fill("21:30")
+    # Bob checks in meanwhile: the live stream redraws Alice's home, and what she typed stays.
+    await alice.evaluate("() => { document.getElementById('intro').dataset.drawn = 'before'; }")
+    dynamic_id = await dynamic_of(server, bob)
+    await api(server, bob, "POST", f"/api/dynamics/{dynamic_id}/checkins", {"mood": 4})
+    await expect(alice.locator("#intro[data-drawn]")).to_have_count(0)
+    await expect(intro.get_by_label("Remind me at")).to_have_value("21:30")
     await intro.get_by_role("button", name="Remind me at this time").click()
     await expect(intro).to_contain_text("A reminder is set for 21:30")
     assert (await api(server, alice, "GET", "/api/me"))["checkin_reminder_time"] == "21:30"

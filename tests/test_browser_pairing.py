@@ -21,6 +21,7 @@ from tests.browser import (
     shot,
     sign_up,
     stored_session,
+    until,
     watch_console,
 )
 from tests.helpers import PASSWORD, register
@@ -181,11 +182,24 @@ async def invite_qr_revoke_and_join(server: str, browser: Browser) -> None:
     # Both land on home; Alice's pairing screen moved on by itself.
     await expect(bob.get_by_role("heading", name="You and Alice")).to_be_visible()
     await expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()
+    # Both had keys since sign-up: the pair key is made at pairing, before either opens More or
+    # writes a word (nothing else on these screens asks for it).
+    await until(alice, PAIR_KEY_MADE, what="the pair key is made")
 
     assert real_errors(alice_errors, ANY_REFUSAL) == []
     assert real_errors(bob_errors, ANY_REFUSAL) == []
     await alice_context.close()
     await bob_context.close()
+
+
+# Whether the server has the pair key of the phone's one dynamic.
+PAIR_KEY_MADE = """async () => {
+  const { entities } = await import("/js/store.js");
+  const { api } = await import("/js/api.js");
+  const [dynamic] = (await entities("dynamic")).filter((d) => d.state !== "ended");
+  if (!dynamic) return false;
+  return (await api("GET", `/api/dynamics/${dynamic.id}/keys`)).state === "sealed";
+}"""
 
 
 async def sign_in_lockout_taken_email_and_share(server: str, browser: Browser) -> None:

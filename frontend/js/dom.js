@@ -14,6 +14,29 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Draws `parts` into `container` in place of what it showed, keeping what the person was in the
+// middle of (a sync may redraw a screen at any moment): the field with focus keeps it, and a
+// field they changed keeps their value in the new drawing (matched by id and type).
+export function redraw(container, parts) {
+  const focused = container.contains(document.activeElement) ? document.activeElement.id : "";
+  const edited = [...container.querySelectorAll("input[id], textarea[id], select[id]")].filter(changedByHand);
+  container.replaceChildren(...parts);
+  for (const old of edited) {
+    const field = document.getElementById(old.id);
+    if (!field || field.type !== old.type || !container.contains(field)) continue;
+    if (old.type === "checkbox" || old.type === "radio") field.checked = old.checked;
+    else field.value = old.value;
+  }
+  const again = focused && document.getElementById(focused);
+  if (again) again.focus({ preventScroll: true });
+}
+
+function changedByHand(field) {
+  if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+  if (field.tagName === "SELECT") return [...field.options].some((option) => option.selected !== option.defaultSelected);
+  return field.value !== field.defaultValue;
+}
+
 // An error line that screen readers announce when it is filled.
 export function alertBox() {
   return h("p", { role: "alert" });

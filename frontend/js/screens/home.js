@@ -4,7 +4,7 @@
 // minute after pairing explains (home/intro.js). It draws from the local copy at once (so it
 // opens offline) and then from GET /today. Its sections are in ./home/.
 import { OfflineError } from "../api.js";
-import { alertBox, h } from "../dom.js";
+import { alertBox, h, redraw } from "../dom.js";
 import { items, write } from "../outbox.js";
 import { NOTE_FIELD, signalBody } from "../signals.js";
 import { chooseDynamic, currentDynamic, entities, live, openDynamics, subscribe } from "../store.js";
@@ -64,11 +64,8 @@ async function draw(screen) {
   const parts = await sections(screen);
   if (!parts) return;
   // A sync may redraw home at any moment (the live stream): whoever is on a control by
-  // keyboard, or typing, stays on it.
-  const focused = body.contains(document.activeElement) ? document.activeElement.id : "";
-  body.replaceChildren(...parts);
-  const again = focused && document.getElementById(focused);
-  if (again) again.focus({ preventScroll: true });
+  // keyboard, or typing, stays on it, and what they typed stays.
+  redraw(body, parts);
 }
 
 // Another dynamic was chosen meanwhile: draw that one. Ended (the partner left, here or on

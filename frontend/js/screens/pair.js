@@ -5,6 +5,7 @@
 // While an invite is open, the screen follows the sync feed (and asks every few seconds) and
 // moves on to home when the partner has joined.
 import { h } from "../dom.js";
+import { sealWhereReady } from "../keyring.js";
 import { endedDynamic, entities, subscribe, trySync } from "../store.js";
 import { endedSection } from "./pair/ended.js";
 import { forgetInvite, invitePart, restoreInvite } from "./pair/invite.js";
@@ -21,8 +22,13 @@ let carried = null;
 function watcher(screen, known) {
   let timer = null;
   const partnerJoined = async () => (await entities("dynamic")).some((d) => d.state !== "ended" && !known.has(d.id));
+  // The partner joined: this phone, the inviter's, makes the pair key now if you both have keys,
+  // unless the joining phone was first (the server then answers with that one). Offline or
+  // refused, the first screen with words, or More, makes it instead.
+  const paired = () => sealWhereReady().catch(() => {});
   screen.joined = async () => {
     await trySync();
+    paired();
     if (!screen.stopped) screen.ctx.go("home");
   };
   screen.check = async () => {
@@ -30,6 +36,7 @@ function watcher(screen, known) {
     await trySync();
     if (!screen.stopped && (await partnerJoined())) {
       screen.stopped = true;
+      paired();
       await forgetInvite();
       screen.ctx.go("home");
     }

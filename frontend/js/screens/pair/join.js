@@ -2,7 +2,7 @@
 // ("Invite from Alice"), then Join or Not now.
 import { api, OfflineError } from "../../api.js";
 import { alertBox, h } from "../../dom.js";
-import { inviterKeyCode } from "../../keyring.js";
+import { inviterKeyCode, sealWhereReady } from "../../keyring.js";
 import { write } from "../../outbox.js";
 import { trySync } from "../../store.js";
 import { inviteProblem, normalise } from "./words.js";
@@ -135,6 +135,10 @@ async function accept(part, value, screen) {
   try {
     await write({ method: "POST", path: `/api/invites/${encodeURIComponent(value)}/accept`, body: {}, offline: false, label: "Join" });
     screen.accepted();
+    // The pair key is made now if you both have keys: by this phone, or by the inviter's as it
+    // sees you join (pair.js), whichever is first; the server keeps the first and hands it to the
+    // other. Offline or refused, the first screen with words (or More) makes it instead.
+    sealWhereReady().catch(() => {});
     await trySync(); // home catches up by itself if this could not
     screen.ctx.go("home");
   } catch (error) {
