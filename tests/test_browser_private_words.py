@@ -385,6 +385,12 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
         )
     # Heard through the feed, without Alice doing anything: the older words are marked.
     await expect(earlier).to_contain_text(WRITTEN_BEFORE)
+    # Bob's need in his own words too (not one of the fixed needs), said once under the chips.
+    card = alice.locator("#checkins li.card").filter(has_text=EARLIER_NOTE)
+    await expect(card.locator(".need-list li").filter(has_text=EARLIER_NEED)).to_be_visible()
+    await expect(card.locator("p.clear-words")).to_have_text(
+        f"The needs in words of your own were {WRITTEN_BEFORE}."
+    )
     await shot(alice, "checkins-written-before")
     assert await pair_key_of(alice, dynamic_id) == pair_key
     database = str(served.data_dir / "accord.db")
@@ -398,6 +404,7 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
     await expect(alice.locator("#safety-code")).to_be_visible()
     await alice.goto("/#/checkins")
     await expect(earlier).not_to_contain_text(WRITTEN_BEFORE)
+    await expect(card.locator("p.clear-words")).to_have_count(0)
     await expect(earlier).to_have_attribute("data-sealed", "")
     await expect(
         alice.locator("#checkins [data-sealed]").filter(has_text=EARLIER_NEED)

@@ -72,9 +72,16 @@ export async function openWords(dynamicId, value, entity, id, field) {
 // Words in clear in a dynamic whose words are private now were written before: said so, softly.
 export const WRITTEN_BEFORE = "written before your words were private";
 
-export function wordsOf(tag, attrs, { dynamicId, value, entity, id, field, prefix = "" }) {
+// Whether `value` is words in clear in a dynamic whose words are private now. (`quiet` above
+// leaves the saying to the caller: a list of chips says it once, under the list.)
+export function writtenBefore(dynamicId, value) {
+  return Boolean(value) && !isEnvelope(value) && Boolean(pairKeyOf(dynamicId));
+}
+
+export function wordsOf(tag, attrs, { dynamicId, value, entity, id, field, prefix = "", quiet = false }) {
   if (!isEnvelope(value)) {
-    const before = pairKeyOf(dynamicId) ? h("span", { class: "muted small clear-words" }, ` (${WRITTEN_BEFORE})`) : null;
+    const before =
+      !quiet && writtenBefore(dynamicId, value) ? h("span", { class: "muted small clear-words" }, ` (${WRITTEN_BEFORE})`) : null;
     return h(tag, attrs, prefix, value, before);
   }
   const el = h(tag, { ...attrs, "data-sealed": "" }, prefix, "…");

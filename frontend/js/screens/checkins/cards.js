@@ -2,8 +2,8 @@
 // it received; and one of mine still waiting in the outbox.
 import { h } from "../../dom.js";
 import { dayTimeText } from "../../format.js";
-import { face, moodText, needLabel } from "../../moods.js";
-import { wordsOf } from "../../words.js";
+import { face, moodText, NEEDS, needLabel } from "../../moods.js";
+import { WRITTEN_BEFORE, wordsOf, writtenBefore } from "../../words.js";
 import { endedText } from "./closing.js";
 
 export const ANSWER_TEXT = { seen: "Seen", on_it: "On it", done: "Done" };
@@ -16,18 +16,24 @@ export function peopleOf(dynamic, me) {
 }
 
 // A check-in's needs: the fixed chips as they are, needs in the person's own words opened here.
-// `record`: {dynamic_id, id} of the check-in, which their envelopes are bound to.
+// Needs in their own words still in clear in a dynamic whose words are private now are said to
+// be written before, once under the chips. `record`: {dynamic_id, id} of the check-in, which
+// their envelopes are bound to.
 export function needChips(needs, record) {
   if (!needs?.length) return null;
+  const own = needs.filter((need) => !NEEDS.includes(need));
   const chip = (need) =>
-    typeof need === "string"
+    NEEDS.includes(need)
       ? h("li", { class: "chip static" }, needLabel(need))
       : wordsOf(
           "li",
           { class: "chip static" },
-          { dynamicId: record.dynamic_id, value: need, entity: "checkin", id: record.id, field: "needs" },
+          { dynamicId: record.dynamic_id, value: need, entity: "checkin", id: record.id, field: "needs", quiet: true },
         );
-  return h("ul", { class: "chips need-list", "aria-label": "Needs" }, needs.map(chip));
+  const before = own.some((need) => writtenBefore(record.dynamic_id, need))
+    ? h("p", { class: "muted small clear-words" }, `The needs in words of your own were ${WRITTEN_BEFORE}.`)
+    : null;
+  return [h("ul", { class: "chips need-list", "aria-label": "Needs" }, needs.map(chip)), before];
 }
 
 // A check-in's note, opened here where it is private.
