@@ -22,15 +22,17 @@ from playwright.async_api import Browser, BrowserContext, Page, Worker, expect
 
 from tests.browser import pair_partners, to_service_worker
 
-# Records every notification the worker shows, then shows it as before.
+# Records every notification the worker shows, once the browser took it (showNotification
+# resolved), passing each call on as before.
 WATCH = """() => {
   if (self.__shown) return;
   self.__shown = [];
   const show = self.registration.showNotification.bind(self.registration);
   self.registration.showNotification = (title, options = {}) => {
     const { body, tag, data } = options;
-    self.__shown.push({ title, body, tag, url: data && data.url });
-    return show(title, options);
+    return show(title, options).then(() => {
+      self.__shown.push({ title, body, tag, url: data && data.url });
+    });
   };
 }"""
 

@@ -438,6 +438,47 @@ async def test_two_phones_sealing_at_once_agree_on_one_pair_key(
         assert answer.json()["pair_key"] == copy
 
 
+async def test_a_phone_that_loses_the_race_at_the_insert_gets_the_key_that_won(
+    client: httpx.AsyncClient, alice: Member, bob: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The moment the two requests cross: Bob's found no pair key, then Alice's was stored
+    before his insert. His copies are refused by the unique pair, only his savepoint is rolled
+    back, and he is answered with the key that won (his request's transaction goes on and
+    commits: a retry with the same key replays the same answer)."""
+    dynamic_id = await pair(client, alice, bob)
+    alice_keys, bob_keys = await set_up_keys(client, alice), await set_up_keys(client, bob)
+    to_both = [(alice.id, alice_keys.public_key), (bob.id, bob_keys.public_key)]
+    stored, won = await _seal(client, alice, dynamic_id, to_both)
+    assert stored.status_code == 201, stored.text
+
+    from app.keys import repository
+
+    real = repository.sealed_copies
+    looks: list[int] = []
+
+    async def before_alice_stored(session: Any, dynamic: Any) -> Any:
+        looks.append(1)
+        return [] if len(looks) == 1 else await real(session, dynamic)
+
+    monkeypatch.setattr(repository, "sealed_copies", before_alice_stored)
+    key_id, late_key = e2ee.new_pair_key()
+    body = {
+        "key_id": key_id,
+        "sealed": [{"user_id": u, "sealed_key": e2ee.seal_to(pk, late_key)} for u, pk in to_both],
+    }
+    headers = bob.idem()
+    late = await client.post(f"/api/dynamics/{dynamic_id}/pair-key", json=body, headers=headers)
+    monkeypatch.undo()
+    # The first look missed Alice's key; the insert met it, and the service looked again (and
+    # so did the answer it built): without the savepoint branch there would be no third look.
+    assert len(looks) == 3
+    assert late.status_code == 200, late.text
+    assert e2ee.open_sealed(bob_keys.private_key, late.json()["pair_key"]["sealed_key"]) == won
+    again = await client.post(f"/api/dynamics/{dynamic_id}/pair-key", json=body, headers=headers)
+    assert (again.status_code, again.json()) == (200, late.json())
+    assert again.headers.get("Idempotent-Replayed") == "true"
+
+
 async def test_an_ended_dynamic_gets_no_pair_key(
     client: httpx.AsyncClient, alice: Member, bob: Member
 ) -> None:

@@ -163,7 +163,10 @@ async def read_dynamic_keys(
     "/{dynamic_id}/pair-key",
     status_code=status.HTTP_201_CREATED,
     response_model=DynamicKeys,
-    responses=responses(401, 404, 409, 422),
+    responses={
+        200: {"model": DynamicKeys, "description": "The partner's phone was first: its pair key"},
+        **responses(401, 404, 409, 422),
+    },
 )
 async def seal_pair_key(
     dynamic_id: uuid.UUID,

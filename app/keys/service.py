@@ -334,7 +334,11 @@ async def seal_pair_key(
                         sealer_public_key=members[user.id],
                     )
                 )
-    except IntegrityError:  # the partner's phone sealed one at the same moment (SQLite too)
+    except IntegrityError:
+        # The partner's phone sealed one at the same moment: theirs stands. Anything else that
+        # broke the insert (a member's account deleted meanwhile) is not that, and is raised.
+        if not await repository.sealed_copies(session, dynamic_id):
+            raise
         return await dynamic_keys(session, dynamic_id, user), False
     await sync.in_dynamic(session, dynamic_id, DYNAMIC_KEYS, dynamic_id)
     return await dynamic_keys(session, dynamic_id, user), True

@@ -15,26 +15,33 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 // Draws `parts` into `container` in place of what it showed, keeping what the person was in the
-// middle of (a sync may redraw a screen at any moment): the field with focus keeps it, and a
-// field they changed keeps their value in the new drawing (matched by id and type).
+// middle of (a sync may redraw a screen at any moment): the field with focus keeps it, with its
+// cursor, and a field they typed in or changed keeps their value in the new drawing (matched by
+// id in the container). A field is theirs once an input or change event came from it, never
+// because of how a drawing set it; a form that sends its words clears its field.
 export function redraw(container, parts) {
-  const focused = container.contains(document.activeElement) ? document.activeElement.id : "";
-  const edited = [...container.querySelectorAll("input[id], textarea[id], select[id]")].filter(changedByHand);
+  if (!container.dataset.edits) {
+    const mark = (event) => event.target.id && event.target.setAttribute("data-edited", "");
+    container.addEventListener("input", mark);
+    container.addEventListener("change", mark);
+    container.dataset.edits = "watched";
+  }
+  const active = container.contains(document.activeElement) ? document.activeElement : null;
+  const selection = active && typeof active.selectionStart === "number" ? [active.selectionStart, active.selectionEnd] : null;
+  const edited = [...container.querySelectorAll("[data-edited]")].filter((field) => field.id);
   container.replaceChildren(...parts);
+  const inNew = (id) => container.querySelector(`#${CSS.escape(id)}`);
   for (const old of edited) {
-    const field = document.getElementById(old.id);
-    if (!field || field.type !== old.type || !container.contains(field)) continue;
+    const field = inNew(old.id);
+    if (!field || field.type !== old.type) continue;
     if (old.type === "checkbox" || old.type === "radio") field.checked = old.checked;
     else field.value = old.value;
+    field.setAttribute("data-edited", "");
   }
-  const again = focused && document.getElementById(focused);
-  if (again) again.focus({ preventScroll: true });
-}
-
-function changedByHand(field) {
-  if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
-  if (field.tagName === "SELECT") return [...field.options].some((option) => option.selected !== option.defaultSelected);
-  return field.value !== field.defaultValue;
+  const again = active?.id && inNew(active.id);
+  if (!again) return;
+  again.focus({ preventScroll: true });
+  if (selection && typeof again.selectionStart === "number") again.setSelectionRange(...selection);
 }
 
 // An error line that screen readers announce when it is filled.

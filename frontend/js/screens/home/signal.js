@@ -89,7 +89,9 @@ export function partnerSignal({ dynamicId, mine, partner }, onSee) {
       onSee(words.value.trim()).finally(() => {
         button.disabled = false;
       });
+      // Sent: the field is empty again, in this drawing and the next (home keeps what was typed).
       seenDraft.text = "";
+      words.value = "";
     });
     parts.push(form);
   }
