@@ -107,7 +107,9 @@ def scheduled(
     """Every scheduled occurrence whose instant falls in [start, end), with its send time.
 
     Each (local day, scheduled time) gives exactly one occurrence; where two of them land on
-    one instant (a zone that skipped a whole day), the first is kept.
+    one instant, the first is kept: a time the clocks skipped is read after the shift and may
+    meet a later time of that night (01:00 and 02:00 in London on 2010-03-28), and a zone may
+    skip a whole day (Apia, 2011-12-30).
     """
     days = set(weekdays)
     clock = sorted({_clock(t) for t in times})
