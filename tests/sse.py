@@ -81,6 +81,32 @@ class Listener:
             pings += event.comments.count("ping")
             assert pings <= within_beats, f"still open after {pings} beats"
 
+    def count_beats(self) -> None:
+        """From now on the stream is read in the background as fast as it comes, counting its
+        keep-alives in ``beats``. A test takes the count at a moment of its own (a sign-out
+        answered) and asks for the end within a few beats of it (``ended_within``): beats that
+        were already on their way while a slow request ran are not counted against the end."""
+        self.beats = 0
+        self._changes: list[Event] = []
+
+        async def read() -> None:
+            while (event := await self._next()) is not None:
+                if event.event is not None:
+                    self._changes.append(event)
+                self.beats += event.comments.count("ping")
+
+        self._reader = asyncio.create_task(read())
+
+    async def ended_within(self, since: int, beats: int = 4) -> None:
+        """The server ends the stream (with no change before the end) within ``beats`` beats of
+        the count ``since`` (see ``count_beats``)."""
+        try:
+            await asyncio.wait_for(asyncio.shield(self._reader), PATIENCE)
+        except TimeoutError:
+            raise AssertionError(f"still open {self.beats - since} beats later") from None
+        assert self._changes == [], f"a change came instead of the end: {self._changes}"
+        assert self.beats - since <= beats, f"ended only {self.beats - since} beats later"
+
     async def quiet_for_beats(self, beats: int) -> None:
         """Nothing but keep-alives for ``beats`` beats (counted in pings, not seconds)."""
         pings = 0
