@@ -38,6 +38,29 @@ def kdf_subkey(master: bytes, subkey_id: int) -> bytes:
     )
 
 
+# A pair key's subkey for the blind indexes of custom limit items (crypto_kdf, id 1).
+LIMITS_CONTEXT = b"accordli"
+
+
+def limit_index(pair_key: bytes, words: str) -> str:
+    """A custom limit item's blind index as the phone makes it: BLAKE2b (crypto_generichash) of
+    the item's one name (``item_key``), keyed by the pair key's limits subkey."""
+    from app.limits.schemas import item_key
+
+    subkey = nacl.hash.blake2b(
+        b"",
+        digest_size=32,
+        key=pair_key,
+        salt=(1).to_bytes(8, "little") + bytes(8),
+        person=LIMITS_CONTEXT + bytes(8),
+        encoder=RawEncoder,
+    )
+    digest = nacl.hash.blake2b(
+        item_key(words).encode(), digest_size=32, key=subkey, encoder=RawEncoder
+    )
+    return "b:" + b64(digest)
+
+
 def recovery_proof(recovery_key: bytes) -> str:
     return b64(kdf_subkey(recovery_key, 2))
 

@@ -22,7 +22,8 @@ from tests.browser import (
 
 # What opens the app offline, under 200 kB compressed. What needs the network anyway is fetched
 # on first use and kept then (app/core/frontend.py ON_DEMAND): libsodium (~190 kB), the QR code
-# library, the one-time sealing of older words, the decrypted export, recovery with the kit.
+# library, the one-time sealing of older words, the decrypted export, recovery with the kit, a
+# reset link's screen, and the opening of private limits.
 FIRST_LOAD_LIMIT = 200_000
 
 

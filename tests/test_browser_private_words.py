@@ -25,6 +25,7 @@ from tests.browser import (
     ANY_REFUSAL,
     NO_PUSH_IN_INCOGNITO,
     OFFLINE,
+    api,
     axe,
     open_words,
     pair_key_of,
@@ -53,6 +54,14 @@ PYNACL_NOTE = "Sealed far from any browser"
 EARLIER_NOTE = "Written before we had keys"
 EARLIER_NEED = "a quiet evening"
 EARLIER_TITLE = "Sunday letters"
+EARLIER_LIMIT = "reading aloud on sundays"
+# Whether the server's limits view of a dynamic holds no custom item in clear any more.
+NO_CLEAR_LIMITS = """async (id) => {
+  const { api } = await import("/js/api.js");
+  const view = await api("GET", `/api/dynamics/${id}/limits`);
+  const keys = new Set(view.catalogue.map((c) => c.key));
+  return view.mine.every((a) => keys.has(a.item) || a.item.startsWith("b:"));
+}"""
 DONE_NOTE = "Watered them with the rain barrel"
 THANKS_NOTE = "They look so happy, thank you"
 PROTOCOL_TITLE = "Water the ferns by the window"
@@ -359,6 +368,11 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
             headers=bob.headers,
         )
         assert proposed.status_code == 201, proposed.text
+        # A custom limit item both said yes to: a match, shown to both, in clear for now.
+        limits = f"/api/dynamics/{dynamic_id}/limits/mine"
+        said = {"items": [{"item": EARLIER_LIMIT, "answer": "yes"}]}
+        await api(server, alice, "PUT", limits, said)
+        assert (await http.put(limits, json=said, headers=bob.headers)).status_code == 200
         await alice.goto("/#/checkins")
         # Bob's check-in asks for something: it shows with its needs, its note beneath.
         earlier = alice.locator("#checkins p").filter(has_text=EARLIER_NOTE)
@@ -409,8 +423,14 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
         alice.locator("#checkins [data-sealed]").filter(has_text=EARLIER_NEED)
     ).to_be_visible()
     await expect(card.locator("p.clear-words")).to_have_count(0)
-    # Every word of before, the protocol's title too: sealed, and shown opened on her phone.
-    assert clear_text_in(database, (EARLIER_NOTE, EARLIER_NEED, EARLIER_TITLE)) == []
+    # Every word of before, the protocol's title and the limit item too: sealed, and shown
+    # opened on her phone; the match still stands, under the item's blind index.
+    written = (EARLIER_NOTE, EARLIER_NEED, EARLIER_TITLE, EARLIER_LIMIT)
+    await until(alice, NO_CLEAR_LIMITS, dynamic_id, what="the limit item is renamed")
+    assert clear_text_in(database, written) == []
+    view = await api(server, alice, "GET", f"/api/dynamics/{dynamic_id}/limits")
+    assert [m[:2] for m in view["matches"]] == ["b:"]
+    assert view["revealed"][0]["withdrawn_at"] is None
     await alice.goto("/#/protocols")
     await expect(alice.locator("#protocols-mine")).to_contain_text(EARLIER_TITLE)
     await alice.goto("/#/checkins")

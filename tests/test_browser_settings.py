@@ -16,13 +16,16 @@ from tests.browser import (
     ANY_REFUSAL,
     NO_PUSH_IN_INCOGNITO,
     axe,
+    open_words,
     pair_partners,
     real_errors,
     shot,
     stored_session,
     watch_console,
 )
+from tests.conftest import Served
 from tests.helpers import PASSWORD
+from tests.test_browser_private_words import clear_text_in
 
 COUNT_ENTITIES = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open("accord");
@@ -72,7 +75,7 @@ async def set_pin(page: Page, pin: str) -> None:
     await expect(page.locator("#pin-form [role=status]")).to_contain_text("PIN set")
 
 
-async def test_settings_limits_and_lock(server: str, browser: Browser) -> None:
+async def test_settings_limits_and_lock(served: Served, server: str, browser: Browser) -> None:
     alice_context, alice, bob_context, bob = await pair_partners(browser, server)
     alice_errors, bob_errors = watch_console(alice), watch_console(bob)
     await alice_context.grant_permissions(["notifications"], origin=server)
@@ -167,6 +170,8 @@ async def test_settings_limits_and_lock(server: str, browser: Browser) -> None:
     await expect(alice.get_by_role("heading", name="More", level=1)).to_be_visible()
 
     # ---- limits: a mutual yes is a match for both; a one-sided yes stays private
+    # Since the reload her keys are locked; her own items are private words, so she opens them.
+    await open_words(alice)
     await alice.get_by_role("link", name="Limits and desires").click()
     await expect(alice.get_by_role("heading", name="Limits and desires", level=1)).to_be_visible()
     await expect(alice.locator(".lim-privacy")).to_contain_text("unless Bob also said yes or maybe")
@@ -179,10 +184,15 @@ async def test_settings_limits_and_lock(server: str, browser: Browser) -> None:
     await alice.get_by_role("button", name="Save my answers").click()
     await expect(alice.locator("#limits-status")).to_have_text("Saved.")
     await expect(alice.locator("#matches")).to_contain_text("No matches yet")
+    # Her own item was sealed on her phone: the server holds its blind index and an envelope.
+    database = str(served.data_dir / "accord.db")
+    assert clear_text_in(database, ("foot rubs", "Foot  Rubs", "Foot Rubs")) == []
     await alice.evaluate("window.scrollTo(0, 0)")
     await shot(alice, "limits")
     await alice.locator('fieldset[data-item="care.praise"]').scroll_into_view_if_needed()
     await shot(alice, "limits-items")
+    await alice.locator("#custom-items").scroll_into_view_if_needed()
+    await shot(alice, "limits-own-item")
     await axe(alice, "limits")
 
     await bob.goto("/#/limits")
@@ -194,7 +204,7 @@ async def test_settings_limits_and_lock(server: str, browser: Browser) -> None:
     await expect(
         bob.locator('fieldset[data-item="sensation.tickling"] .lim-partner')
     ).to_have_count(0)
-    await expect(bob.locator('fieldset[data-item="foot rubs"]')).to_have_count(0)
+    await expect(bob.locator("#custom-items fieldset")).to_have_count(0)
     await answer(bob, "care.praise", "Yes")
     await answer(bob, "sensation.spanking_hand", "Maybe")
     await bob.get_by_role("button", name="Save my answers").click()
@@ -212,6 +222,14 @@ async def test_settings_limits_and_lock(server: str, browser: Browser) -> None:
 
     await alice.reload()
     await expect(alice.locator("#matches .lim-match-name")).to_have_text(["Praise"])
+    # Locked again by the reload: her own item shows as locked, and says why.
+    await expect(alice.locator("#limits-locked")).to_be_visible()
+    await expect(alice.locator("#custom-items")).to_contain_text("Locked on this phone")
+    await expect(alice.locator("#custom-items")).not_to_contain_text("foot rubs")
+    await alice.locator("#custom-items").scroll_into_view_if_needed()
+    await shot(alice, "limits-locked-item")
+    await alice.locator("#limits-locked").scroll_into_view_if_needed()
+    await shot(alice, "limits-locked")
     await expect(
         alice.locator('fieldset[data-item="sensation.spanking_hand"] .lim-partner')
     ).to_have_count(0)

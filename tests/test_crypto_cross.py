@@ -198,3 +198,23 @@ async def test_sealed_pair_keys_and_safety_codes_cross(page: Page) -> None:
     )
     assert codes == [e2ee.safety_code(browser_side["public"], ours)] * 2
     assert len(codes[0].split(" ")) == 6 and all(len(g) == 5 for g in codes[0].split(" "))
+
+
+async def test_limit_indexes_are_the_same_on_the_phone_and_in_pynacl(page: Page) -> None:
+    """Both partners' phones name a custom limit item by the same blind index, and a phone of
+    either kind makes the same one (so the server can match items it cannot read); another key
+    or other words give another index."""
+    key = nacl.utils.random(32)
+    for words in ("foot rubs", "reading to each other", "sous la pluie ☔"):
+        made = await js(
+            page,
+            "const l = await import('/js/limits-words.js');"
+            " return l.limitIndex(c.unb64(arg.key), arg.words);",
+            {"key": e2ee.b64(key), "words": words},
+        )
+        assert made == e2ee.limit_index(key, words)
+        assert made.startswith("b:") and len(made) == 45
+    assert e2ee.limit_index(key, "foot rubs") != e2ee.limit_index(
+        nacl.utils.random(32), "foot rubs"
+    )
+    assert e2ee.limit_index(key, "foot rubs") != e2ee.limit_index(key, "foot rub")

@@ -244,7 +244,8 @@ async def test_the_visibility_rule_for_every_pair_of_answers(
     assert len(alice_view["talk"]) == 3
     # Bob's hard limits sit apart, at the top of Alice's view.
     assert alice_view["partner_hard_limits"] == [
-        {"item": i, "role": None} for i in sorted(i for i, a in theirs.items() if a == "hard_limit")
+        {"item": i, "role": None, "label": None}
+        for i in sorted(i for i, a in theirs.items() if a == "hard_limit")
     ]
     # The PUT answers the same view as the GET.
     assert bob_put == bob_view

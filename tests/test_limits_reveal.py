@@ -196,10 +196,10 @@ async def test_giving_meets_receiving(
     assert current(bob_view) == {(ITEM, OTHER_SIDE[side]): "match"}
     # Each sees the other's answer as the other gave it.
     assert alice_view["partner"] == [
-        said(ITEM, "yes", bob_role) | {"role": bob_role, "condition": None}
+        said(ITEM, "yes", bob_role) | {"role": bob_role, "condition": None, "label": None}
     ]
     assert bob_view["partner"] == [
-        said(ITEM, "yes", alice_role) | {"role": alice_role, "condition": None}
+        said(ITEM, "yes", alice_role) | {"role": alice_role, "condition": None, "label": None}
     ]
 
 
@@ -255,7 +255,7 @@ async def test_a_yes_meeting_a_no_or_hard_limit_is_nothing(
         ("care.praise", "no"),
         (ITEM, "hard_limit"),
     ]
-    assert view["partner_hard_limits"] == [{"item": ITEM, "role": "receiving"}]
+    assert view["partner_hard_limits"] == [{"item": ITEM, "role": "receiving", "label": None}]
     bob_view = await read(client, bob, dynamic_id)
     assert [e["item"] for e in bob_view["partner"]] == ["verbal.orders"]
     assert bob_view["partner"][0]["answer"] == "no"
@@ -266,13 +266,17 @@ async def test_a_condition_is_shown_only_with_the_reveal(
 ) -> None:
     condition = "only with a check-in the day before"
     mine = await save(client, alice, dynamic_id, said("restraint.rope", "maybe", None, condition))
-    assert mine["mine"] == [said("restraint.rope", "maybe", None, condition) | {"role": None}]
+    assert mine["mine"] == [
+        said("restraint.rope", "maybe", None, condition) | {"role": None, "label": None}
+    ]
     before = await read(client, bob, dynamic_id)
     assert condition not in json.dumps(before)
     assert condition not in (await client.get("/api/notifications", headers=bob.headers)).text
     after = await save(client, bob, dynamic_id, said("restraint.rope", "yes"))
     assert after["talk"] == ["restraint.rope"]
-    assert after["partner"] == [said("restraint.rope", "maybe", None, condition) | {"role": None}]
+    assert after["partner"] == [
+        said("restraint.rope", "maybe", None, condition) | {"role": None, "label": None}
+    ]
     # Alice's export holds her condition; Bob's holds only the reveal, never her answer.
     alice_export = (await client.get("/api/me/export", headers=alice.headers)).json()
     assert [(e["item"], e["answer"], e["condition"]) for e in alice_export["limits"]] == [
@@ -322,7 +326,7 @@ async def test_bad_directions_and_conditions_are_422(
     assert error_code(response) == code
     assert words in response.text
     assert (await read(client, alice, dynamic_id))["mine"] == [
-        said("verbal.orders", "no") | {"role": None, "condition": None}
+        said("verbal.orders", "no") | {"role": None, "condition": None, "label": None}
     ]
 
 
@@ -339,7 +343,8 @@ async def test_an_empty_condition_is_none_and_every_item_may_be_either_way(
         said("foot rubs", "yes", "receiving"),
         *[said(k, "no") for k in sorted(UNDIRECTED)],
     )
-    assert said("care.praise", "maybe") | {"role": None, "condition": None} in view["mine"]
+    praise = said("care.praise", "maybe") | {"role": None, "condition": None, "label": None}
+    assert praise in view["mine"]
     assert len(view["mine"]) == 4 + len(UNDIRECTED)
 
 

@@ -21,14 +21,17 @@ _WORKER = "sw.js"
 # libsodium (about 190 kB compressed, more than the rest of the app) is needed at sign-in and
 # in More, not to open the app, so a first visit does not download it (docs/e2ee.md). The QR
 # code library draws an invite, which is made online; the one-time sealing of older words, the
-# decrypted export and recovery with the kit need the network too. The modules are imported
+# decrypted export, recovery with the kit, a reset link's new password and the opening of
+# private limits (which needs libsodium anyway) need the network too. The modules are imported
 # where they are used (``import()``), never statically by what opens offline.
 ON_DEMAND = (
     "/vendor/libsodium/",
     "/vendor/qrcode-generator/",
     "/js/older-words.js",
     "/js/export-words.js",
+    "/js/limits-words.js",
     "/js/screens/keys/recover.js",
+    "/js/screens/reset.js",
 )
 
 

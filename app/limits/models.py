@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, created_at_field, uuid_pk
@@ -18,11 +18,16 @@ class LimitAnswer(SQLModel, table=True):
     id: uuid.UUID = uuid_pk()
     dynamic_id: uuid.UUID = Field(foreign_key="dynamics.id", ondelete="CASCADE", index=True)
     user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
-    item: str = Field(max_length=80)  # a catalogue key, or a custom text (schemas.item_key)
+    # A catalogue key, a custom text (schemas.item_key), or in a dynamic whose words are
+    # private a custom item's blind index ("b:…", made on the phone; docs/e2ee.md).
+    item: str = Field(max_length=80)
     answer: str = Field(max_length=12)
     # "giving", "receiving", or "both" (the API's null: either way, or no direction at all).
     role: str = Field(default="both", max_length=10)
-    condition: str | None = Field(default=None, max_length=120)  # only on a "maybe"
+    # Only on a "maybe": words, or their envelope's JSON in a private dynamic.
+    condition: str | None = Field(default=None, sa_type=Text)
+    # A blind-indexed item's words, as an envelope's JSON (null for any other item).
+    label: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = created_at_field()
 
 
@@ -37,6 +42,9 @@ class LimitReveal(SQLModel, table=True):
     id: uuid.UUID = uuid_pk()
     dynamic_id: uuid.UUID = Field(foreign_key="dynamics.id", ondelete="CASCADE")
     item: str = Field(max_length=80)
+    # A blind-indexed item's words, as an envelope's JSON, kept with the reveal so that it
+    # keeps its name once the answers that made it are gone.
+    label: str | None = Field(default=None, sa_type=Text)
     # Who would give and who would receive; both NULL when the match has no direction.
     giver_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     receiver_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")

@@ -5,6 +5,7 @@ loaded unless the caller answered yes or maybe to the same item, in a direction 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import and_, exists, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,3 +98,35 @@ async def withdraw_all_reveals(
         )
         .values(withdrawn_at=utcnow(), withdrawn_by=user_id)
     )
+
+
+async def rekey(
+    session: AsyncSession, dynamic_id: uuid.UUID, item: str, to: str, label: str
+) -> None:
+    """Every answer and reveal of the dynamic that names ``item`` names ``to`` now, with its
+    sealed words ``label``. Where one that names ``to`` already stands beside it (the same
+    member and direction, or the same giver and receiver), that one stays and this one goes."""
+    answers = await session.execute(
+        select(LimitAnswer).where(
+            col(LimitAnswer.dynamic_id) == dynamic_id, col(LimitAnswer.item).in_([item, to])
+        )
+    )
+    reveals = await session.execute(
+        select(LimitReveal).where(
+            col(LimitReveal.dynamic_id) == dynamic_id, col(LimitReveal.item).in_([item, to])
+        )
+    )
+    renamed: list[tuple[list[LimitAnswer] | list[LimitReveal], Any]] = [
+        (list(answers.scalars()), lambda r: (r.user_id, r.role)),
+        (list(reveals.scalars()), lambda r: (r.giver_id, r.receiver_id)),
+    ]
+    for rows, place in renamed:
+        taken = {place(r) for r in rows if r.item == to}
+        for row in rows:
+            if row.item != item:
+                continue
+            if place(row) in taken:
+                await session.delete(row)
+            else:
+                row.item, row.label = to, label
+    await session.flush()

@@ -24,5 +24,7 @@ async def read_limits(dynamic_id: uuid.UUID, caller: CallerDep, session: Session
 async def replace_my_limits(
     dynamic_id: uuid.UUID, body: MyLimits, caller: CallerDep, session: SessionDep
 ) -> LimitsView:
-    """Replace all your answers in this dynamic. Only you edit yours."""
-    return await service.replace_mine(session, dynamic_id, caller.user, body.items)
+    """Replace all your answers in this dynamic. Only you edit yours. In a dynamic whose words
+    are private, custom items are blind indexes with their words sealed (``label``), and
+    ``rekey`` moves custom items written before the pair key to theirs."""
+    return await service.replace_mine(session, dynamic_id, caller.user, body.items, body.rekey)

@@ -9,9 +9,11 @@ from sqlmodel import col, select
 
 from app.accounts.models import User
 from app.core.db import utcnow
+from app.core.envelopes import check_words, stored_words, to_column
 from app.core.errors import AppError
 from app.dynamics import repository as dynamics_repository
 from app.dynamics.service import ensure_open
+from app.keys import repository as keys_repository
 from app.limits import repository
 from app.limits.catalogue import CATALOGUE, DIRECTED
 from app.limits.matching import Said, meetings
@@ -19,14 +21,17 @@ from app.limits.models import LimitAnswer, LimitReveal
 from app.limits.schemas import (
     BOTH,
     Answer,
+    AnswerOut,
     CatalogueItem,
     ExportedLimit,
     ExportedReveal,
     HardLimit,
     ItemAnswer,
     LimitsView,
+    Rekey,
     Revealed,
     Role,
+    is_blind,
 )
 from app.notifications.models import NotificationKind
 from app.notifications.service import notify
@@ -37,17 +42,25 @@ _CATALOGUE = [
     for k, c, label in CATALOGUE
 ]
 
-# An answer as stored: (item, role) → (answer, condition).
-Stored = dict[tuple[str, str], tuple[str, str | None]]
+_KEYS = frozenset(c.key for c in _CATALOGUE)
+
+# An answer as stored: (item, role) → (answer, condition, label), the last two as columns.
+Stored = dict[tuple[str, str], tuple[str, str | None, str | None]]
 
 
 def _role(stored: str) -> Role | None:
     return None if stored == BOTH else Role(stored)
 
 
-def _answers(rows: list[LimitAnswer]) -> list[ItemAnswer]:
+def _answers(rows: list[LimitAnswer]) -> list[AnswerOut]:
     return [
-        ItemAnswer(item=r.item, answer=Answer(r.answer), role=_role(r.role), condition=r.condition)
+        AnswerOut(
+            item=r.item,
+            answer=Answer(r.answer),
+            role=_role(r.role),
+            condition=r.condition,
+            label=r.label,
+        )
         for r in rows
     ]
 
@@ -86,6 +99,7 @@ async def _view(session: AsyncSession, dynamic_id: uuid.UUID, user_id: uuid.UUID
         revealed.append(
             Revealed(
                 item=reveal.item,
+                label=reveal.label,
                 role=_role(side),
                 kind=None if reveal.withdrawn_at else met.get((reveal.item, side)),
                 revealed_at=reveal.revealed_at,
@@ -98,7 +112,7 @@ async def _view(session: AsyncSession, dynamic_id: uuid.UUID, user_id: uuid.UUID
         mine=_answers(mine),
         partner=_answers(partner),
         partner_hard_limits=[
-            HardLimit(item=r.item, role=_role(r.role))
+            HardLimit(item=r.item, role=_role(r.role), label=r.label)
             for r in partner
             if r.answer == Answer.hard_limit
         ],
@@ -130,7 +144,7 @@ def _checked(items: list[ItemAnswer]) -> Stored:
         key = (entry.item, entry.role.value if entry.role else BOTH)
         if key in answers:
             raise AppError(422, "duplicate_item", f"{entry.item!r} is answered twice")
-        answers[key] = (entry.answer.value, entry.condition)
+        answers[key] = (entry.answer.value, to_column(entry.condition), to_column(entry.label))
     roles: dict[str, set[str]] = {}
     for item, role in answers:
         roles.setdefault(item, set()).add(role)
@@ -145,7 +159,69 @@ def _checked(items: list[ItemAnswer]) -> Stored:
 
 
 def _changed(before: Stored, after: Stored) -> int:
-    return sum(before.get(key) != after.get(key) for key in before.keys() | after.keys())
+    """How many answers changed: an answer or its condition (a label is an item's name, sealed
+    anew by the phone, and changes nothing)."""
+
+    def same(key: tuple[str, str]) -> bool:
+        was, now = before.get(key), after.get(key)
+        if was is None or now is None:
+            return was is now
+        if was[0] != now[0]:
+            return False
+        # Words in clear sealed on the phone (the one way they can be sent once the words are
+        # private) are the same answer; the server cannot read them to tell otherwise.
+        return was[1] == now[1] or (_in_clear(was[1]) and not _in_clear(now[1]))
+
+    return sum(not same(key) for key in before.keys() | after.keys())
+
+
+def _in_clear(column: str | None) -> bool:
+    return column is not None and stored_words(column) is None
+
+
+def _check_words(private: bool, dynamic_id: uuid.UUID, items: list[ItemAnswer]) -> None:
+    """In a dynamic whose words are private a custom item is a blind index with its sealed
+    label, and a condition is an envelope; in one without, neither (nobody could open them)."""
+    for i, entry in enumerate(items):
+        custom_in_clear = entry.item not in _KEYS and not is_blind(entry.item)
+        check_words(
+            private=private,
+            entity_id=dynamic_id,
+            fields={
+                f"items[{i}].item": entry.item if custom_in_clear else None,
+                f"items[{i}].condition": entry.condition,
+                f"items[{i}].label": entry.label,
+            },
+        )
+
+
+async def _rekey(
+    session: AsyncSession, dynamic_id: uuid.UUID, private: bool, moves: list[Rekey]
+) -> None:
+    if moves and not private:
+        raise AppError(
+            422,
+            "no_pair_key",
+            "rekey: this dynamic has no pair key yet, so its items stay as they are",
+            errors=[{"loc": ["body", "rekey"], "msg": "no pair key yet", "type": "no_pair_key"}],
+        )
+    for i, move in enumerate(moves):
+        if move.item in _KEYS:
+            raise AppError(
+                422,
+                "catalogue_item",
+                f"rekey[{i}].item: {move.item!r} is on the checklist, not a custom item",
+                errors=[
+                    {
+                        "loc": ["body", "rekey", i, "item"],
+                        "msg": "a checklist item is never renamed",
+                        "type": "catalogue_item",
+                    }
+                ],
+            )
+        label = to_column(move.label)
+        assert label is not None
+        await repository.rekey(session, dynamic_id, move.item, move.to, label)
 
 
 async def _reconcile(
@@ -159,6 +235,8 @@ async def _reconcile(
     current = {
         _reveal_key(item, side, me, partner) for item, side in meetings(_said(mine), _said(theirs))
     }
+    # A blind-indexed item's sealed words go with its reveal (either answer's: both open alike).
+    labels = {r.item: r.label for r in (*mine, *theirs) if r.label}
     known: dict[RevealKey, LimitReveal] = {
         (r.item, r.giver_id, r.receiver_id): r
         for r in await repository.reveals(session, dynamic_id)
@@ -172,6 +250,7 @@ async def _reconcile(
                 LimitReveal(
                     dynamic_id=dynamic_id,
                     item=item,
+                    label=labels.get(item),
                     giver_id=giver,
                     receiver_id=receiver,
                     revealed_at=now,
@@ -180,6 +259,7 @@ async def _reconcile(
             appeared += 1
         elif reveal.withdrawn_at is not None:
             reveal.revealed_at, reveal.withdrawn_at, reveal.withdrawn_by = now, None, None
+            reveal.label = reveal.label or labels.get(reveal.item)
             appeared += 1
     for key, reveal in known.items():
         if key not in current and reveal.withdrawn_at is None:
@@ -190,7 +270,11 @@ async def _reconcile(
 
 
 async def replace_mine(
-    session: AsyncSession, dynamic_id: uuid.UUID, user: User, items: list[ItemAnswer]
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    user: User,
+    items: list[ItemAnswer],
+    rekey: list[Rekey] | None = None,
 ) -> LimitsView:
     """Replace all of the caller's answers in this dynamic (a PUT). The partner is told how many
     answers changed and how many matches appeared or were withdrawn, so that trying answers
@@ -200,8 +284,13 @@ async def replace_mine(
     )
     ensure_open(dynamic)
     after = _checked(items)
+    private = await keys_repository.has_pair_key(session, dynamic.id)
+    _check_words(private, dynamic.id, items)
+    # Renamed first, so that a match made in clear is the same match under its blind index,
+    # and the renaming counts as no change.
+    await _rekey(session, dynamic.id, private, rekey or [])
     rows = await repository.mine(session, dynamic.id, user.id)
-    before: Stored = {(r.item, r.role): (r.answer, r.condition) for r in rows}
+    before: Stored = {(r.item, r.role): (r.answer, r.condition, r.label) for r in rows}
     changed = _changed(before, after)
     now = utcnow()
     await session.execute(
@@ -217,9 +306,10 @@ async def replace_mine(
             role=role,
             answer=answer,
             condition=condition,
+            label=label,
             updated_at=now,
         )
-        for (item, role), (answer, condition) in after.items()
+        for (item, role), (answer, condition, label) in after.items()
     )
     await session.flush()
     told = []
@@ -258,6 +348,7 @@ async def export_for(session: AsyncSession, user: User) -> dict[str, list[dict[s
             answer=r.answer,
             role=_role(r.role),
             condition=r.condition,
+            label=r.label,
         ).model_dump(mode="json")
         for r in rows
     ]
@@ -265,6 +356,7 @@ async def export_for(session: AsyncSession, user: User) -> dict[str, list[dict[s
         ExportedReveal(
             dynamic_id=r.dynamic_id,
             item=r.item,
+            label=r.label,
             role=_role(_side_of(r, user.id)),
             revealed_at=r.revealed_at,
             withdrawn_at=r.withdrawn_at,

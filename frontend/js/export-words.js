@@ -36,6 +36,12 @@ export function sealedFor(holder, field, trail) {
     return ["review_answer", `${review.id}.${answers.user_id}`, `protocols.${holder.protocol_id}.${field}`];
   if (review && (at === "mine" || at === "partner")) return ["review_answer", `${review.id}.${holder.user_id}`, field];
   if (review && at === "outcome") return ["review", review.id, field];
+  // Limits: a custom item's words are bound to its blind index, a condition to its answer.
+  if ((at === "limits" || at === "limit_reveals") && field === "label") return ["limit_item", `${holder.dynamic_id}.${holder.item}`, field];
+  if (at === "limits" && field === "condition") {
+    const me = trail[0]?.value?.user?.id;
+    return me ? ["limit_answer", `${me}.${holder.item}.${holder.role || "both"}`, field] : null;
+  }
   return null;
 }
 

@@ -127,8 +127,10 @@ async function learn(dynamicId, keys) {
   // Words written before the pair key, sealed now (once; in the background: the next opening
   // goes on where an interrupted run stopped). The local copy hears of it through the feed.
   // Loaded on first use: it needs the network anyway, so a first visit does not download it.
+  // The limits' too (custom items and conditions), by this person: `who`.
+  const who = { me: held.userId, partnerId: keys.members.find((m) => m.user_id !== held.userId)?.user_id };
   import("./older-words.js")
-    .then(({ sealOlderWords }) => sealOlderWords(dynamicId, key))
+    .then(({ sealOlderWords }) => sealOlderWords(dynamicId, key, who))
     .then((sealed) => sealed && trySync())
     // Offline or refused: nothing is lost, the next opening of the key goes on from here.
     .catch(() => {});

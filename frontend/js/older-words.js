@@ -36,7 +36,15 @@ async function run(dynamicId, key) {
 
 // Seal what is left in clear in a dynamic, with its pair key open here. Resolves how many words
 // were sealed now. One run per dynamic at a time.
-export function sealOlderWords(dynamicId, key) {
+export function sealOlderWords(dynamicId, key, who = null) {
+  if (who && !limitsDone.has(dynamicId)) {
+    // The limits' words of before: custom items renamed by their blind index, conditions sealed
+    // (js/limits-words.js; once per page, and again by any save of the limits screen).
+    limitsDone.add(dynamicId);
+    import("./limits-words.js")
+      .then(({ sealOlderLimits }) => sealOlderLimits(dynamicId, who.me, who.partnerId))
+      .catch(() => limitsDone.delete(dynamicId)); // offline or refused: the next opening tries again
+  }
   if (done.has(dynamicId)) return Promise.resolve(0);
   if (!running.has(dynamicId)) {
     running.set(
@@ -46,3 +54,5 @@ export function sealOlderWords(dynamicId, key) {
   }
   return running.get(dynamicId);
 }
+
+const limitsDone = new Set();

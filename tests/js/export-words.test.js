@@ -99,3 +99,34 @@ test("an envelope moved to another member's notes stays sealed", async () => {
   assert.deepEqual(opened.dynamics[0].members[0].red_note, moved);
   assert.equal(sealed, 1);
 });
+
+test("a custom limit item's words and a condition open for their own item and answer", async () => {
+  const data = {
+    user: { id: "u1" },
+    limits: [
+      {
+        dynamic_id: "d1",
+        item: "b:abc",
+        answer: "yes",
+        role: null,
+        condition: null,
+        label: envelope("limit_item:d1.b:abc:label|Foot rubs"),
+      },
+      {
+        dynamic_id: "d1",
+        item: "restraint.rope",
+        answer: "maybe",
+        role: "receiving",
+        condition: envelope("limit_answer:u1.restraint.rope.receiving:condition|Gently"),
+        label: null,
+      },
+    ],
+    limit_reveals: [{ dynamic_id: "d1", item: "b:abc", label: envelope("limit_item:d1.b:xyz:label|moved") }],
+  };
+  const { data: opened, sealed } = await openExport(data, open);
+  assert.equal(opened.limits[0].label, "Foot rubs");
+  assert.equal(opened.limits[1].condition, "Gently");
+  // A label moved from another item does not open here.
+  assert.deepEqual(opened.limit_reveals[0].label, envelope("limit_item:d1.b:xyz:label|moved"));
+  assert.equal(sealed, 1);
+});

@@ -11,12 +11,13 @@ import { describe } from "../errors.js";
 import { write } from "../outbox.js";
 import { keepDraft } from "../proposal-draft.js";
 import { entity, subscribe } from "../store.js";
+import { LOCKED_HINT, privacy } from "../words.js";
 import { answerItems, answersOf, customsOf } from "./limits/answers.js";
 import { customSection } from "./limits/custom.js";
 import { itemRow } from "./limits/item.js";
 import { safety } from "./limits/safety.js";
 import { conditionsOf, together } from "./limits/together.js";
-import { CATEGORIES, labeller, sideText } from "./limits/words.js";
+import { CATEGORIES, holdsSealed, labeller, sideText } from "./limits/words.js";
 
 const UNSAVED = "You have answers you haven't saved yet. Leave without saving them?";
 
@@ -75,17 +76,24 @@ function drawForm(screen) {
     );
   };
   screen.groups.replaceChildren(...[...byCategory].map(group));
-  screen.customList.replaceChildren(...screen.customs.map((item) => itemRow(item, item, true, state)));
+  screen.customList.replaceChildren(...screen.customs.map((item) => itemRow(item, screen.labelOf(item), true, state)));
   screen.dirty = false;
 }
 
-// Draws the view; a copy equal to the one on screen changes nothing (so a refresh that
-// brings nothing new never moves what is under a finger, nor the keyboard focus).
-function show(screen, fresh) {
-  const text = JSON.stringify(fresh);
-  screen.view = fresh;
+// Draws the server's view (opened here where its words are private; limits-words.js); a copy
+// equal to the one on screen changes nothing (so a refresh that brings nothing new never moves
+// what is under a finger, nor the keyboard focus).
+async function show(screen, server) {
+  const text = JSON.stringify(server);
   if (text === screen.drawn) return;
+  const fresh = holdsSealed(server)
+    ? await (await import("../limits-words.js")).openLimits(screen.dynamic.id, server, screen.me.id, screen.partnerId)
+    : server;
+  screen.server = server;
+  screen.view = fresh;
   screen.drawn = text;
+  // Locked here: shown as far as it can be, and not saved (it would lose what it cannot read).
+  screen.locked.hidden = !fresh?.locked;
   const { view, partnerName, groups } = screen;
   screen.state.view = view;
   screen.labelOf = labeller(view);
@@ -107,12 +115,22 @@ async function save(screen, event) {
   saveButton.disabled = true;
   status.textContent = "Saving…";
   try {
-    const body = { items: answerItems(screen.state.answers) };
+    const items = answerItems(screen.state.answers);
+    // Private limits are sealed here first (js/limits-words.js, loaded on first use).
+    const body =
+      (await privacy(screen.dynamic.id)) === "clear"
+        ? { items }
+        : await (await import("../limits-words.js")).sealedAnswers(screen.dynamic.id, screen.me.id, items, screen.server, screen.view);
+    if (!body) {
+      status.textContent = "";
+      error.textContent = `Your own items and conditions are private words, locked on this phone. ${LOCKED_HINT}`;
+      return;
+    }
     const path = `/api/dynamics/${dynamic.id}/limits/mine`;
     const { data } = await write({ method: "PUT", path, body, label: "Limits", kind: "limits", dynamic_id: dynamic.id, offline: false });
     screen.dirty = false;
     screen.drawn = "";
-    show(screen, data);
+    await show(screen, data);
     status.textContent = "Saved.";
   } catch (failure) {
     status.textContent = "";
@@ -161,6 +179,7 @@ function page(screen, form) {
       `${partnerName} always sees your no's and hard limits. Your yes and maybe stay private unless ${partnerName} also said yes or maybe; then you both see it, and that it was shown stays on record, even if an answer changes later.`,
     ),
     screen.top,
+    screen.locked,
     h("h2", {}, "My answers"),
     h(
       "p",
@@ -174,7 +193,7 @@ function page(screen, form) {
 // The server's view, in case the local copy is missing or behind.
 async function load(screen) {
   try {
-    show(screen, await api("GET", `/api/dynamics/${screen.dynamic.id}/limits`));
+    await show(screen, await api("GET", `/api/dynamics/${screen.dynamic.id}/limits`));
   } catch (failure) {
     if (screen.view) return; // the local copy stays on screen; the next sync brings the rest
     screen.groups.replaceChildren();
@@ -187,17 +206,24 @@ export async function render(root, ctx) {
   const dynamic = ctx.dynamic;
   const partner = dynamic.members.find((m) => m.user_id !== ctx.me.id);
   const partnerName = partner ? partner.display_name : "Your partner";
-  const view = await entity("limits", dynamic.id);
+  const stored = await entity("limits", dynamic.id);
   const screen = {
     ctx,
     dynamic,
     me: ctx.me,
     partnerName,
-    view,
+    partnerId: partner?.user_id,
+    view: null,
+    server: null,
     drawn: "",
     customs: [],
     dirty: false,
-    labelOf: labeller(view),
+    labelOf: labeller(null),
+    locked: h(
+      "p",
+      { class: "card", id: "limits-locked", hidden: true },
+      `🔒 Your own items and conditions with ${partnerName} are private words, locked on this phone. Open them in More → Private words to read and change them here.`,
+    ),
     error: alertBox(),
     status: h("p", { role: "status", class: "settings-status", id: "limits-status" }),
     top: h("div", { id: "limits-top" }),
@@ -205,10 +231,10 @@ export async function render(root, ctx) {
     customList: h("div", { id: "custom-items" }),
     saveButton: h("button", { type: "submit", id: "save-limits" }, "Save my answers"),
   };
-  screen.state = { answers: new Map(), view, partnerName, me: ctx.me, changed: () => markDirty(screen) };
+  screen.state = { answers: new Map(), view: null, partnerName, me: ctx.me, changed: () => markDirty(screen) };
   root.append(page(screen, limitsForm(screen)));
 
-  if (view) show(screen, view);
+  if (stored) await show(screen, stored);
   else screen.groups.replaceChildren(h("p", { class: "muted" }, "Loading the checklist…"));
   await load(screen);
 
@@ -224,7 +250,7 @@ export async function render(root, ctx) {
   const unsubscribe = subscribe(async (message) => {
     if (message.type !== "sync" || !(message.entities || []).includes("limits")) return;
     const fresh = await entity("limits", dynamic.id);
-    if (fresh) show(screen, fresh);
+    if (fresh) await show(screen, fresh);
   });
   return () => {
     unsubscribe();

@@ -135,7 +135,7 @@ async function mount(screen, protocol, message = "") {
   terms.summary.textContent = message;
   const title = protocol ? `Renegotiate “${protocol.in_force ? protocol.in_force.title : protocol.title}”` : "Propose a protocol";
   root.append(h("h1", {}, title), h("p", { class: "muted" }, intro(protocol, them)), terms.form);
-  const holds = limitsWarning(terms, screen.dynamicId, them);
+  const holds = limitsWarning(terms, screen.dynamicId, them, { me: me.id, partnerId: partner?.user_id });
   terms.form.addEventListener("submit", async (event) => {
     event.preventDefault();
     terms.clearErrors();

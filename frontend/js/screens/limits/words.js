@@ -1,3 +1,5 @@
+import { LOCKED } from "../../words.js";
+
 // The words of the limits screen, in one place: answers, categories, directions, dates.
 export const ANSWERS = [
   ["yes", "Yes"],
@@ -25,9 +27,17 @@ export const DIRECTION_NAMES = { giving: "Giving", receiving: "Receiving" };
 // The API's one name for a custom item: trimmed, spaces collapsed, case-folded.
 export const itemKey = (text) => text.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase();
 
+// Whether a limits view holds sealed words (a custom item's blind index, a sealed condition): the
+// screens then open it with js/limits-words.js, loaded on first use.
+export function holdsSealed(view) {
+  const entries = view ? [...view.mine, ...view.partner, ...view.partner_hard_limits, ...view.revealed] : [];
+  return entries.some((e) => e.item.startsWith("b:") || (e.condition !== null && typeof e.condition === "object"));
+}
+
 export function labeller(view) {
   const labels = new Map((view ? view.catalogue : []).map((c) => [c.key, c.label]));
-  return (item) => labels.get(item) || item;
+  // A custom item of private limits whose words this phone cannot open now (limits-words.js).
+  return (item) => labels.get(item) || (item.startsWith("b:") ? `🔒 ${LOCKED}` : item);
 }
 
 // "Hard limit (receiving)": a partner's answer as they gave it.
