@@ -151,6 +151,12 @@ async def test_items_written_before_the_pair_key_are_renamed_with_their_match_ke
         custom(key, dynamic_id, HARD, "hard_limit"),
         rope,
     ]
+    # Her phone (were it to guess them) cannot rename Bob's private words: they are not hers,
+    # and she does not see them.
+    guessed = e2ee.limit_index(key, PRIVATE_WISH)
+    rekey.append(
+        {"item": PRIVATE_WISH, "to": guessed, "label": label(key, dynamic_id, guessed, "other")}
+    )
     saved = await put(client, alice, dynamic_id, sealed, rekey=rekey)
     assert saved.status_code == 200, saved.text
     view = saved.json()

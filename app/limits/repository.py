@@ -101,11 +101,20 @@ async def withdraw_all_reveals(
 
 
 async def rekey(
-    session: AsyncSession, dynamic_id: uuid.UUID, item: str, to: str, label: str
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    item: str,
+    to: str,
+    label: str,
+    *,
+    owner: uuid.UUID,
+    visible: set[uuid.UUID],
 ) -> None:
-    """Every answer and reveal of the dynamic that names ``item`` names ``to`` now, with its
-    sealed words ``label``. Where one that names ``to`` already stands beside it (the same
-    member and direction, or the same giver and receiver), that one stays and this one goes."""
+    """The dynamic's reveals, ``owner``'s answers and the partner's answers of ``visible`` that
+    name ``item`` name ``to`` now, with its sealed words ``label``. Where one that names ``to``
+    already stands in the same place (the same member and direction, the same giver and
+    receiver), the one in clear goes if it is the owner's or a reveal, and a partner's stays
+    as it is: nothing the partner said is ever taken away by the other's phone."""
     answers = await session.execute(
         select(LimitAnswer).where(
             col(LimitAnswer.dynamic_id) == dynamic_id, col(LimitAnswer.item).in_([item, to])
@@ -116,8 +125,9 @@ async def rekey(
             col(LimitReveal.dynamic_id) == dynamic_id, col(LimitReveal.item).in_([item, to])
         )
     )
+    mine_or_seen = [r for r in answers.scalars() if r.user_id == owner or r.id in visible]
     renamed: list[tuple[list[LimitAnswer] | list[LimitReveal], Any]] = [
-        (list(answers.scalars()), lambda r: (r.user_id, r.role)),
+        (mine_or_seen, lambda r: (r.user_id, r.role)),
         (list(reveals.scalars()), lambda r: (r.giver_id, r.receiver_id)),
     ]
     for rows, place in renamed:
@@ -125,8 +135,8 @@ async def rekey(
         for row in rows:
             if row.item != item:
                 continue
-            if place(row) in taken:
-                await session.delete(row)
-            else:
+            if place(row) not in taken:
                 row.item, row.label = to, label
+            elif not isinstance(row, LimitAnswer) or row.user_id == owner:
+                await session.delete(row)
     await session.flush()

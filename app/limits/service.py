@@ -196,7 +196,11 @@ def _check_words(private: bool, dynamic_id: uuid.UUID, items: list[ItemAnswer]) 
 
 
 async def _rekey(
-    session: AsyncSession, dynamic_id: uuid.UUID, private: bool, moves: list[Rekey]
+    session: AsyncSession,
+    dynamic_id: uuid.UUID,
+    user_id: uuid.UUID,
+    private: bool,
+    moves: list[Rekey],
 ) -> None:
     if moves and not private:
         raise AppError(
@@ -219,9 +223,18 @@ async def _rekey(
                     }
                 ],
             )
+    if not moves:
+        return
+    # The partner's answers are renamed only where the caller sees them anyway (a no, a hard
+    # limit, a desire that meets one of the caller's): never a private one, which the partner's
+    # own phone renames.
+    visible = {r.id for r in await repository.revealed_to(session, dynamic_id, user_id)}
+    for move in moves:
         label = to_column(move.label)
         assert label is not None
-        await repository.rekey(session, dynamic_id, move.item, move.to, label)
+        await repository.rekey(
+            session, dynamic_id, move.item, move.to, label, owner=user_id, visible=visible
+        )
 
 
 async def _reconcile(
@@ -288,7 +301,7 @@ async def replace_mine(
     _check_words(private, dynamic.id, items)
     # Renamed first, so that a match made in clear is the same match under its blind index,
     # and the renaming counts as no change.
-    await _rekey(session, dynamic.id, private, rekey or [])
+    await _rekey(session, dynamic.id, user.id, private, rekey or [])
     rows = await repository.mine(session, dynamic.id, user.id)
     before: Stored = {(r.item, r.role): (r.answer, r.condition, r.label) for r in rows}
     changed = _changed(before, after)

@@ -43,8 +43,12 @@ export async function openLimits(dynamicId, view, me, partnerId) {
     if (!isBlind(item)) return item;
     if (!names.has(item) && isEnvelope(label)) {
       try {
-        names.set(item, itemKey(await crypto.decryptField(key, label, ...labelAd(dynamicId, item))));
-        labels.set(item, label);
+        const words = itemKey(await crypto.decryptField(key, label, ...labelAd(dynamicId, item)));
+        // Words that do not make this index are not its words, whoever sealed them.
+        if ((await limitIndex(key, words)) === item) {
+          names.set(item, words);
+          labels.set(item, label);
+        }
       } catch {
         // Moved from another item, or sealed under another key: never shown as this one.
       }
