@@ -218,3 +218,18 @@ async def test_limit_indexes_are_the_same_on_the_phone_and_in_pynacl(page: Page)
         nacl.utils.random(32), "foot rubs"
     )
     assert e2ee.limit_index(key, "foot rubs") != e2ee.limit_index(key, "foot rub")
+
+
+async def test_the_phone_names_custom_items_as_the_server_does(page: Page) -> None:
+    """Items written in clear before the pair key were named by the server (``item_key``); the
+    phone renames them by the index of its own name for them (``itemKey``): the two agree, so
+    the item typed again later meets the renamed one."""
+    from app.limits.schemas import item_key
+
+    for words in ("Foot  Rubs", "Straße", "ΟΔΟΣ", "  Café au lait "):
+        named = await js(
+            page,
+            "const w = await import('/js/screens/limits/words.js'); return w.itemKey(arg);",
+            words,
+        )
+        assert named == item_key(words), words

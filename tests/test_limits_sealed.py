@@ -117,6 +117,24 @@ async def test_without_a_pair_key_nothing_is_sealed_or_renamed(
     assert moved.status_code == 422 and error_code(moved) == "no_pair_key"
 
 
+async def test_a_renaming_names_a_blind_index_and_nothing_else(
+    client: httpx.AsyncClient, alice: Member, bob: Member
+) -> None:
+    dynamic_id = await pair(client, alice, bob)
+    key = await make_private(client, alice, bob, dynamic_id)
+    index = e2ee.limit_index(key, FOOT_RUBS)
+    sealed = label(key, dynamic_id, index, FOOT_RUBS)
+    for bad in (
+        {"item": FOOT_RUBS, "to": f"foot rubs {index}", "label": sealed},  # words around it
+        {"item": FOOT_RUBS, "to": index + "x" * 60, "label": sealed},  # too long for the column
+        {"item": FOOT_RUBS, "to": "b:short", "label": sealed},
+        {"item": index, "to": index, "label": sealed},  # an index is not a custom item in clear
+        {"item": "restraint.rope", "to": index, "label": sealed},  # the checklist is never renamed
+    ):
+        refused = await put(client, alice, dynamic_id, [], rekey=[bad])
+        assert refused.status_code == 422, (bad, refused.text)
+
+
 async def test_items_written_before_the_pair_key_are_renamed_with_their_match_kept(
     app: Any, client: httpx.AsyncClient, alice: Member, bob: Member
 ) -> None:

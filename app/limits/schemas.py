@@ -155,7 +155,7 @@ class Rekey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     item: Annotated[str, Field(min_length=1, max_length=ITEM_CHARS)]
-    to: Annotated[str, Field(pattern=BLIND_INDEX.pattern)]
+    to: Annotated[str, Field(pattern=rf"^{BLIND_INDEX.pattern}$", max_length=2 + b64_chars(32))]
     label: LabelEnvelope
 
     @field_validator("item", mode="before")
@@ -163,6 +163,12 @@ class Rekey(BaseModel):
     def _clean(cls, value: object) -> object:
         value = clean_line(value)
         return item_key(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _renames(self) -> Rekey:
+        if self.item.startswith("b:"):
+            raise ValueError("item: a custom item in clear, not a blind index")
+        return self
 
 
 class AnswerOut(BaseModel):

@@ -326,11 +326,15 @@ async def replace_mine(
     )
     await session.flush()
     told = []
-    for pid in await dynamics_repository.partner_ids(session, dynamic.id, user.id):
+    partner_ids = await dynamics_repository.partner_ids(session, dynamic.id, user.id)
+    for pid in partner_ids:
         appeared, withdrawn = await _reconcile(session, dynamic.id, user.id, pid, now)
         if changed or appeared or withdrawn:
             told.append((pid, {"changed": changed, "appeared": appeared, "withdrawn": withdrawn}))
-    await sync.limits_changed_for(session, dynamic.id, [user.id, *(pid for pid, _ in told)])
+    # A renaming changes the partner's view too (their answers it saw, the reveals).
+    renamed = list(partner_ids) if rekey else []
+    told_ids = {pid for pid, _ in told} | set(renamed)
+    await sync.limits_changed_for(session, dynamic.id, [user.id, *sorted(told_ids, key=str)])
     for pid, counts in told:
         # Counts only: the inbox may reach a lock screen, so it names no item and no answer.
         await notify(

@@ -7,7 +7,7 @@
 // first use (app/core/frontend.py ON_DEMAND): only private limits need it, and libsodium.
 import * as crypto from "./crypto.js";
 import { isPrivate, pairKeyOf } from "./keyring.js";
-import { holdsSealed, itemKey } from "./screens/limits/words.js";
+import { holdsSealed, isBlind, itemKey } from "./screens/limits/words.js";
 import { isEnvelope } from "./words.js";
 
 // A custom limit item's blind index: BLAKE2b (crypto_generichash) of its one name (`itemKey`),
@@ -21,7 +21,6 @@ export async function limitIndex(pairKey, name) {
   return `b:${crypto.b64(sodium.crypto_generichash(32, sodium.from_string(name), subkey))}`;
 }
 
-const isBlind = (item) => typeof item === "string" && item.startsWith("b:");
 const labelAd = (dynamicId, index) => ["limit_item", `${dynamicId}.${index}`, "label"];
 const conditionAd = (userId, item, role) => ["limit_answer", `${userId}.${item}.${role || "both"}`, "condition"];
 
@@ -39,6 +38,9 @@ export async function openLimits(dynamicId, view, me, partnerId) {
   }
   const names = new Map(); // index -> the item's one name
   const labels = new Map(); // index -> an envelope of its words
+  // An item whose words do not open here keeps its index (the screen names it as locked): a
+  // partner's hard limit must not vanish, and one's own answer must not be lost by a save.
+  let unopened = false;
   const name = async (item, label) => {
     if (!isBlind(item)) return item;
     if (!names.has(item) && isEnvelope(label)) {
@@ -53,7 +55,7 @@ export async function openLimits(dynamicId, view, me, partnerId) {
         // Moved from another item, or sealed under another key: never shown as this one.
       }
     }
-    return names.get(item) || null;
+    return names.get(item) || item;
   };
   const conditions = new Map(); // "<item>|<role>" of my answers -> [words, envelope]
   const answer = async (entry, ownerId) => {
@@ -65,25 +67,26 @@ export async function openLimits(dynamicId, view, me, partnerId) {
         if (ownerId === me) conditions.set(`${item}|${entry.role || ""}`, [condition, entry.condition]);
       } catch {
         condition = null;
+        if (ownerId === me) unopened = true;
       }
     }
-    return item === null ? null : { ...entry, item, condition, label: undefined };
+    if (ownerId === me && isBlind(item)) unopened = true;
+    return { ...entry, item, condition, label: undefined };
   };
-  const all = async (list, ownerId) => (await Promise.all(list.map((e) => answer(e, ownerId)))).filter(Boolean);
-  const mine = await all(view.mine, me);
-  const partner = await all(view.partner, partnerId);
-  const named = async (list) =>
-    (await Promise.all(list.map(async (e) => ({ ...e, item: await name(e.item, e.label) })))).filter((e) => e.item);
+  const all = (list, ownerId) => Promise.all(list.map((e) => answer(e, ownerId)));
+  const named = (list) => Promise.all(list.map(async (e) => ({ ...e, item: await name(e.item, e.label) })));
   const opened = {
     ...view,
-    mine,
-    partner,
+    mine: await all(view.mine, me),
+    partner: await all(view.partner, partnerId),
     partner_hard_limits: await named(view.partner_hard_limits),
     revealed: await named(view.revealed),
+    matches: await Promise.all(view.matches.map((i) => name(i))),
+    talk: await Promise.all(view.talk.map((i) => name(i))),
   };
-  opened.matches = (await Promise.all(view.matches.map((i) => name(i)))).filter(Boolean);
-  opened.talk = (await Promise.all(view.talk.map((i) => name(i)))).filter(Boolean);
   opened.sealed = { labels, conditions };
+  // Something of one's own that does not open here: shown, but not saved from this phone.
+  if (unopened) opened.unreadable = true;
   return opened;
 }
 
@@ -93,6 +96,9 @@ export async function openLimits(dynamicId, view, me, partnerId) {
 // the server's `view` still in clear. Resolves null where they would need the pair key and it is
 // locked here.
 export async function sealedAnswers(dynamicId, me, items, view, opened) {
+  // A view opened only in part (locked, or words of one's own that do not open) is not saved
+  // from here: the answers it could not read would be lost.
+  if (opened?.unreadable || items.some((e) => isBlind(e.item))) return null;
   const key = pairKeyOf(dynamicId) || ((await isPrivate(dynamicId)) && pairKeyOf(dynamicId));
   const catalogue = new Set(view.catalogue.map((c) => c.key));
   if (!key) {

@@ -93,7 +93,7 @@ async function show(screen, server) {
   screen.view = fresh;
   screen.drawn = text;
   // Locked here: shown as far as it can be, and not saved (it would lose what it cannot read).
-  screen.locked.hidden = !fresh?.locked;
+  screen.locked.hidden = !(fresh?.locked || fresh?.unreadable);
   const { view, partnerName, groups } = screen;
   screen.state.view = view;
   screen.labelOf = labeller(view);

@@ -24,20 +24,26 @@ export const CATEGORIES = {
 };
 export const DIRECTION_NAMES = { giving: "Giving", receiving: "Receiving" };
 
-// The API's one name for a custom item: trimmed, spaces collapsed, case-folded.
-export const itemKey = (text) => text.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase();
+// The API's one name for a custom item: trimmed, spaces collapsed, case-folded (as Python's
+// casefold for the letters whose lower case is not their folded one: ß, final ς).
+export const itemKey = (text) =>
+  text.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase().replace(/ß/g, "ss").replace(/ς/g, "σ").normalize("NFC");
+
+// A custom item of private limits: "b:" and its blind index (js/limits-words.js).
+const BLIND = /^b:[A-Za-z0-9_-]{43}$/;
+export const isBlind = (item) => typeof item === "string" && BLIND.test(item);
 
 // Whether a limits view holds sealed words (a custom item's blind index, a sealed condition): the
 // screens then open it with js/limits-words.js, loaded on first use.
 export function holdsSealed(view) {
   const entries = view ? [...view.mine, ...view.partner, ...view.partner_hard_limits, ...view.revealed] : [];
-  return entries.some((e) => e.item.startsWith("b:") || (e.condition !== null && typeof e.condition === "object"));
+  return entries.some((e) => isBlind(e.item) || (e.condition !== null && typeof e.condition === "object"));
 }
 
 export function labeller(view) {
   const labels = new Map((view ? view.catalogue : []).map((c) => [c.key, c.label]));
   // A custom item of private limits whose words this phone cannot open now (limits-words.js).
-  return (item) => labels.get(item) || (item.startsWith("b:") ? `🔒 ${LOCKED}` : item);
+  return (item) => labels.get(item) || (isBlind(item) ? `🔒 ${LOCKED}` : item);
 }
 
 // "Hard limit (receiving)": a partner's answer as they gave it.
