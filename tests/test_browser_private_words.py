@@ -431,6 +431,10 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
     view = await api(server, alice, "GET", f"/api/dynamics/{dynamic_id}/limits")
     assert [m[:2] for m in view["matches"]] == ["b:"]
     assert view["revealed"][0]["withdrawn_at"] is None
+    # On her phone the match reads in their words, opened there.
+    await alice.goto("/#/limits")
+    await expect(alice.locator("#matches .lim-match-name")).to_have_text([EARLIER_LIMIT])
+    await shot(alice, "limits-private-match")
     await alice.goto("/#/protocols")
     await expect(alice.locator("#protocols-mine")).to_contain_text(EARLIER_TITLE)
     await alice.goto("/#/checkins")
