@@ -148,9 +148,10 @@ class ItemAnswer(BaseModel):
 
 
 class Rekey(BaseModel):
-    """One custom item written in clear before the pair key, moved to its blind index: every
-    answer and reveal of the dynamic that names it (the partner's too) is renamed at once, so
-    the match it made is kept and nothing is counted as changed."""
+    """One custom item written in clear before the pair key, moved to its blind index: the
+    caller's answers, the reveals and the partner's answers the caller is shown that name it are
+    renamed at once (never a private one of the partner's), so the match it made is kept and
+    nothing is counted as changed."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -21,6 +21,11 @@ export async function limitIndex(pairKey, name) {
   return `b:${crypto.b64(sodium.crypto_generichash(32, sodium.from_string(name), subkey))}`;
 }
 
+// The dynamic's pair key, if it is open on this phone (asked for once if it may have come since).
+async function pairKeyHere(dynamicId) {
+  return pairKeyOf(dynamicId) || ((await isPrivate(dynamicId)) && pairKeyOf(dynamicId));
+}
+
 const labelAd = (dynamicId, index) => ["limit_item", `${dynamicId}.${index}`, "label"];
 const conditionAd = (userId, item, role) => ["limit_answer", `${userId}.${item}.${role || "both"}`, "condition"];
 
@@ -31,7 +36,7 @@ const conditionAd = (userId, item, role) => ["limit_answer", `${userId}.${item}.
 // change for the partner).
 export async function openLimits(dynamicId, view, me, partnerId) {
   if (!holdsSealed(view)) return view;
-  const key = pairKeyOf(dynamicId) || ((await isPrivate(dynamicId)) && pairKeyOf(dynamicId));
+  const key = await pairKeyHere(dynamicId);
   if (!key) {
     const unsealed = (e) => ({ ...e, condition: isEnvelope(e.condition) ? null : e.condition });
     return { ...view, mine: view.mine.map(unsealed), partner: view.partner.map(unsealed), locked: true };
@@ -99,7 +104,7 @@ export async function sealedAnswers(dynamicId, me, items, view, opened) {
   // A view opened only in part (locked, or words of one's own that do not open) is not saved
   // from here: the answers it could not read would be lost.
   if (opened?.unreadable || items.some((e) => isBlind(e.item))) return null;
-  const key = pairKeyOf(dynamicId) || ((await isPrivate(dynamicId)) && pairKeyOf(dynamicId));
+  const key = await pairKeyHere(dynamicId);
   const catalogue = new Set(view.catalogue.map((c) => c.key));
   if (!key) {
     if (!(await isPrivate(dynamicId))) return { items };
