@@ -24,7 +24,7 @@ from app.keys.models import AccountKeys, SealedPairKey
 from tests import e2ee
 from tests.conftest import app_on, asgi_client
 from tests.helpers import PASSWORD, Member, error_code, pair, register
-from tests.helpers.keys import kdf, set_up_keys
+from tests.helpers.keys import kdf, seal_pair_key, set_up_keys
 
 
 async def _dynamic_keys(client: httpx.AsyncClient, member: Member, dynamic_id: str) -> Any:
@@ -384,6 +384,10 @@ async def test_a_copy_sealed_by_a_member_says_who_sealed_it(
         mine["sealed_key"], bob_keys.private_key, alice_keys.public_key, context
     )
     assert opened == pair_key
+    # Bob's device, a moment late with a pair key of its own, is handed Alice's and opens it.
+    to_both = {alice.id: alice_keys.public_key, bob.id: bob_keys.public_key}
+    late = await seal_pair_key(client, bob, dynamic_id, to_both, partner_may_be_first=bob_keys)
+    assert late == pair_key
     # A copy an operator sealed with a key of its own does not open as Alice's.
     forged = e2ee.seal_pair_key_for(
         nacl.utils.random(32), nacl.utils.random(32), bob_keys.public_key, context

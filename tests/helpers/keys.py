@@ -26,10 +26,16 @@ async def set_up_keys(client: httpx.AsyncClient, member: Member) -> e2ee.DeviceK
 
 
 async def seal_pair_key(
-    client: httpx.AsyncClient, by: Member, dynamic_id: str, public_keys: dict[str, str]
+    client: httpx.AsyncClient,
+    by: Member,
+    dynamic_id: str,
+    public_keys: dict[str, str],
+    *,
+    partner_may_be_first: e2ee.DeviceKeys | None = None,
 ) -> bytes:
     """A new pair key sealed to each member's public key (user id -> key), as ``by``'s device
-    makes it. Returns the pair key."""
+    makes it. Returns the pair key. A partner's phone makes one too the moment it sees both
+    keys: given ``by``'s keys, the partner's, when stored first (200), is opened and returned."""
     key_id, pair_key = e2ee.new_pair_key()
     sealed = [
         {"user_id": user_id, "sealed_key": e2ee.seal_to(public_key, pair_key)}
@@ -40,8 +46,19 @@ async def seal_pair_key(
         json={"key_id": key_id, "sealed": sealed},
         headers=by.idem(),
     )
+    if response.status_code == 200 and partner_may_be_first is not None:
+        return opened_copy(response.json()["pair_key"], dynamic_id, partner_may_be_first)
     assert response.status_code == 201, response.text
     return pair_key
+
+
+def opened_copy(copy: dict[str, Any], dynamic_id: str, keys: e2ee.DeviceKeys) -> bytes:
+    """The pair key from one's copy of it, as the device opens it: checked against who sealed it."""
+    assert copy["sealed_to"] == keys.public_key, copy
+    context = e2ee.pair_key_context(dynamic_id, copy["key_id"], copy["sealer_id"], keys.user_id)
+    return e2ee.open_pair_key_from(
+        copy["sealed_key"], keys.private_key, copy["sealer_public_key"], context
+    )
 
 
 async def make_private(
