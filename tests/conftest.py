@@ -28,6 +28,7 @@ from alembic.config import Config
 from fastapi import FastAPI
 from playwright.async_api import Browser, async_playwright
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.config import Settings
 from app.core.db import Clock, metadata, utcnow
@@ -92,26 +93,47 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(note)
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    backend = request.param
-    if backend == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "accord.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        command.upgrade(alembic_config(url), "head")
-        yield url
-        return
-    admin_url: str = request.getfixturevalue("pg_admin_url")
+@pytest.fixture(scope="session")
+def _sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The worker's SQLite database, migrated once (see ``database_url``)."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'accord.db'}"
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def _postgresql_database(pg_admin_url: str) -> Iterator[str]:
+    """The worker's PostgreSQL database, migrated once and dropped at the session's end."""
     name = f"accord_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
-    url = pg_database_url(admin_url, name)
+    asyncio.run(_pg_admin(pg_admin_url, f'CREATE DATABASE "{name}"'))
     try:
+        url = pg_database_url(pg_admin_url, name)
         command.upgrade(alembic_config(url), "head")
         yield url
     finally:
-        asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_pg_admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _empty_every_table(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(text(f"DELETE FROM {table.name}"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The URL of the worker's database of this backend, its schema made by ``alembic upgrade
+    head``. pytest sets a parametrized session fixture up again each time the tests switch to
+    its other value, which they do at every file (its SQLite tests, then its PostgreSQL ones):
+    the database itself is made once per worker (a new one each time cost ~100 s of worker
+    time), and emptied here, so that every file starts from empty tables as if it were new."""
+    url: str = request.getfixturevalue(f"_{request.param}_database")
+    asyncio.run(_empty_every_table(url))
+    return url
 
 
 def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
