@@ -162,14 +162,19 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
         await db.dispose()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+async def command(args: argparse.Namespace, settings: Settings) -> int:
+    """One command run to its end: its exit status."""
     try:
-        asyncio.run(run(args, Settings.from_env()))
+        await run(args, settings)
     except Refused as refused:
         print(f"accord admin: {refused}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return asyncio.run(command(args, Settings.from_env()))
 
 
 if __name__ == "__main__":

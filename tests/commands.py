@@ -1,18 +1,37 @@
-"""Running the operator's commands (``python -m app.backup``, ``python -m app.admin``) as real
-processes, on the test run's database, as an operator would."""
+"""Running the operator's commands (``python -m app.backup``, ``python -m app.admin``) on the
+test run's database, as an operator would: as real processes, or ``app.admin`` in this process
+through the same entry (``admin_in_process``)."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
+
+from app import admin
+from app.core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # The same key as tests.conftest.make_settings: throttle hashes must match the app's.
 SECRET_KEY = "test-secret-" + "x" * 40
+
+
+def _environment_of(
+    database_url: str, data_dir: Path, env: dict[str, str] | None
+) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if k not in ("PUBLIC_URL", "DATABASE_URL")},
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": SECRET_KEY,
+        **(env or {}),
+    }
 
 
 async def run_module(
@@ -22,18 +41,11 @@ async def run_module(
     data_dir: Path,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **{k: v for k, v in os.environ.items() if k not in ("PUBLIC_URL", "DATABASE_URL")},
-        "DATABASE_URL": database_url,
-        "DATA_DIR": str(data_dir),
-        "SECRET_KEY": SECRET_KEY,
-        **(env or {}),
-    }
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", module, *args],
         cwd=ROOT,
-        env=environment,
+        env=_environment_of(database_url, data_dir, env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -41,11 +53,39 @@ async def run_module(
     )
 
 
+@contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+async def admin_in_process(
+    *args: str, database_url: str, data_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m app.admin`` as ``main`` runs it (the same parser, settings from the same
+    environment, the same exit status and output), in this process: a real process costs ~2 s
+    of Python's start, and each command keeps one test that runs it as a process."""
+    with _environment(_environment_of(database_url, data_dir, env)):
+        settings = Settings.from_env()
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            status = await admin.command(admin.parser().parse_args(args), settings)
+        except SystemExit as stopped:  # argparse's usage errors
+            status = int(stopped.code or 0)
+    return subprocess.CompletedProcess(list(args), status, out.getvalue(), err.getvalue())
+
+
 async def served_reset_link(server: str, data_dir: Path, email: str) -> str:
     """A reset link made by the operator's command for the browser tests' served app (its
     SQLite database in ``data_dir``), as the command prints it."""
-    made = await run_module(
-        "app.admin",
+    made = await admin_in_process(
         "reset-password",
         email,
         database_url=f"sqlite+aiosqlite:///{data_dir / 'accord.db'}",

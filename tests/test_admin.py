@@ -23,7 +23,7 @@ from sqlmodel import col
 from app.accounts.models import PasswordReset, User
 from app.core.db import utcnow
 from app.push.models import PushSubscription
-from tests.commands import run_module
+from tests.commands import admin_in_process, run_module
 from tests.helpers import Member, error_code, pair, register
 from tests.helpers.members import login
 
@@ -32,13 +32,24 @@ LINK = re.compile(r"(\S+)/#/reset/([A-Za-z0-9_-]+)")
 
 
 async def admin(database_url: str, tmp_path: Path, *args: str, **env: str) -> Any:
+    """The command as ``main`` runs it, in this process (tests/commands.py)."""
+    return await admin_in_process(
+        *args, database_url=database_url, data_dir=tmp_path / "data", env=env
+    )
+
+
+async def admin_process(database_url: str, tmp_path: Path, *args: str, **env: str) -> Any:
+    """The command as the operator runs it: ``python -m app.admin`` in a process of its own."""
     return await run_module(
         "app.admin", *args, database_url=database_url, data_dir=tmp_path / "data", env=env
     )
 
 
-async def reset_link(database_url: str, tmp_path: Path, email: str, **env: str) -> tuple[str, str]:
-    result = await admin(database_url, tmp_path, "reset-password", email, **env)
+async def reset_link(
+    database_url: str, tmp_path: Path, email: str, *, process: bool = False, **env: str
+) -> tuple[str, str]:
+    run = admin_process if process else admin
+    result = await run(database_url, tmp_path, "reset-password", email, **env)
     assert result.returncode == 0, result.stderr
     match = LINK.search(result.stdout)
     assert match, result.stdout
@@ -53,7 +64,7 @@ async def test_a_reset_link_works_once_and_signs_every_other_device_out(
     app: FastAPI, client: httpx.AsyncClient, alice: Member, database_url: str, tmp_path: Path
 ) -> None:
     other_device = (await login(client, alice.email, alice.password)).json()
-    origin, token = await reset_link(database_url, tmp_path, alice.email.upper())
+    origin, token = await reset_link(database_url, tmp_path, alice.email.upper(), process=True)
     assert origin == "http://127.0.0.1:8000"
 
     # Only the token's hash is stored.
@@ -221,7 +232,7 @@ async def test_stats_counts_and_names_nobody(
     assert red.status_code == 200, red.text
     assert (await admin(database_url, tmp_path, "disable", carol.email)).returncode == 0
 
-    result = await admin(database_url, tmp_path, "stats")
+    result = await admin_process(database_url, tmp_path, "stats")
     assert result.returncode == 0, result.stderr
     assert "accounts: 3 (1 disabled)" in result.stdout
     assert "dynamics: active 0, paused 1, ended 0" in result.stdout
@@ -229,3 +240,13 @@ async def test_stats_counts_and_names_nobody(
     assert "@" not in result.stdout
     for member in (alice, bob, carol):
         assert member.name not in result.stdout
+
+
+async def test_a_command_used_wrongly_says_how_and_changes_nothing(
+    client: httpx.AsyncClient, alice: Member, database_url: str, tmp_path: Path
+) -> None:
+    for args in (("delete",), ("erase", alice.email), ()):
+        result = await admin(database_url, tmp_path, *args)
+        assert result.returncode == 2, result
+        assert "usage: python -m app.admin" in result.stderr
+    assert (await login(client, alice.email, alice.password)).status_code == 200
