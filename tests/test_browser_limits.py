@@ -7,6 +7,8 @@ visible to both, and the partner's inbox counts every save."""
 
 from __future__ import annotations
 
+import asyncio
+
 from playwright.async_api import Browser, Dialog, Locator, Page, expect
 
 from tests.browser import axe, pair_partners, shot, watch_console
@@ -85,22 +87,25 @@ async def test_the_limits_screen(server: str, browser: Browser) -> None:
         await expect(warning).to_be_hidden()
 
         # ---- No lost answers: the in-app router asks first
-        asked: list[Dialog] = []
+        # The question reaches the test as an event after the click has returned (a full run
+        # once read the list before it came): each one is awaited.
+        asked: asyncio.Queue[Dialog] = asyncio.Queue()
 
         async def dismiss(dialog: Dialog) -> None:
-            asked.append(dialog)
             await dialog.dismiss()
+            asked.put_nowait(dialog)
 
         alice.on("dialog", dismiss)
         await alice.get_by_role("link", name="Home").click()
+        question = await asyncio.wait_for(asked.get(), 10)
+        assert question.type == "confirm" and "haven't saved" in question.message
         await expect(alice.locator("#limits-status")).to_have_text("Not saved yet.")
-        assert [d.type for d in asked] == ["confirm"]
-        assert "haven't saved" in asked[0].message
         assert alice.url.endswith("#/limits")
         # ... and so does closing the page (the browser's own question).
         await alice.close(run_before_unload=True)
+        assert (await asyncio.wait_for(asked.get(), 10)).type == "beforeunload"
         await expect(alice.locator("#limits-status")).to_have_text("Not saved yet.")
-        assert [d.type for d in asked] == ["confirm", "beforeunload"]
+        assert asked.empty()
         assert not alice.is_closed()
         alice.remove_listener("dialog", dismiss)
 
@@ -145,8 +150,9 @@ async def test_the_limits_screen(server: str, browser: Browser) -> None:
         propose = alice.locator("#matches").get_by_role("button", name="Propose from this: Praise")
         alice.once("dialog", dismiss)
         await propose.click()
+        assert (await asyncio.wait_for(asked.get(), 10)).type == "confirm"
         await expect(alice.locator("#limits-status")).to_have_text("Not saved yet.")
-        assert asked[-1].type == "confirm" and alice.url.endswith("#/limits")
+        assert alice.url.endswith("#/limits")
         assert await alice.evaluate("sessionStorage.length") == 0
 
         async def accept(dialog: Dialog) -> None:
