@@ -21,7 +21,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from app.accounts.export import export_router
-from app.accounts.repository import session_is_live
+from app.accounts.repository import signed_in_user
 from app.core import housekeeping
 from app.core.config import Settings
 from app.core.db import Clock, Database, utcnow
@@ -117,7 +117,7 @@ def _add_layers(app: FastAPI, settings: Settings, db: Database) -> None:
         layers=[
             Middleware(BodyGuard, max_bytes=settings.max_body_bytes),
             Middleware(Conditional),
-            Middleware(Idempotency, db=db, settings=settings, session_is_live=session_is_live),
+            Middleware(Idempotency, db=db, settings=settings, signed_in=signed_in_user),
             Middleware(UnitOfWork, db=db),
         ],
         streaming_paths=frozenset({"/api/events"}),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -35,7 +36,7 @@ from app.dynamics.service import new_code
 from app.main import create_app
 from app.notifications.models import Notification
 from tests.conftest import make_settings
-from tests.helpers import PASSWORD, Member, error_code
+from tests.helpers import PASSWORD, Member, error_code, pair
 from tests.helpers.rows import count
 
 JSON = {"content-type": "application/json"}
@@ -696,3 +697,50 @@ async def test_a_keyed_request_is_one_transaction(
     assert created.status_code == 201, created.text
     assert commits == ["commit"]
     assert await count(app, IdempotencyRecord) == 1
+
+
+async def test_a_keyed_check_in_asks_for_its_caller_once(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member, backend: str
+) -> None:
+    """Cost per request (issue 15, bench/README.md): the key's lookup finds the caller signed
+    in and authentication takes that answer; the dynamic, whether its words are private and
+    the partner to tell come in one statement. Any statement added to this path shows here."""
+    dynamic_id = await pair(client, alice, bob)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        outer = statement
+        while (inner := re.sub(r"\([^()]*\)", "", outer)) != outer:  # subqueries, lists
+            outer = inner
+        table = re.search(r"\b(?:FROM|INTO)\s+\"?(\w+)", outer)
+        statements.append(f"{outer.split()[0]} {table.group(1) if table else ''}".strip())
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        made = await client.post(
+            f"/api/dynamics/{dynamic_id}/checkins",
+            json={"mood": 3, "needs": ["rest"]},
+            headers=alice.idem(),
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert made.status_code == 201, made.text
+    expected = [
+        *(["BEGIN"] if backend == "sqlite" else []),
+        "SELECT users",  # the caller, joined with its live device session
+        *(["SELECT"] if backend == "postgresql" else []),  # the key's advisory lock
+        "SELECT idempotency_records",
+        "SELECT dynamics",  # with its pair key's existence and the partner
+        "INSERT checkins",
+        "INSERT change_streams",
+        "INSERT changes",
+        "INSERT notifications",
+        "INSERT change_streams",
+        "INSERT changes",
+        "INSERT reminders",
+        "INSERT idempotency_records",
+        # Open phones told, on PostgreSQL across processes (app/core/changes.py).
+        *(["SELECT unnest"] if backend == "postgresql" else []),
+    ]
+    assert statements == expected, " | ".join(statements)

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.types import Message
 
 from app.accounts.models import User
-from app.accounts.repository import session_is_live
+from app.accounts.repository import signed_in_user
 from app.core.db import utcnow
 from app.core.middleware.idempotency import Idempotency
 from app.core.middleware.unit_of_work import UnitOfWork
@@ -80,7 +80,7 @@ def tiny(app: FastAPI) -> Tiny:
             UnitOfWork(inner, db=db),
             db=db,
             settings=app.state.settings,
-            session_is_live=session_is_live,
+            signed_in=signed_in_user,
         )
     )
     return made

@@ -23,7 +23,7 @@ from app.core.deps import (
     SettingsDep,
     unauthorized,
 )
-from app.core.requests import READ_METHODS, request_session
+from app.core.requests import READ_METHODS, SIGNED_IN_KEY, request_session
 from app.core.security import InvalidToken, decode_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from login or refresh")
@@ -50,6 +50,12 @@ async def current_caller(
     settings: Settings = request.app.state.settings
     if credentials is None:
         raise unauthorized()
+    signed_in = request.scope.get(SIGNED_IN_KEY)
+    if signed_in is not None:
+        # A keyed write: its idempotency lookup verified this same token and found the user
+        # signed in, in this request's transaction (app/core/middleware/idempotency.py).
+        claims, user = signed_in
+        return Caller(user=user, session_id=claims.session_id)
     try:
         claims = decode_access_token(settings, credentials.credentials)
     except InvalidToken:

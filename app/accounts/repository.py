@@ -33,17 +33,10 @@ async def load_signed_in_user(
     return (await session.execute(_SIGNED_IN_USER, params)).scalar_one_or_none()
 
 
-async def session_is_live(session: AsyncSession, claims: AccessClaims) -> bool:
-    """Whether the token's device session is still live: what idempotent replays ask first."""
-    result = await session.execute(
-        select(col(AuthSession.id)).where(
-            col(AuthSession.id) == claims.session_id,
-            col(AuthSession.user_id) == claims.user_id,
-            col(AuthSession.revoked_at).is_(None),
-            col(AuthSession.expires_at) > utcnow(),
-        )
-    )
-    return result.first() is not None
+async def signed_in_user(session: AsyncSession, claims: AccessClaims) -> User | None:
+    """The user behind an access token whose device session is still live: what a keyed
+    request's idempotency lookup asks first (authentication then takes its answer)."""
+    return await load_signed_in_user(session, claims.user_id, claims.session_id)
 
 
 async def account(session: AsyncSession, user_id: uuid.UUID) -> User:

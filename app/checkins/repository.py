@@ -4,12 +4,39 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from app.checkins.models import CheckIn
+from app.core.errors import not_found
 from app.core.pagination import newest_first
-from app.dynamics.models import Dynamic
+from app.dynamics.models import Dynamic, Membership
 from app.dynamics.repository import member_owned, readable
+from app.keys.repository import pair_key_exists
+
+
+async def dynamic_to_check_in(
+    session: AsyncSession, dynamic_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Dynamic, bool, list[uuid.UUID]]:
+    """The caller's dynamic, whether its words are private, and the partners to tell: what a
+    check-in asks, in one statement (one row per partner)."""
+    partner = aliased(Membership)
+    stmt = (
+        readable(Dynamic, user_id)
+        .add_columns(pair_key_exists(col(Dynamic.id)), col(partner.user_id))
+        .outerjoin(
+            partner,
+            (col(partner.dynamic_id) == col(Dynamic.id))
+            & col(partner.user_id).is_not(None)
+            & (col(partner.user_id) != user_id),
+        )
+        .where(col(Dynamic.id) == dynamic_id)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        raise not_found("dynamic")
+    dynamic, private, _ = rows[0]
+    return dynamic, bool(private), [row[2] for row in rows if row[2] is not None]
 
 
 async def member_checkin(

@@ -45,13 +45,14 @@ _LAST = datetime.max.replace(tzinfo=UTC)
 async def check_in(
     session: AsyncSession, dynamic_id: uuid.UUID, user: User, data: CheckInCreate
 ) -> CheckIn:
-    dynamic, _ = await dynamics_repository.member_dynamic(session, dynamic_id, user.id)
+    dynamic, private, partners = await repository.dynamic_to_check_in(session, dynamic_id, user.id)
     ensure_open(dynamic)
     try:
         occurred_at = check_client_time(data.occurred_at, utcnow())
     except ClientTimeError as error:
         raise AppError(422, "occurred_at_out_of_range", str(error)) from None
-    await _check_words(session, dynamic.id, data.id, note=data.note, needs=custom_needs(data.needs))
+    words = {"note": data.note, "needs": custom_needs(data.needs)}
+    check_words(private=private, entity_id=data.id, fields=words)
     checkin = CheckIn(
         id=data.id or uuid.uuid4(),
         dynamic_id=dynamic.id,
@@ -70,7 +71,7 @@ async def check_in(
     await sync.in_dynamic(session, dynamic.id, CHECKIN, checkin.id)
     await notify(
         session,
-        recipients=await dynamics_repository.partner_ids(session, dynamic.id, user.id),
+        recipients=partners,
         kind=NotificationKind.partner_checked_in,
         dynamic_id=dynamic.id,
         actor_id=user.id,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import exists
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import SQLCoreOperations
+from sqlalchemy.sql.selectable import Exists
 from sqlmodel import col, select
 
 from app.accounts.models import User
@@ -60,9 +63,12 @@ async def copies_of(session: AsyncSession, user_id: uuid.UUID) -> list[SealedPai
     return list(result.scalars())
 
 
+def pair_key_exists(dynamic_id: uuid.UUID | SQLCoreOperations[uuid.UUID]) -> Exists:
+    """Whether the dynamic's words are private, as a clause a statement of one's own can hold:
+    a pair key was sealed to its members."""
+    return exists().where(col(SealedPairKey.dynamic_id) == dynamic_id)
+
+
 async def has_pair_key(session: AsyncSession, dynamic_id: uuid.UUID) -> bool:
     """Whether the dynamic's words are private: a pair key was sealed to its members."""
-    found = await session.execute(
-        select(SealedPairKey.id).where(col(SealedPairKey.dynamic_id) == dynamic_id).limit(1)
-    )
-    return found.first() is not None
+    return bool(await session.scalar(select(pair_key_exists(dynamic_id))))

@@ -38,6 +38,7 @@ from app.core.middleware.unit_of_work import BEFORE_COMMIT, BEFORE_WORK
 from app.core.models import IdempotencyRecord
 from app.core.requests import (
     IN_FLIGHT_STALE,
+    SIGNED_IN_KEY,
     fingerprint_key,
     parse_idempotency_key,
     plain_fingerprint,
@@ -52,9 +53,10 @@ _NOT_STORED_PREFIXES = ("/api/auth/", "/api/events/ticket")
 # Nor are requests that carry a password: even a keyed fingerprint of one is not kept.
 _CREDENTIAL_FIELDS = frozenset({"password", "current_password", "new_password"})
 
-# Whether the device session behind an access token is still live (not revoked, not expired).
-# Injected by the app, so that core needs no domain model to ask.
-SessionCheck = Callable[[AsyncSession, AccessClaims], Awaitable[bool]]
+# The signed-in user behind an access token, or None when its device session is not live
+# (revoked, expired, or the account disabled or gone): authentication's own lookup, injected by
+# the app so that core needs no domain model to ask.
+SignedIn = Callable[[AsyncSession, AccessClaims], Awaitable[object | None]]
 
 
 @dataclass(frozen=True)
@@ -91,12 +93,12 @@ class _Held:
 
 class Idempotency:
     def __init__(
-        self, app: ASGIApp, *, db: Database, settings: Settings, session_is_live: SessionCheck
+        self, app: ASGIApp, *, db: Database, settings: Settings, signed_in: SignedIn
     ) -> None:
         self.app = app
         self.db = db
         self.settings = settings
-        self.session_is_live = session_is_live
+        self.signed_in = signed_in
         self.fingerprint_key = fingerprint_key(settings.secret_key)
         # The keys whose request runs in this process now, with their fingerprint: a twin is
         # told so at once, rather than waiting for the first's transaction to find out.
@@ -140,7 +142,7 @@ class Idempotency:
             await send(message)
 
         async def look_up(session: AsyncSession) -> Buffered | None:
-            return await self._look_up(session, keyed, held)
+            return await self._look_up(session, scope, keyed, held)
 
         async def store(session: AsyncSession, response: Buffered) -> Buffered | None:
             return await self._store(session, keyed, held, response)
@@ -153,6 +155,7 @@ class Idempotency:
             done_running()
             scope.pop(BEFORE_WORK, None)
             scope.pop(BEFORE_COMMIT, None)
+            scope.pop(SIGNED_IN_KEY, None)
 
     def _keyed_request(self, raw_key: str, scope: Scope, body: bytes) -> _Keyed | Buffered | None:
         """The request's key and fingerprints, a 422 for a key that is not one, or None if it is
@@ -183,16 +186,21 @@ class Idempotency:
         except InvalidToken:
             return None
 
-    async def _look_up(self, session: AsyncSession, keyed: _Keyed, held: _Held) -> Buffered | None:
+    async def _look_up(
+        self, session: AsyncSession, scope: Scope, keyed: _Keyed, held: _Held
+    ) -> Buffered | None:
         """In the request's transaction, before the route: answer for it (a replay, 409, 422),
         or None to let it run.
 
-        A caller whose device session has ended (signed out, expired, or the account is gone)
-        runs unkept and is refused by authentication; the session is checked before anything
-        stored is looked at, so a replay never outlives a sign-out.
+        A caller whose device session has ended (signed out, expired, or the account is gone
+        or disabled) runs unkept and is refused by authentication; the session is checked
+        before anything stored is looked at, so a replay never outlives a sign-out. The user
+        found is kept for authentication, which then asks nothing again.
         """
-        if not await self.session_is_live(session, keyed.caller):
+        user = await self.signed_in(session, keyed.caller)
+        if user is None:
             return None
+        scope[SIGNED_IN_KEY] = (keyed.caller, user)
         if self.db.dialect == "postgresql":
             # Held until this transaction ends: a twin in another process is told "in flight"
             # instead of waiting on the key's unique index for the first one to finish.
