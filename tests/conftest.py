@@ -17,7 +17,7 @@ import socket
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,6 +124,9 @@ async def _empty_every_table(url: str) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
+            if not url.startswith("sqlite"):
+                # A connection an earlier file left holding a lock fails this loudly, not forever.
+                await conn.execute(text("SET LOCAL lock_timeout = '30s'"))
             for table in reversed(metadata.sorted_tables):
                 await conn.execute(text(f"DELETE FROM {table.name}"))
     finally:
@@ -134,9 +137,12 @@ async def _empty_every_table(url: str) -> None:
 def database_url(request: pytest.FixtureRequest) -> str:
     """The URL of the worker's database of this backend, its schema made by ``alembic upgrade
     head``. pytest sets a parametrized session fixture up again each time the tests switch to
-    its other value, which they do at every file (its SQLite tests, then its PostgreSQL ones):
-    the database itself is made once per worker (a new one each time cost ~100 s of worker
-    time), and emptied here, so that every file starts from empty tables as if it were new."""
+    its other value, which under ``--dist loadfile`` (``make test``) is at every file: its
+    SQLite tests, then its PostgreSQL ones. The database itself is made once per worker (a new
+    one each time cost ~100 s of worker time) and emptied here, so that such a file starts from
+    empty tables as if it were new. (A run in one process orders all SQLite tests first: files
+    then share the database between switches, each test emptied after it by ``_empty_tables``
+    when it used the app.)"""
     url: str = request.getfixturevalue(f"_{request.param}_database")
     asyncio.run(_empty_every_table(url))
     return url
@@ -335,7 +341,10 @@ def served(
     data_dir.mkdir()
     url = f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
     template: Path = request.getfixturevalue("_served_template")
-    with sqlite3.connect(template) as source, sqlite3.connect(data_dir / "accord.db") as copy:
+    with (
+        closing(sqlite3.connect(template)) as source,
+        closing(sqlite3.connect(data_dir / "accord.db")) as copy,
+    ):
         source.backup(copy)
     env: dict[str, str] = {}
     frontend_dir = ROOT / "frontend"
@@ -354,6 +363,18 @@ def served(
 def server(served: Served) -> str:
     """The base URL of the module's app (see ``served``)."""
     return served.url
+
+
+@pytest.fixture(autouse=True)
+async def _phones_closed(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """The phones (browser contexts) a browser test left open, when it failed before closing
+    them, closed after it: Chromium outlives the module, and they would go on polling."""
+    yield
+    if "browser" not in request.fixturenames:
+        return
+    launched: Browser = request.getfixturevalue("browser")
+    for context in launched.contexts:
+        await context.close()
 
 
 @pytest.fixture(scope="session")

@@ -348,10 +348,10 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
     served: Served, server: str, browser: Browser
 ) -> None:
     """Bob writes before he has keys; then his device (PyNaCl) sets up keys and makes the pair
-    key (or Alice's phone does, whichever is first: CI once saw hers win). Alice's phone, open
-    on her check-ins, hears of it through the feed, opens it, and marks the older words until
-    they are sealed; the first attempt is cut off, the next one (when she opens More) seals
-    them, and then no table holds them in clear."""
+    key (Alice's phone held back: CI once saw hers make it first). Alice's phone, open on her
+    check-ins, hears of it through the feed, opens it, and marks the older words until they are
+    sealed; the first attempt is cut off, the next one (when she opens More) seals them, and
+    then no table holds them in clear."""
     context, alice = await alice_alone(browser, server)
     errors = watch_console(alice)
     async with httpx.AsyncClient(base_url=server) as http:
@@ -389,6 +389,9 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
                 await route.continue_()
 
         await alice.route("**/clear-words", cut_off)
+        # Alice's phone would make the pair key the moment it hears both have keys: held back
+        # until Bob's device has made it, so that hers is the phone that hears of it.
+        await alice.route("**/pair-key", lambda route: route.abort())
         bob_keys = await set_up_keys(http, bob)
         keys = (await http.get(f"/api/dynamics/{dynamic_id}/keys", headers=bob.headers)).json()
         alice_keys = next(m for m in keys["members"] if m["user_id"] != bob.id)
@@ -397,9 +400,8 @@ async def test_words_from_before_the_pair_key_are_sealed_once(
             bob,
             dynamic_id,
             {bob.id: bob_keys.public_key, alice_keys["user_id"]: alice_keys["public_key"]},
-            # Alice's phone hears of Bob's keys and may make it first: whichever stands is used.
-            partner_may_be_first=bob_keys,
         )
+        await alice.unroute("**/pair-key")
     # Heard through the feed, without Alice doing anything: the older words are marked.
     await expect(earlier).to_contain_text(WRITTEN_BEFORE)
     # Bob's need in his own words too (not one of the fixed needs), said once under the chips.

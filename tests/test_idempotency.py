@@ -744,3 +744,26 @@ async def test_a_keyed_check_in_asks_for_its_caller_once(
         *(["SELECT unnest"] if backend == "postgresql" else []),
     ]
     assert statements == expected, " | ".join(statements)
+
+
+async def test_a_keyed_write_of_an_account_disabled_behind_a_live_session_is_refused(
+    client: httpx.AsyncClient, app: FastAPI, alice: Member, bob: Member
+) -> None:
+    """The key's lookup asks what authentication asks (the account not disabled, the session
+    live): an account marked disabled while a session of it still stands gets a 401 for a keyed
+    write, before and after a replay could have been stored, and nothing acts."""
+    dynamic_id = await pair(client, alice, bob)
+    path = f"/api/dynamics/{dynamic_id}/checkins"
+    headers = alice.idem()
+    first = await client.post(path, json={"mood": 4}, headers=headers)
+    assert first.status_code == 201, first.text
+    async with app.state.db.writer() as session:
+        await session.execute(
+            update(User).where(col(User.id) == uuid.UUID(alice.id)).values(disabled_at=utcnow())
+        )
+        await session.commit()
+    for sent in (headers, alice.idem()):  # its replay, and a new write
+        refused = await client.post(path, json={"mood": 4}, headers=sent)
+        assert refused.status_code == 401, refused.text
+    listed = await client.get(path, headers=bob.headers)
+    assert len(listed.json()["items"]) == 1

@@ -51,10 +51,11 @@ async def current_caller(
     if credentials is None:
         raise unauthorized()
     signed_in = request.scope.get(SIGNED_IN_KEY)
-    if signed_in is not None:
+    if signed_in is not None and signed_in[0] == credentials.credentials:
         # A keyed write: its idempotency lookup verified this same token and found the user
         # signed in, in this request's transaction (app/core/middleware/idempotency.py).
-        claims, user = signed_in
+        _, claims, user = signed_in
+        assert isinstance(user, User)
         return Caller(user=user, session_id=claims.session_id)
     try:
         claims = decode_access_token(settings, credentials.credentials)

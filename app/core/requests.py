@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 SESSION_KEY = "accord.session"
 # The caller a keyed request's idempotency lookup found signed in, in the request's own
-# transaction: (the token's claims, the user). Authentication takes it rather than asking again.
+# transaction: (the access token, its claims, the user). Authentication takes it for that same
+# token rather than asking again.
 SIGNED_IN_KEY = "accord.signed_in"
 COMMIT_ON_ERROR = "commit_on_error"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

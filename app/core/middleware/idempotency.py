@@ -73,6 +73,7 @@ class _Keyed:
     """A keyed request worth keeping: who asks, with which key, for what (its fingerprints)."""
 
     caller: AccessClaims
+    token: str  # the access token the claims were read from
     key: str
     fingerprint: str
     legacy: str
@@ -89,6 +90,13 @@ class _Held:
     kept: bool = False  # the caller's session is live and the key free: store the answer
     taken_over: _Claim | None = None  # an earlier claim's stale record, to finish instead
     fingerprint: str = field(default="")
+
+
+def _bearer_token(authorization: bytes) -> str | None:
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 class Idempotency:
@@ -166,23 +174,22 @@ class Idempotency:
         key = parse_idempotency_key(raw_key)
         if key is None:
             return _invalid_key()
-        caller = self._caller(header(scope, b"authorization") or b"")
-        if caller is None:
+        token = _bearer_token(header(scope, b"authorization") or b"")
+        caller = self._caller(token) if token else None
+        if token is None or caller is None:
             return None
         method, path, query = scope["method"], scope["path"], scope.get("query_string", b"")
         return _Keyed(
             caller,
+            token,
             key,
             request_fingerprint(method, path, query, body, key=self.fingerprint_key),
             legacy=plain_fingerprint(method, path, query, body),
         )
 
-    def _caller(self, authorization: bytes) -> AccessClaims | None:
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
+    def _caller(self, token: str) -> AccessClaims | None:
         try:
-            return decode_access_token(self.settings, token.strip())
+            return decode_access_token(self.settings, token)
         except InvalidToken:
             return None
 
@@ -200,7 +207,7 @@ class Idempotency:
         user = await self.signed_in(session, keyed.caller)
         if user is None:
             return None
-        scope[SIGNED_IN_KEY] = (keyed.caller, user)
+        scope[SIGNED_IN_KEY] = (keyed.token, keyed.caller, user)
         if self.db.dialect == "postgresql":
             # Held until this transaction ends: a twin in another process is told "in flight"
             # instead of waiting on the key's unique index for the first one to finish.
