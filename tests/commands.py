@@ -55,14 +55,21 @@ async def run_module(
 
 @contextmanager
 def _environment(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
+    """``os.environ`` as ``env`` for a moment, changing only the variables that differ."""
+    changed = {k: os.environ.get(k) for k in {*env, *os.environ} if os.environ.get(k) != env.get(k)}
+    for name in changed:
+        if name in env:
+            os.environ[name] = env[name]
+        else:
+            del os.environ[name]
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        for name, value in changed.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 async def admin_in_process(
