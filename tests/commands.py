@@ -10,8 +10,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from app import admin
@@ -53,33 +52,13 @@ async def run_module(
     )
 
 
-@contextmanager
-def _environment(env: dict[str, str]) -> Iterator[None]:
-    """``os.environ`` as ``env`` for a moment, changing only the variables that differ."""
-    changed = {k: os.environ.get(k) for k in {*env, *os.environ} if os.environ.get(k) != env.get(k)}
-    for name in changed:
-        if name in env:
-            os.environ[name] = env[name]
-        else:
-            del os.environ[name]
-    try:
-        yield
-    finally:
-        for name, value in changed.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 async def admin_in_process(
     *args: str, database_url: str, data_dir: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``python -m app.admin`` as ``main`` runs it (the same parser, settings from the same
     environment, the same exit status and output), in this process: a real process costs ~2 s
     of Python's start, and each command keeps one test that runs it as a process."""
-    with _environment(_environment_of(database_url, data_dir, env)):
-        settings = Settings.from_env()
+    settings = Settings.from_env(_environment_of(database_url, data_dir, env))
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         try:

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
     return int(raw) if raw not in (None, "") else default
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
     if raw in (None, ""):
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
@@ -27,8 +28,8 @@ def _bool(name: str, default: bool) -> bool:
 SQLITE_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-def _sqlite_synchronous() -> str:
-    raw = (os.environ.get("SQLITE_SYNCHRONOUS") or "FULL").strip().upper()
+def _sqlite_synchronous(env: Mapping[str, str]) -> str:
+    raw = (env.get("SQLITE_SYNCHRONOUS") or "FULL").strip().upper()
     if raw not in SQLITE_SYNCHRONOUS_LEVELS:
         raise ValueError(
             f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}"
@@ -126,44 +127,48 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        data_dir = Path(os.environ.get("DATA_DIR") or "./data").resolve()
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """The settings from ``env`` (the process's environment unless given), then
+        ``overrides``."""
+        if env is None:
+            env = os.environ
+        data_dir = Path(env.get("DATA_DIR") or "./data").resolve()
         database_url = normalize_database_url(
-            os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
+            env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
         )
-        secret_key = os.environ.get("SECRET_KEY") or load_or_create_secret(data_dir, "secret_key")
+        secret_key = env.get("SECRET_KEY") or load_or_create_secret(data_dir, "secret_key")
         values: dict[str, object] = {
             "data_dir": data_dir,
             "database_url": database_url,
             "secret_key": secret_key,
-            "access_token_minutes": _int("ACCESS_TOKEN_MINUTES", 15),
-            "session_days": _int("SESSION_DAYS", 60),
-            "db_pool_size": _int("DB_POOL_SIZE", 10),
-            "db_max_overflow": _int("DB_MAX_OVERFLOW", 10),
-            "db_pool_timeout": _int("DB_POOL_TIMEOUT", 30),
-            "sqlite_busy_timeout_ms": _int("SQLITE_BUSY_TIMEOUT_MS", 30_000),
-            "sqlite_synchronous": _sqlite_synchronous(),
-            "argon2_time_cost": _int("ARGON2_TIME_COST", 3),
-            "argon2_memory_kib": _int("ARGON2_MEMORY_KIB", 65_536),
-            "key_wrap_ops_limit": _int("KEY_WRAP_OPS_LIMIT", 2),
-            "key_wrap_memory_kib": _int("KEY_WRAP_MEMORY_KIB", 65_536),
-            "password_hash_concurrency": _int("PASSWORD_HASH_CONCURRENCY", 2),
-            "register_max_per_address_per_hour": _int("REGISTER_MAX_PER_ADDRESS_PER_HOUR", 5),
-            "public_url": os.environ.get("PUBLIC_URL") or None,
-            "serve_frontend": _bool("SERVE_FRONTEND", True),
-            "hsts": _bool("HSTS", False),
-            "api_docs": _bool("API_DOCS", False),
-            "frontend_dir": Path(os.environ["FRONTEND_DIR"]).resolve()
-            if os.environ.get("FRONTEND_DIR")
+            "access_token_minutes": _int(env, "ACCESS_TOKEN_MINUTES", 15),
+            "session_days": _int(env, "SESSION_DAYS", 60),
+            "db_pool_size": _int(env, "DB_POOL_SIZE", 10),
+            "db_max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
+            "db_pool_timeout": _int(env, "DB_POOL_TIMEOUT", 30),
+            "sqlite_busy_timeout_ms": _int(env, "SQLITE_BUSY_TIMEOUT_MS", 30_000),
+            "sqlite_synchronous": _sqlite_synchronous(env),
+            "argon2_time_cost": _int(env, "ARGON2_TIME_COST", 3),
+            "argon2_memory_kib": _int(env, "ARGON2_MEMORY_KIB", 65_536),
+            "key_wrap_ops_limit": _int(env, "KEY_WRAP_OPS_LIMIT", 2),
+            "key_wrap_memory_kib": _int(env, "KEY_WRAP_MEMORY_KIB", 65_536),
+            "password_hash_concurrency": _int(env, "PASSWORD_HASH_CONCURRENCY", 2),
+            "register_max_per_address_per_hour": _int(env, "REGISTER_MAX_PER_ADDRESS_PER_HOUR", 5),
+            "public_url": env.get("PUBLIC_URL") or None,
+            "serve_frontend": _bool(env, "SERVE_FRONTEND", True),
+            "hsts": _bool(env, "HSTS", False),
+            "api_docs": _bool(env, "API_DOCS", False),
+            "frontend_dir": Path(env["FRONTEND_DIR"]).resolve()
+            if env.get("FRONTEND_DIR")
             else None,
-            "housekeeping": _bool("HOUSEKEEPING", True),
-            "dispatcher": _bool("DISPATCHER", True),
-            "dispatch_interval_seconds": float(os.environ.get("DISPATCH_INTERVAL_SECONDS") or 15),
-            "vapid_private_key": os.environ.get("VAPID_PRIVATE_KEY") or None,
-            "vapid_subject": os.environ.get("VAPID_SUBJECT") or "mailto:admin@localhost",
-            "push_allow_insecure_endpoints": _bool("PUSH_ALLOW_INSECURE_ENDPOINTS", False),
-            "live_heartbeat_seconds": float(os.environ.get("LIVE_HEARTBEAT_SECONDS") or 15),
-            "live_max_streams_per_user": _int("LIVE_MAX_STREAMS_PER_USER", 8),
+            "housekeeping": _bool(env, "HOUSEKEEPING", True),
+            "dispatcher": _bool(env, "DISPATCHER", True),
+            "dispatch_interval_seconds": float(env.get("DISPATCH_INTERVAL_SECONDS") or 15),
+            "vapid_private_key": env.get("VAPID_PRIVATE_KEY") or None,
+            "vapid_subject": env.get("VAPID_SUBJECT") or "mailto:admin@localhost",
+            "push_allow_insecure_endpoints": _bool(env, "PUSH_ALLOW_INSECURE_ENDPOINTS", False),
+            "live_heartbeat_seconds": float(env.get("LIVE_HEARTBEAT_SECONDS") or 15),
+            "live_max_streams_per_user": _int(env, "LIVE_MAX_STREAMS_PER_USER", 8),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
