@@ -95,11 +95,26 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def _sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The worker's SQLite database, migrated once (see ``database_url``)."""
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'accord.db'}"
-    command.upgrade(alembic_config(url), "head")
-    return url
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database made by ``alembic upgrade head`` once per worker, which the worker's
+    SQLite database and each browser module's served app start from as a copy (the migrations
+    took ~0.5 s of CPU each time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "accord.db"
+    command.upgrade(alembic_config(f"sqlite+aiosqlite:///{path}"), "head")
+    return path
+
+
+def _copy_sqlite(template: Path, to: Path) -> None:
+    with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(to)) as copy:
+        source.backup(copy)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_database(tmp_path_factory: pytest.TempPathFactory, _migrated_sqlite: Path) -> str:
+    """The worker's SQLite database (see ``database_url``)."""
+    path = tmp_path_factory.mktemp("sqlite") / "accord.db"
+    _copy_sqlite(_migrated_sqlite, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
@@ -313,15 +328,6 @@ def _chromium_or_skip() -> None:
         pytest.skip("no /usr/bin/chromium: run `make browser-deps`")
 
 
-@pytest.fixture(scope="session")
-def _served_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database made by ``alembic upgrade head`` once per worker, which each module's
-    served app starts from as a copy (the migrations took ~0.5 s of CPU a module)."""
-    path = tmp_path_factory.mktemp("served-template") / "accord.db"
-    command.upgrade(alembic_config(f"sqlite+aiosqlite:///{path}"), "head")
-    return path
-
-
 @pytest.fixture(scope="module")
 def served(
     database_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
@@ -340,12 +346,7 @@ def served(
     data_dir = home / "data"
     data_dir.mkdir()
     url = f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
-    template: Path = request.getfixturevalue("_served_template")
-    with (
-        closing(sqlite3.connect(template)) as source,
-        closing(sqlite3.connect(data_dir / "accord.db")) as copy,
-    ):
-        source.backup(copy)
+    _copy_sqlite(request.getfixturevalue("_migrated_sqlite"), data_dir / "accord.db")
     env: dict[str, str] = {}
     frontend_dir = ROOT / "frontend"
     if request.node.get_closest_marker("frontend_copy"):

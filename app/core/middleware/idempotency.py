@@ -175,7 +175,7 @@ class Idempotency:
         if key is None:
             return _invalid_key()
         token = _bearer_token(header(scope, b"authorization") or b"")
-        caller = self._caller(token) if token else None
+        caller = None if token is None else self._caller(token)
         if token is None or caller is None:
             return None
         method, path, query = scope["method"], scope["path"], scope.get("query_string", b"")
