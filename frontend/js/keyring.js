@@ -145,7 +145,18 @@ async function keysChanged() {
   for (const heard of await entities("dynamic_keys")) {
     const id = heard.dynamic_id;
     if (pairKeys.has(id)) continue;
-    const keys = heard.state === "ready_to_seal" ? await current(id, true).catch(() => heard) : heard;
+    // The feed's copy may be older than what this phone knows already: a dynamic it remembers as
+    // private, read "ready to seal" from that copy, would be taken for the server turning its
+    // words back to clear (a false alarm seen in a full run). Only a sealed copy is taken as it
+    // is; otherwise the server is asked now, and nothing is learnt if it cannot be.
+    let keys = heard;
+    if (heard.state !== "sealed") {
+      try {
+        keys = await current(id, heard.state === "ready_to_seal");
+      } catch {
+        continue; // offline or refused: the next change heard asks again
+      }
+    }
     await learn(id, keys);
     opened ||= pairKeys.has(id);
   }
