@@ -17,9 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+# The app and the suite's tools in one resolve (a fresh clone's `make test` pays for one).
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
-	@touch $@
+	@touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 
@@ -111,7 +112,16 @@ PYTEST_WORKERS ?= 2
 pytest: install-dev pg-up browser-deps caddy-deps
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-test: lint typecheck test-js pytest
+# The static checks (ruff, Biome, mypy, the JS unit tests) run beside pytest, on the cores its
+# workers leave idle; their output is printed when pytest ends, and either failing fails this.
+test: install-dev js-deps
+	@checks=$$(mktemp); \
+	  $(MAKE) --no-print-directory lint typecheck test-js > "$$checks" 2>&1 & static=$$!; \
+	  $(MAKE) --no-print-directory pytest; tests=$$?; \
+	  wait $$static; static=$$?; \
+	  echo "--- ruff, Biome, mypy and the JS unit tests:"; cat "$$checks"; rm -f "$$checks"; \
+	  [ $$static -eq 0 ] || echo "make test: the static checks failed (above)" >&2; \
+	  [ $$static -eq 0 ] && [ $$tests -eq 0 ]
 
 bench: install-dev pg-running wrk-deps
 	$(BIN)/python -m bench.spine

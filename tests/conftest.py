@@ -27,7 +27,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Playwright, async_playwright
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -347,7 +347,9 @@ def served(
     data_dir.mkdir()
     url = f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
     _copy_sqlite(request.getfixturevalue("_migrated_sqlite"), data_dir / "accord.db")
-    env: dict[str, str] = {}
+    # No fsync per commit, as in the in-process suite (see make_settings): no browser test
+    # pulls the plug on this server.
+    env: dict[str, str] = {"SQLITE_SYNCHRONOUS": "NORMAL"}
     frontend_dir = ROOT / "frontend"
     if request.node.get_closest_marker("frontend_copy"):
         frontend_dir = home / "frontend"
@@ -378,6 +380,28 @@ async def _phones_closed(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await context.close()
 
 
+# What no test looks at and every phone pays for: headless Chromium gives each context a
+# browser window whose address bar's popups are two WebUI renderers of their own, about a tenth
+# of Chromium's CPU in the browser tests.
+CHROMIUM_UNUSED_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+
+
+async def _features_disabled(playwright: Playwright) -> str:
+    """``--disable-features=`` with Playwright's own list and ours. Chromium keeps only the
+    last such switch, so ours alone would undo Playwright's (which its screenshots and routes
+    rely on): the list is read from a first, short launch's command line."""
+    probe = await playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, "--enable-automation"], headless=True
+    )
+    try:
+        cdp = await probe.new_browser_cdp_session()
+        arguments: list[str] = (await cdp.send("Browser.getBrowserCommandLine"))["arguments"]
+    finally:
+        await probe.close()
+    playwrights = [a.split("=", 1)[1] for a in arguments if a.startswith("--disable-features=")]
+    return "--disable-features=" + ",".join([*playwrights[-1:], *CHROMIUM_UNUSED_FEATURES])
+
+
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     """Chromium, launched once per worker for its browser tests; each test opens contexts
@@ -385,7 +409,9 @@ async def browser() -> AsyncIterator[Browser]:
     _chromium_or_skip()
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(CHROMIUM),
+            args=[*CHROMIUM_ARGS, await _features_disabled(playwright)],
+            headless=True,
         )
         try:
             yield launched
