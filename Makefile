@@ -6,6 +6,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
+# Python keeps the bytecode it compiles (in __pycache__/, git-ignored) even where the environment
+# says not to: the suite starts ~100 app processes, each compiling app/ again without it, and
+# pytest's workers would rewrite every test module's asserts on every run.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run install install-dev migrate test test-js lint lint-js typecheck pytest pg-up pg-running browser-deps caddy-deps wrk-deps js-deps bench bench-profile bench-history bench-reminders bench-sync bench-pwa bench-live bench-e2ee clean
 
