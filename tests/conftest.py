@@ -207,13 +207,16 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "app" not in request.fixturenames:
         return
     application: FastAPI = request.getfixturevalue("app")
-    engine = application.state.db.engine
     # DELETE, children first, on both databases: a test leaves a few rows, and PostgreSQL's
     # TRUNCATE (new files for every table) took about 0.3 s a test where DELETE takes 0.05 s.
-    tables = [t.name for t in reversed(metadata.sorted_tables)]
-    async with engine.begin() as conn:
-        for name in tables:
-            await conn.execute(text(f"DELETE FROM {name}"))
+    # One script, sent as one: a statement each through SQLAlchemy cost ~14 ms a test.
+    script = "".join(f"DELETE FROM {t.name};" for t in reversed(metadata.sorted_tables))
+    async with application.state.db.engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        if isinstance(driver, asyncpg.Connection):
+            await driver.execute(script)  # no arguments: one simple query, its own transaction
+        else:
+            await driver.executescript(script)  # aiosqlite: after a COMMIT, in one call
 
 
 @asynccontextmanager
