@@ -1,5 +1,5 @@
 """What the browser tests share: the real app served by uvicorn on a free port with its own
-fresh SQLite database and Debian's chromium driven by Playwright (both started once per module,
+own SQLite database and Debian's chromium driven by Playwright (both started once per worker,
 in tests/conftest.py: a test signs up people of its own, with unique emails, and never counts on
 an empty database), phone-sized contexts, two partners signed up and paired, screenshots in
 light and dark, and axe-core accessibility checks.

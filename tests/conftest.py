@@ -17,7 +17,7 @@ import socket
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -331,30 +331,22 @@ def _chromium_or_skip() -> None:
         pytest.skip("no /usr/bin/chromium: run `make browser-deps`")
 
 
-@pytest.fixture(scope="module")
-def served(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Served]:
-    """The real app in its own process, on its own fresh SQLite database, started once for a
-    module's browser tests: each test signs up people of its own (unique emails), so none
-    depends on what an earlier test of the module stored. In a module marked ``frontend_copy``
-    it serves a copy of the web app that the module's tests may change."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("browser tests run on SQLite only; the API suite covers PostgreSQL")
-    _chromium_or_skip()
+@contextmanager
+def _serving(home: Path, template: Path, *, frontend_copy: bool) -> Iterator[Served]:
+    """The real app in its own process under ``home``, on a copy of the migrated ``template``
+    (SQLite), serving the web app from frontend/ or from a copy of it."""
     # tests/processes.py imports this module for ROOT and _free_port.
     from tests.processes import start_server, stop
 
-    home = tmp_path_factory.mktemp("served")
     data_dir = home / "data"
     data_dir.mkdir()
     url = f"sqlite+aiosqlite:///{data_dir / 'accord.db'}"
-    _copy_sqlite(request.getfixturevalue("_migrated_sqlite"), data_dir / "accord.db")
+    _copy_sqlite(template, data_dir / "accord.db")
     # No fsync per commit, as in the in-process suite (see make_settings): no browser test
     # pulls the plug on this server.
     env: dict[str, str] = {"SQLITE_SYNCHRONOUS": "NORMAL"}
     frontend_dir = ROOT / "frontend"
-    if request.node.get_closest_marker("frontend_copy"):
+    if frontend_copy:
         frontend_dir = home / "frontend"
         shutil.copytree(ROOT / "frontend", frontend_dir)
         env["FRONTEND_DIR"] = str(frontend_dir)
@@ -365,9 +357,37 @@ def served(
         stop(process)
 
 
+@pytest.fixture(scope="session")
+def _served_by_worker(
+    tmp_path_factory: pytest.TempPathFactory, _migrated_sqlite: Path
+) -> Iterator[Served]:
+    with _serving(tmp_path_factory.mktemp("served"), _migrated_sqlite, frontend_copy=False) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def served(database_url: str, request: pytest.FixtureRequest) -> Iterator[Served]:
+    """The real app in its own process, on its own SQLite database, started once per worker
+    for the browser tests (an app process cost ~2 s of CPU to start, once per module before):
+    each test signs up people of its own (unique emails) in phones of its own, so none depends
+    on what an earlier test, of its module or another, stored. A module marked
+    ``frontend_copy`` gets an app of its own, serving a copy of the web app that its tests may
+    change."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("browser tests run on SQLite only; the API suite covers PostgreSQL")
+    _chromium_or_skip()
+    if request.node.get_closest_marker("frontend_copy"):
+        home = request.getfixturevalue("tmp_path_factory").mktemp("served")
+        template = request.getfixturevalue("_migrated_sqlite")
+        with _serving(home, template, frontend_copy=True) as own:
+            yield own
+    else:
+        yield request.getfixturevalue("_served_by_worker")
+
+
 @pytest.fixture(scope="module")
 def server(served: Served) -> str:
-    """The base URL of the module's app (see ``served``)."""
+    """The base URL of the browser tests' app (see ``served``)."""
     return served.url
 
 
