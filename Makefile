@@ -121,6 +121,7 @@ pytest: install-dev pg-up browser-deps caddy-deps
 test: install-dev js-deps
 	@checks=$$(mktemp); \
 	  $(MAKE) --no-print-directory lint typecheck test-js > "$$checks" 2>&1 & static=$$!; \
+	  trap 'kill $$static 2>/dev/null; rm -f "$$checks"; exit 130' INT TERM; \
 	  $(MAKE) --no-print-directory pytest; tests=$$?; \
 	  wait $$static; static=$$?; \
 	  echo "--- ruff, Biome, mypy and the JS unit tests:"; cat "$$checks"; rm -f "$$checks"; \

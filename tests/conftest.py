@@ -176,8 +176,8 @@ def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
         "key_wrap_memory_kib": 8192,
         "housekeeping": False,
         # The in-process suite's SQLite skips the fsync of each commit (WAL with NORMAL still
-        # survives a crash of the process; only a power loss could take the last commits). The
-        # served app and the processes of the crash tests keep the default, FULL.
+        # survives a crash of the process; only a power loss could take the last commits). So
+        # does the browser tests' app; the processes of the crash tests keep the default, FULL.
         "sqlite_synchronous": "NORMAL",
         "dispatcher": False,  # tests dispatch explicitly, at the moments they choose
         # Every test client signs up from one address; the limit has its own tests.
@@ -215,8 +215,8 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         driver = (await conn.get_raw_connection()).driver_connection
         if isinstance(driver, asyncpg.Connection):
             await driver.execute(script)  # no arguments: one simple query, its own transaction
-        else:
-            await driver.executescript(script)  # aiosqlite: after a COMMIT, in one call
+        else:  # aiosqlite, in one call (the app's connections run in autocommit mode)
+            await driver.executescript(f"BEGIN IMMEDIATE;{script}COMMIT;")
 
 
 @asynccontextmanager

@@ -71,11 +71,12 @@ async def invite_qr_revoke_and_join(server: str, browser: Browser) -> None:
     await axe(alice, "welcome")
     await signup.get_by_label("Your name").fill("Alice")
     await signup.get_by_label("Email").fill("alice@example.org")
-    await signup.get_by_label("Password").fill("short")
-    # Without the adult confirmation, the form does not go anywhere.
+    # Without the adult confirmation, the form does not go anywhere, and says why.
+    await signup.get_by_label("Password").fill(PASSWORD)
     await signup.get_by_role("button", name="Create account").click()
-    await expect(signup).to_be_visible()
+    await expect(signup.get_by_role("alert")).to_have_text(re.compile("Accord is for adults"))
     assert await stored_session(alice) is None
+    await signup.get_by_label("Password").fill("short")
     await signup.get_by_label("I am an adult").check()
     await signup.get_by_role("button", name="Create account").click()
     await expect(signup.get_by_role("alert")).to_have_text(

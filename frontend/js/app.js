@@ -210,14 +210,17 @@ async function renderBanner() {
     reload.addEventListener("click", () => waitingWorker.postMessage({ type: "skip-waiting" }));
     parts.push(h("span", { class: "update" }, "A new version of Accord is ready. ", reload));
   }
-  // A part that reads as before stays the same element: the banner is drawn again on every
-  // outbox and key event, and a link replaced between a finger's press and its lift takes no tap
-  // (the click goes to what both share, the banner), as happened to "write your kit down" at
-  // the moment the pair key was made.
-  const shown = [...banner.children];
-  const before = new Map(shown.map((part) => [part.outerHTML, part]));
+  // A part that reads as before stays where it is, never taken out and put back: the banner is
+  // drawn again on every outbox and key event, and a link removed between a finger's press and
+  // its lift takes no tap (the click goes to what both share, the banner), as happened to
+  // "write your kit down" at the moment the pair key was made. Parts come in a fixed order, so
+  // the kept ones are already in theirs: only new parts are inserted, and gone ones removed.
+  const before = new Map([...banner.children].map((part) => [part.outerHTML, part]));
   const next = parts.map((part) => before.get(part.outerHTML) || part);
-  if (next.length !== shown.length || next.some((part, i) => part !== shown[i])) banner.replaceChildren(...next);
+  for (const part of [...banner.children]) if (!next.includes(part)) part.remove();
+  next.forEach((part, i) => {
+    if (banner.children[i] !== part) banner.insertBefore(part, banner.children[i] || null);
+  });
   banner.hidden = parts.length === 0;
 }
 
