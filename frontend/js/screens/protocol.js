@@ -67,21 +67,35 @@ async function sections(p, dynamic, screen) {
   return parts.filter(Boolean);
 }
 
-// Puts the new sections in place. Only what changed is redrawn (replacing a button under a
-// finger would swallow the tap), and a redraw because the feed caught up keeps what the person
-// was typing, and where; after an action went through, its notes and reasons start empty.
+// Puts the new sections in place. Only what changed is redrawn: a section that reads as before
+// stays where it is, never taken out and put back (a button removed between a finger's press and
+// its lift takes no tap, and a field filled just before a redraw would be left behind), and a
+// redraw because the feed caught up keeps what the person was typing, and where; after an
+// action went through, its notes and reasons start empty. A section's buttons act on what it
+// shows (the version to agree to, the completion), so one that reads the same acts the same.
 function replace(body, parts, clearInputs) {
   const next = h("div", {}, ...parts);
   if (!clearInputs && next.innerHTML === body.innerHTML) return;
   const kept = clearInputs ? [] : [...body.querySelectorAll("input[id]")].map((el) => [el.id, el.value]);
   const focused = body.contains(document.activeElement) && document.activeElement.id;
-  body.replaceChildren(...next.childNodes);
+  if (clearInputs) body.replaceChildren(...next.childNodes);
+  else keepSame(body, [...next.children]);
   for (const [key, value] of kept) {
     const el = value && body.querySelector(`#${CSS.escape(key)}`);
     if (el) el.value = value;
   }
   const refocus = focused && body.querySelector(`#${CSS.escape(focused)}`);
   if (refocus && !refocus.disabled) refocus.focus({ preventScroll: true });
+}
+
+// `body` shows `sections`, keeping each of its own that reads the same as the new one.
+function keepSame(body, sections) {
+  const before = new Map([...body.children].map((section) => [section.outerHTML, section]));
+  const next = sections.map((section) => before.get(section.outerHTML) || section);
+  for (const section of [...body.children]) if (!next.includes(section)) section.remove();
+  next.forEach((section, i) => {
+    if (body.children[i] !== section) body.insertBefore(section, body.children[i] || null);
+  });
 }
 
 async function draw(screen) {
