@@ -210,11 +210,8 @@ async function renderBanner() {
     reload.addEventListener("click", () => waitingWorker.postMessage({ type: "skip-waiting" }));
     parts.push(h("span", { class: "update" }, "A new version of Accord is ready. ", reload));
   }
-  // A part that reads as before stays where it is, never taken out and put back: the banner is
-  // drawn again on every outbox and key event, and a link removed between a finger's press and
-  // its lift takes no tap (the click goes to what both share, the banner), as happened to
-  // "write your kit down" at the moment the pair key was made. Parts come in a fixed order, so
-  // the kept ones are already in theirs: only new parts are inserted, and gone ones removed.
+  // A part that reads as before is never taken out and put back: a link removed between a
+  // press and its lift takes no tap (docs/frontend.md). Parts keep their order.
   const before = new Map([...banner.children].map((part) => [part.outerHTML, part]));
   const next = parts.map((part) => before.get(part.outerHTML) || part);
   for (const part of [...banner.children]) if (!next.includes(part)) part.remove();

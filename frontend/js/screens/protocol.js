@@ -67,12 +67,9 @@ async function sections(p, dynamic, screen) {
   return parts.filter(Boolean);
 }
 
-// Puts the new sections in place. Only what changed is redrawn: a section that reads as before
-// stays where it is, never taken out and put back (a button removed between a finger's press and
-// its lift takes no tap, and a field filled just before a redraw would be left behind), and a
-// redraw because the feed caught up keeps what the person was typing, and where; after an
-// action went through, its notes and reasons start empty. A section's buttons act on what it
-// shows (the version to agree to, the completion), so one that reads the same acts the same.
+// Puts the new sections in place. A section that reads as before stays (a button replaced
+// under a finger takes no tap: docs/frontend.md); a redraw because the feed caught up keeps
+// what the person was typing, and where; after an action, notes and reasons start empty.
 function replace(body, parts, clearInputs) {
   const next = h("div", {}, ...parts);
   if (!clearInputs && next.innerHTML === body.innerHTML) return;
@@ -88,7 +85,6 @@ function replace(body, parts, clearInputs) {
   if (refocus && !refocus.disabled) refocus.focus({ preventScroll: true });
 }
 
-// `body` shows `sections`, keeping each of its own that reads the same as the new one.
 function keepSame(body, sections) {
   const before = new Map([...body.children].map((section) => [section.outerHTML, section]));
   const next = sections.map((section) => before.get(section.outerHTML) || section);

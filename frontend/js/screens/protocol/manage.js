@@ -43,7 +43,7 @@ export function manageSection(p, title, them, screen) {
   ];
   return h(
     "section",
-    // Its dialogs name the protocol: a new name draws it again (protocol.js keeps what reads the same).
+    // Its dialogs name the protocol: a new name draws it again.
     { id: "manage", "aria-labelledby": "manage-title", "data-title": title },
     h("h2", { id: "manage-title" }, "Change or stop it"),
     h(
