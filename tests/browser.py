@@ -183,6 +183,9 @@ async def pair_partners(
     await alice.goto("/")
     await sign_up(alice, "Alice")
     await alice.get_by_role("button", name="Create an invite").click()
+    # Awaited as an expectation: if the invite never shows, the failure prints the page (an
+    # invite once never reached the server, and nothing said why).
+    await expect(alice.locator("#invite-link")).to_be_visible()
     link = await alice.locator("#invite-link").get_attribute("href")
     assert link
     await bob.goto(link)
