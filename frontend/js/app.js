@@ -2,7 +2,7 @@
 // first use), keeps the local copy in step with the server (sync feed + outbox) and shows the
 // offline and pending-writes banner above every screen.
 import { loadSession, session } from "./api.js";
-import { h } from "./dom.js";
+import { h, keepSame } from "./dom.js";
 import { pendingKit } from "./keyring.js";
 import { follow as followLive, start as startLive } from "./live.js";
 import { flush, items } from "./outbox.js";
@@ -210,14 +210,7 @@ async function renderBanner() {
     reload.addEventListener("click", () => waitingWorker.postMessage({ type: "skip-waiting" }));
     parts.push(h("span", { class: "update" }, "A new version of Accord is ready. ", reload));
   }
-  // A part that reads as before is never taken out and put back: a link removed between a
-  // press and its lift takes no tap (docs/frontend.md). Parts keep their order.
-  const before = new Map([...banner.children].map((part) => [part.outerHTML, part]));
-  const next = parts.map((part) => before.get(part.outerHTML) || part);
-  for (const part of [...banner.children]) if (!next.includes(part)) part.remove();
-  next.forEach((part, i) => {
-    if (banner.children[i] !== part) banner.insertBefore(part, banner.children[i] || null);
-  });
+  keepSame(banner, parts); // a tap on a part drawn again is not lost (docs/frontend.md)
   banner.hidden = parts.length === 0;
 }
 

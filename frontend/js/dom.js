@@ -14,6 +14,17 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// `container` shows `parts` in their order; a child that reads as before (its markup) stays,
+// never taken out and put back: an element removed between a press and its lift takes no tap.
+export function keepSame(container, parts) {
+  const before = new Map([...container.children].map((el) => [el.outerHTML, el]));
+  const next = parts.map((part) => before.get(part.outerHTML) || part);
+  for (const el of [...container.children]) if (!next.includes(el)) el.remove();
+  next.forEach((el, i) => {
+    if (container.children[i] !== el) container.insertBefore(el, container.children[i] || null);
+  });
+}
+
 // Draws `parts` into `container` in place of what it showed, keeping what the person was in the
 // middle of (a sync may redraw a screen at any moment): the field with focus keeps it, with its
 // cursor, and a field they typed in or changed keeps their value in the new drawing (matched by

@@ -3,7 +3,7 @@
 // follow-through (completions and acknowledgements, adherence without streaks) and the history.
 // Each part is a section module under screens/protocol/; this one keeps them in step.
 import { api, OfflineError } from "../api.js";
-import { alertBox, h } from "../dom.js";
+import { alertBox, h, keepSame } from "../dom.js";
 import { protocolRefusal } from "../errors.js";
 import { partnerOf, statusLine } from "../protocol-terms.js";
 import { openHistory, openProtocol } from "../protocol-words.js";
@@ -83,15 +83,6 @@ function replace(body, parts, clearInputs) {
   }
   const refocus = focused && body.querySelector(`#${CSS.escape(focused)}`);
   if (refocus && !refocus.disabled) refocus.focus({ preventScroll: true });
-}
-
-function keepSame(body, sections) {
-  const before = new Map([...body.children].map((section) => [section.outerHTML, section]));
-  const next = sections.map((section) => before.get(section.outerHTML) || section);
-  for (const section of [...body.children]) if (!next.includes(section)) section.remove();
-  next.forEach((section, i) => {
-    if (body.children[i] !== section) body.insertBefore(section, body.children[i] || null);
-  });
 }
 
 async function draw(screen) {
